@@ -1,0 +1,3 @@
+from replayterm.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Headless subcommands of the ``replayterm`` CLI, one module each (see ``replayterm.cli``)."""

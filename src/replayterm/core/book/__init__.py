@@ -1,0 +1,1 @@
+"""L2 order book engine, book metrics and checkpoints."""

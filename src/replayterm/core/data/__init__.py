@@ -1,0 +1,1 @@
+"""Readers: Tardis CSV, Parquet and Arrow files -> columnar tables, with an Arrow IPC cache."""

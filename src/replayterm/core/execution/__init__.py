@@ -1,0 +1,1 @@
+"""Simulated exchange: orders, latency, queue position, fees and fills."""

@@ -1,0 +1,1 @@
+"""PnL, equity and risk/return statistics as pure functions."""

@@ -1,0 +1,1 @@
+"""Timeline merge, replay cursor (step, advance_to, seek) and pacing clock."""

@@ -1,0 +1,1 @@
+"""Strategy base class, context protocol and plugin loading."""
