@@ -1,0 +1,90 @@
+"""The strategy plugin API (DESIGN §5): subclass ``Strategy`` in a plain ``.py`` file.
+
+Callbacks run on the replay thread in simulated time and must not read the wall clock. Each
+callback is isolated: an exception disables that strategy only, and the replay goes on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from replayterm.core.strategy.context import StrategyContext
+
+
+@dataclasses.dataclass
+class NoParams:
+    """Parameters of a strategy that has none."""
+
+
+class Strategy:
+    """Base class of every strategy. Override the callbacks you need; all default to doing nothing.
+
+    ``Params`` is a dataclass; the GUI builds its form from the fields (int, float, bool, str).
+    The instance gets its parameters as ``self.params``.
+    """
+
+    name: ClassVar[str] = "strategy"
+    Params: ClassVar[type] = NoParams
+
+    def __init__(self, params: Any | None = None) -> None:
+        self.params = params if params is not None else self.Params()
+
+    def on_start(self, ctx: StrategyContext) -> None:
+        """Once, before the first event."""
+
+    def on_book(self, ctx: StrategyContext, book: Any) -> None:
+        """After each complete book message (never half a message)."""
+
+    def on_trade(self, ctx: StrategyContext, trade: Any) -> None:
+        """After each public trade."""
+
+    def on_fill(self, ctx: StrategyContext, fill: Any) -> None:
+        """When one of this strategy's orders fills (after the response latency)."""
+
+    def on_timer(self, ctx: StrategyContext) -> None:
+        """When a timer set with ``ctx.set_timer`` expires (in simulated time)."""
+
+    def on_stop(self, ctx: StrategyContext) -> None:
+        """Once, at the end of the data."""
+
+
+def params_from_strings(params_type: type, values: dict[str, str]) -> Any:
+    """Build a ``Params`` instance from ``name=value`` strings, converting to the field types.
+
+    Raises ValueError naming the field and what was expected.
+    """
+    if not dataclasses.is_dataclass(params_type):
+        raise ValueError(f"{params_type.__name__} is not a dataclass")
+    fields = {f.name: f for f in dataclasses.fields(params_type)}
+    kwargs: dict[str, Any] = {}
+    for key, raw in values.items():
+        if key not in fields:
+            known = ", ".join(sorted(fields)) or "none"
+            raise ValueError(f"unknown parameter '{key}' (known: {known})")
+        kwargs[key] = convert_param(fields[key], raw)
+    return params_type(**kwargs)
+
+
+def convert_param(field: dataclasses.Field[Any], raw: str) -> Any:
+    kind = field.type if isinstance(field.type, type) else _resolve_annotation(str(field.type))
+    try:
+        if kind is bool:
+            lowered = raw.strip().lower()
+            if lowered in ("1", "true", "yes", "on"):
+                return True
+            if lowered in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if kind in (int, float, str):
+            return kind(raw)
+    except ValueError:
+        raise ValueError(
+            f"parameter '{field.name}' expects {getattr(kind, '__name__', kind)}, got {raw!r}"
+        ) from None
+    return raw
+
+
+def _resolve_annotation(text: str) -> type | None:
+    return {"int": int, "float": float, "bool": bool, "str": str}.get(text.strip())
