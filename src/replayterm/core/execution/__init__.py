@@ -1,1 +1,63 @@
 """Simulated exchange: orders, latency, queue position, fees and fills."""
+
+from replayterm.core.execution.account import Account, OrderState, OrderStatus
+from replayterm.core.execution.exchange import RestingOrder, SimExchange, snap_to_tick
+from replayterm.core.execution.fees import FeeSchedule
+from replayterm.core.execution.latency import (
+    ConstantLatency,
+    FeedLatencyEstimate,
+    FunctionLatency,
+    LatencyModel,
+    SampledLatency,
+    default_latency,
+    estimate_feed_latency,
+    latency_from_feed,
+)
+from replayterm.core.execution.orders import (
+    BUY,
+    SELL,
+    Ack,
+    Cancelled,
+    Event,
+    Fill,
+    Liquidity,
+    Order,
+    OrderType,
+    Reject,
+    TimeInForce,
+)
+from replayterm.core.execution.queue import LogShare, PowerShare, ProbQueue, QueueModel, RiskAverseQueue
+
+__all__ = [
+    "BUY",
+    "SELL",
+    "Account",
+    "Ack",
+    "Cancelled",
+    "ConstantLatency",
+    "Event",
+    "FeeSchedule",
+    "FeedLatencyEstimate",
+    "Fill",
+    "FunctionLatency",
+    "LatencyModel",
+    "Liquidity",
+    "LogShare",
+    "Order",
+    "OrderState",
+    "OrderStatus",
+    "OrderType",
+    "PowerShare",
+    "ProbQueue",
+    "QueueModel",
+    "Reject",
+    "RestingOrder",
+    "RiskAverseQueue",
+    "SampledLatency",
+    "SimExchange",
+    "TimeInForce",
+    "default_latency",
+    "estimate_feed_latency",
+    "latency_from_feed",
+    "snap_to_tick",
+]
