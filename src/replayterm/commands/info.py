@@ -1,0 +1,105 @@
+"""``replayterm info FILE…``: what each data file holds (type, symbols, rows, time span, cache)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from replayterm.core.data import DataError, Source, format_time, open_sources, parse_time
+from replayterm.core.data.stats import exchange_span, snapshot_runs
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "info",
+        help="describe data files: type, symbols, rows, time span, snapshots, cache",
+        description="Describe data files. A bad file is reported on stderr; the others are still shown.",
+    )
+    parser.add_argument(
+        "files", nargs="+", metavar="FILE", help="Tardis CSV (.csv/.csv.gz), Parquet or Arrow file"
+    )
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    parser.add_argument(
+        "--from", dest="from_ts", metavar="TIME", help="only rows with local time >= TIME (UTC)"
+    )
+    parser.add_argument("--to", dest="to_ts", metavar="TIME", help="only rows with local time < TIME (UTC)")
+    parser.add_argument("--no-cache", action="store_true", help="read the files without the Arrow cache")
+    parser.set_defaults(func=run)
+
+
+def _span(first: int, last: int) -> dict[str, Any]:
+    return {
+        "first": format_time(first),
+        "last": format_time(last),
+        "first_us": first,
+        "last_us": last,
+        "span_s": round((last - first) / 1e6, 6),
+    }
+
+
+def describe(source: Source) -> dict[str, Any]:
+    local = source.time_span()
+    exchange = exchange_span(source)
+    return {
+        "type": source.label.rsplit(" ", 1)[-1],
+        "exchange": source.exchange,
+        "symbol": source.symbol,
+        "rows": source.rows,
+        "local_time": _span(*local) if local else None,
+        "exchange_time": _span(*exchange) if exchange else None,
+        "snapshot_depth": source.snapshot_depth,
+        "snapshot_runs": snapshot_runs(source),
+        "rows_before_snapshot": source.rows_before_snapshot if source.is_book else None,
+        "unsorted_rows": source.unsorted_rows,
+        "warnings": list(source.warnings),
+        "cache": source.cache_state,
+    }
+
+
+def _text(report: dict[str, Any]) -> str:
+    out = [report["file"]]
+    symbols = sorted({s["symbol"] for s in report["sources"]})
+    if len(symbols) > 1:
+        out.append(f"  symbols           {', '.join(symbols)}")
+    for s in report["sources"]:
+        out.append(f"  {s['exchange']} {s['symbol']}  {s['type']}")
+        out.append(f"    rows              {s['rows']:,}")
+        for label, key in (("local time", "local_time"), ("exchange time", "exchange_time")):
+            span = s[key]
+            if span:
+                out.append(f"    {label:<17} {span['first']} .. {span['last']}  ({span['span_s']:.3f} s)")
+        if s["snapshot_runs"] is not None:
+            out.append(f"    snapshot runs     {s['snapshot_runs']:,}")
+            out.append(f"    before snapshot   {s['rows_before_snapshot']:,} rows")
+        out.append(f"    unsorted rows     {s['unsorted_rows']:,}")
+        out.append(f"    cache             {s['cache']}")
+        out.extend(f"    warning: {w}" for w in s["warnings"])
+    return "\n".join(out)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        from_ts = None if args.from_ts is None else parse_time(args.from_ts)
+        to_ts = None if args.to_ts is None else parse_time(args.to_ts)
+    except ValueError as exc:
+        print(f"replayterm info: {exc}", file=sys.stderr)
+        return 2
+    status = 0
+    reports = []
+    for name in args.files:
+        try:
+            sources = open_sources([name], from_ts=from_ts, to_ts=to_ts, use_cache=not args.no_cache)
+        except DataError as exc:
+            print(exc, file=sys.stderr)
+            reports.append({"file": name, "error": str(exc)})
+            status = 1
+            continue
+        report = {"file": name, "sources": [describe(s) for s in sources]}
+        reports.append(report)
+        if not args.json:
+            print(_text(report), flush=True)
+    if args.json:
+        print(json.dumps(reports, indent=2))
+    return status

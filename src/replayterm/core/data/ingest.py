@@ -1,0 +1,240 @@
+"""One input file -> its normalized table grouped by symbol, using or filling the cache."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from replayterm.core.data import ordering
+from replayterm.core.data.cache import CacheEntry, CacheWriter
+from replayterm.core.data.columnar_source import ColumnarReader, is_columnar
+from replayterm.core.data.csv_source import CsvReader
+from replayterm.core.data.layout import detect_layout
+from replayterm.core.data.model import Kind
+from replayterm.core.data.normalize import Normalizer, RowError
+from replayterm.core.data.progress import Monitor
+from replayterm.core.errors import DataError
+
+Reader = CsvReader | ColumnarReader
+
+
+@dataclass
+class Ingested:
+    """A file's normalized rows: one contiguous group per (exchange, symbol), each by local_ts."""
+
+    path: Path
+    kind: Kind
+    snapshot_depth: int | None
+    table: pa.Table
+    groups: list[dict[str, Any]]  # exchange, symbol, start, length, unsorted_rows, warnings
+    file_format: str
+    cache_state: str
+    notes: list[str] = field(default_factory=list)
+
+
+def open_reader(path: Path) -> Reader:
+    try:
+        if path.is_dir():
+            raise DataError(path, "this is a folder, not a data file", hint="Give the data files inside it")
+        size = path.stat().st_size
+        with path.open("rb") as f:
+            magic = f.read(8)
+    except FileNotFoundError:
+        raise DataError(path, "file not found", hint="Check the path") from None
+    except OSError as exc:
+        raise DataError(
+            path, f"the file cannot be read ({exc.strerror or exc})", hint="Check its permissions"
+        ) from None
+    if size == 0:
+        raise DataError(path, "empty file", hint="The file has no header and no data; download it again")
+    if is_columnar(magic):
+        return ColumnarReader(path, magic)
+    return CsvReader(path, size, magic)
+
+
+def ingest(path: Path, monitor: Monitor, use_cache: bool = True) -> Ingested:
+    reader = open_reader(path)
+    entry: CacheEntry | None = None
+    notes: list[str] = []
+    if use_cache:
+        try:
+            entry = CacheEntry(path)
+        except OSError as exc:
+            notes.append(f"cache not used: {exc}")
+        if entry is not None:
+            monitor.report(0.0, f"opening {path.name}")
+            hit = entry.load()
+            if hit is not None:
+                table, meta = hit
+                return Ingested(
+                    path,
+                    Kind(meta["kind"]),
+                    meta["snapshot_depth"],
+                    table,
+                    meta["groups"],
+                    meta["file_format"],
+                    "hit",
+                    notes,
+                )
+    return _build(reader, entry, monitor, notes)
+
+
+def _row_error(reader: Reader, problem: RowError, offset: int) -> DataError:
+    line, prefix = reader.where(offset + problem.row)
+    return DataError(
+        reader.path,
+        prefix + problem.explanation,
+        line=line,
+        column=problem.column,
+        value=problem.value,
+        hint=problem.hint,
+    )
+
+
+def _build(reader: Reader, entry: CacheEntry | None, monitor: Monitor, notes: list[str]) -> Ingested:
+    path = reader.path
+    hint_kind, hint_depth = reader.stored_kind() if isinstance(reader, ColumnarReader) else (None, None)
+    layout = detect_layout(reader.header(), path, hint=hint_kind)
+    kind, depth = layout.kind, layout.snapshot_depth
+    if hint_kind is Kind.BOOK_SNAPSHOT and kind is Kind.BOOK:
+        kind, depth = Kind.BOOK_SNAPSHOT, hint_depth
+    normalizer = Normalizer(layout)
+    writer: CacheWriter | None = entry.writer(normalizer.schema) if entry is not None else None
+    streaming = writer is not None  # rows go to the cache as they come while no reordering is needed
+    batches: list[pa.RecordBatch] = []
+    ts_parts: list[np.ndarray] = []
+    code_parts: list[tuple[np.ndarray, np.ndarray]] = []
+    count_parts: list[np.ndarray] = []
+    rows = 0
+    in_order = True
+    last_ts: int | None = None
+    try:
+        with contextlib.closing(reader.batches(layout)) as raw_batches:
+            for raw, fraction in raw_batches:
+                try:
+                    batch = normalizer.normalize(raw)
+                except RowError as problem:
+                    raise _row_error(reader, problem, rows) from None
+                ts = raw.column("local_timestamp").to_numpy()
+                if in_order and ts.size:
+                    if (last_ts is not None and ts[0] < last_ts) or bool(np.any(ts[1:] < ts[:-1])):
+                        in_order = False
+                    last_ts = int(ts[-1])
+                batches.append(batch)
+                ts_parts.append(ts)
+                code_parts.append(normalizer.last_codes)
+                if normalizer.last_counts is not None:
+                    count_parts.append(normalizer.last_counts)
+                rows += raw.num_rows
+                single = len(normalizer.symbols) == 1 and len(normalizer.exchanges) == 1
+                if writer is not None and streaming:
+                    if not (in_order and single):
+                        writer.restart()
+                        streaming = False
+                    elif not _try(writer.write, batch, notes):
+                        writer.discard()
+                        writer, streaming = None, False
+                monitor.report(0.9 * fraction, f"reading {path.name}")
+        if rows == 0:
+            raise DataError(
+                path, "no data rows: the file has only a header", hint="Check that the download is complete"
+            )
+        table = pa.Table.from_batches(batches, schema=normalizer.schema)
+        table, groups = _order(table, normalizer, ts_parts, code_parts, count_parts, in_order)
+        described = [_describe(reader, normalizer, g) for g in groups]
+        state = "off"
+        if writer is not None:
+            monitor.report(0.92, f"caching {path.name}")
+            meta = {
+                "kind": kind.value,
+                "snapshot_depth": depth,
+                "file_format": reader.file_format,
+                "groups": described,
+            }
+            written = streaming or _try(writer.write_table, table, notes)
+            if (
+                written
+                and entry is not None
+                and _try(lambda m: writer.commit(table.num_rows, m), meta, notes)
+            ):
+                loaded = entry.load()
+                if loaded is not None:
+                    table, state = loaded[0], "built"
+            else:
+                writer.discard()
+    except BaseException:
+        if writer is not None:
+            writer.discard()
+        raise
+    return Ingested(path, kind, depth, table, described, reader.file_format, state, notes)
+
+
+def _try(action: Any, arg: Any, notes: list[str]) -> bool:
+    """Run a cache write; a full disk or a read-only cache folder only turns the cache off."""
+    try:
+        action(arg)
+    except OSError as exc:
+        notes.append(f"cache not written: {exc}")
+        return False
+    return True
+
+
+def _order(
+    table: pa.Table,
+    normalizer: Normalizer,
+    ts_parts: list[np.ndarray],
+    code_parts: list[tuple[np.ndarray, np.ndarray]],
+    count_parts: list[np.ndarray],
+    in_order: bool,
+) -> tuple[pa.Table, list[ordering.Group]]:
+    """Group rows by (exchange, symbol) and sort each group by local_ts (stable)."""
+    symbols = len(normalizer.symbols)
+    single = symbols == 1 and len(normalizer.exchanges) == 1
+    if in_order and single:
+        return table, [ordering.Group(0, 0, table.num_rows)]
+    table = normalizer.with_final_dictionaries(table)
+    keys = None
+    if not single:
+        exchange = np.concatenate([c[0] for c in code_parts]).astype(np.int64)
+        symbol = np.concatenate([c[1] for c in code_parts]).astype(np.int64)
+        keys = exchange * symbols + symbol
+    order, groups = ordering.plan(keys, np.concatenate(ts_parts))
+    if count_parts:  # book_snapshot_N: file rows -> book rows
+        counts = np.concatenate(count_parts).astype(np.int64)
+        permuted = counts if order is None else counts[order]
+        ends = np.cumsum(permuted)
+        for g in groups:
+            first, last = g.start, g.start + g.length
+            start = int(ends[first - 1]) if first else 0
+            end = int(ends[last - 1]) if last else 0
+            g.start, g.length = start, end - start
+        if order is not None:
+            order = ordering.expand(order, counts)
+    if order is not None:
+        table = table.take(pa.array(order))
+    return table, groups
+
+
+def _describe(reader: Reader, normalizer: Normalizer, group: ordering.Group) -> dict[str, Any]:
+    symbols = max(len(normalizer.symbols), 1)
+    warnings = []
+    if group.late_rows and group.first_backwards is not None:
+        line, prefix = reader.where(group.first_backwards)
+        at = f"line {line}" if line is not None else prefix.rstrip(": ")
+        warnings.append(
+            f"local_timestamp goes backwards at {at}; {group.late_rows} rows were out of order and were "
+            "stably re-sorted by local_timestamp"
+        )
+    return {
+        "exchange": normalizer.exchanges[group.key // symbols],
+        "symbol": normalizer.symbols[group.key % symbols],
+        "start": group.start,
+        "length": group.length,
+        "unsorted_rows": group.late_rows,
+        "warnings": warnings,
+    }
