@@ -41,6 +41,20 @@ def test_malformed_orders_raise(kwargs: dict) -> None:
         Order(**kwargs)
 
 
+def test_numpy_inputs_become_plain_numbers(make_driver) -> None:
+    import numpy as np
+
+    order = Order.limit(np.int64(1), np.float32(0.5), np.float64(99.0))
+    assert (type(order.side), type(order.amount), type(order.price)) == (int, float, float)
+    with pytest.raises(ValueError, match="number"):
+        Order.limit(BUY, "lots", 99.0)  # type: ignore[arg-type]
+    d = make_driver()
+    d.start(1)
+    d.ex.submit(np.int64(1), Order.market(BUY, 1.0))
+    events = d.at(1)
+    assert all(type(e.local_ts) is int and type(e.exch_ts) is int for e in events)
+
+
 def test_market_order_with_a_price_or_post_only_raises() -> None:
     from replayterm.core.execution import OrderType
 

@@ -138,6 +138,7 @@ class SimExchange:
 
     def submit(self, ts: int, order: Order) -> int:
         """Send ``order`` decided at ``ts``; returns its client order id (from the account)."""
+        ts = int(ts)
         self._check_not_past(ts, "submit")
         if self.tick_size is not None and order.price is not None:
             order = replace(order, price=snap_to_tick(order.price, self.tick_size))
@@ -149,6 +150,7 @@ class SimExchange:
     def cancel(self, ts: int, order_id: int) -> bool:
         """Send a cancel decided at ``ts``. False (nothing sent) when the account already knows the
         order is finished. The order may still fill until the cancel arrives."""
+        ts = int(ts)
         self._check_not_past(ts, "cancel")
         state = self.account.orders.get(order_id)
         if state is None:
@@ -189,6 +191,7 @@ class SimExchange:
     # -- replay side ----------------------------------------------------------------------------
     def advance(self, ts: int) -> None:
         """Process arrivals due at or before ``ts`` against the current book (see module docstring)."""
+        ts = int(ts)
         if self._now is None or ts > self._now:
             self._now = ts
         self._process_arrivals(ts)
@@ -196,6 +199,7 @@ class SimExchange:
     def on_trade(self, ts: int, side: int, price: float, amount: float) -> None:
         """A public trade: ``side`` is the taker side (+1 buy, -1 sell, 0 unknown: inferred from
         the best prices, ignored when it cannot be)."""
+        ts = int(ts)
         self._move_clock(ts)
         # A trade does not change the book, so arrivals before ts can still be processed here.
         self._process_arrivals(ts - 1)
@@ -222,6 +226,7 @@ class SimExchange:
 
     def on_book(self, ts: int, book: BookView) -> None:
         """After each complete book message at ``ts``: queue positions and crossing fills."""
+        ts = int(ts)
         if self._requests and self._requests[0].arrival < ts:
             raise RuntimeError(
                 f"an order arriving at {self._requests[0].arrival} was not processed before the book "

@@ -54,7 +54,12 @@ class Order:
     def __post_init__(self) -> None:
         if self.side not in (BUY, SELL):
             raise ValueError(f"order side must be +1 (buy) or -1 (sell), got {self.side!r}")
-        if not (isinstance(self.amount, int | float) and math.isfinite(self.amount) and self.amount > 0):
+        # Plain Python numbers from here on, whatever the strategy computed them with (numpy...).
+        object.__setattr__(self, "side", int(self.side))
+        object.__setattr__(self, "amount", _number(self.amount, "amount"))
+        if self.price is not None:
+            object.__setattr__(self, "price", _number(self.price, "price"))
+        if not (math.isfinite(self.amount) and self.amount > 0):
             raise ValueError(f"order amount must be a positive finite number, got {self.amount!r}")
         if self.order_type is OrderType.LIMIT:
             if self.price is None or not math.isfinite(self.price) or self.price <= 0:
@@ -67,13 +72,20 @@ class Order:
     @classmethod
     def market(cls, side: int, amount: float, tag: str = "") -> Order:
         """Takes liquidity at arrival, walking the visible book; what the book cannot fill is cancelled."""
-        return cls(side, float(amount), OrderType.MARKET, None, TimeInForce.IOC, tag)
+        return cls(side, amount, OrderType.MARKET, None, TimeInForce.IOC, tag)
 
     @classmethod
     def limit(
         cls, side: int, amount: float, price: float, tif: TimeInForce = TimeInForce.GTC, tag: str = ""
     ) -> Order:
-        return cls(side, float(amount), OrderType.LIMIT, float(price), TimeInForce(tif), tag)
+        return cls(side, amount, OrderType.LIMIT, price, TimeInForce(tif), tag)
+
+
+def _number(value: object, what: str) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"order {what} must be a number, got {value!r}") from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,7 +44,8 @@ def summarize(
     win_rate, profit_factor, gross_profit, gross_loss, avg_trip_pnl, avg_holding_s, and for each
     horizon h: markout_<h> (price units) and markout_<h>_bps.
 
-    Values that are undefined or infinite are None (e.g. a profit factor without losses: then
+    max_drawdown_pct is given only with a positive ``initial_equity``. Values that are undefined
+    or infinite are None (e.g. a profit factor without losses: then
     gross_loss is 0 and gross_profit tells the story). ``interval_us`` and ``annualization`` are
     those of ``risk.sharpe``.
     """
@@ -71,7 +72,8 @@ def summarize(
         "equity_start": _num(float(equity[0])) if equity.shape[0] else None,
         "equity_end": _num(float(equity[-1])) if equity.shape[0] else None,
         "max_drawdown": _num(dd_abs),
-        "max_drawdown_pct": _num(dd_pct),
+        # Percentages of a PnL curve starting at 0 measure falls from tiny early peaks: noise.
+        "max_drawdown_pct": _num(dd_pct) if initial_equity > 0 else None,
         "sharpe": _num(sharpe(mt, equity, interval_us, annualization)),
         "sortino": _num(sortino(mt, equity, interval_us, annualization)),
         "round_trips": len(trips),
