@@ -15,6 +15,7 @@ import pyarrow.csv as pcsv
 import pytest
 
 from replayterm.core.book import BookEvents, BookReplayer, build_checkpoints
+from replayterm.core.data import open_sources
 
 pytestmark = pytest.mark.realdata
 DAYS = ("2024-07-18", "2024-07-19")
@@ -131,3 +132,18 @@ def test_seek_on_real_data_equals_straight_replay(capture) -> None:
         fresh.reset()
         fresh.apply_through(int(target))
         assert rp.book.same_state(fresh.book), f"seek to {target}"
+
+
+def test_from_sources_joins_the_days_in_time_order(capture, shared_data: Path) -> None:
+    folder = shared_data / "binance-futures"
+    day1, day2 = (folder / f"binance-futures_incremental_book_L2_{d}_BTCUSDT.csv.gz" for d in DAYS)
+    sources = open_sources([day2, day1])  # given out of order on purpose
+    ev = BookEvents.from_sources(sources)
+    direct = _events(capture)
+    assert np.array_equal(ev.local_ts, direct.local_ts)
+    assert np.array_equal(ev.key, direct.key)
+    assert np.array_equal(ev.groups, direct.groups)
+    assert not ev.full_snapshot_each_message
+    trades = open_sources(folder / "binance-futures_trades_2024-07-18_BTCUSDT.csv.gz")
+    with pytest.raises(ValueError, match="not a book"):
+        BookEvents.from_sources(sources + trades)

@@ -21,14 +21,14 @@ import numpy as np
 from replayterm.core.book import kernel as k
 from replayterm.core.book.book import Book
 from replayterm.core.book.events import BookEvents
+from replayterm.core.data.progress import Cancelled  # one cancel exception for the whole open
+
+__all__ = ["Cancelled", "Checkpoints", "build_checkpoints"]
 
 DEFAULT_BUDGET_FRACTION = 0.10
 DEFAULT_MIN_INTERVAL_ROWS = 4096
 _PROGRESS_STEP = 0.005
-
-
-class Cancelled(Exception):  # noqa: N818 - the name says what happened, as in concurrent.futures
-    """A long operation was stopped because its ``cancel()`` callback returned True."""
+_FIXED_BYTES = 2 * 8  # the closing entries of bid_off and ask_off
 
 
 @dataclass(frozen=True, eq=False)
@@ -139,7 +139,7 @@ def build_checkpoints(
     best = np.empty(2 * n_groups if record_best else 0, dtype=np.int32)
     crossed_parts: list[np.ndarray] = []
     saved: list[_Saved] = []
-    stored = 0
+    stored = _FIXED_BYTES
     reported = -1.0
     target = interval
 
@@ -170,7 +170,7 @@ def build_checkpoints(
             while stored > budget_bytes and saved:
                 interval *= 2
                 saved = [s for s in saved if s.row_target % interval == 0]
-                stored = sum(s.nbytes for s in saved)
+                stored = _FIXED_BYTES + sum(s.nbytes for s in saved)
         report(int(group_start[g_end]) / n_rows)
         target = (target // interval + 1) * interval
     report(1.0)

@@ -24,12 +24,14 @@ files are simply concatenated in ``local_ts`` order) and derives, in a few vecto
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
+from replayterm.core.data.model import Kind, Source
 from replayterm.core.errors import DataError
 
 _FIX_HINT = "Check the book file and the reader that produced these rows"
@@ -112,6 +114,35 @@ class BookEvents:
             first_snapshot_group=first_group,
             full_snapshot_each_message=full_snapshot_each_message,
             ts_backwards=ts_backwards,
+        )
+
+    @classmethod
+    def from_sources(cls, sources: Sequence[Source]) -> BookEvents:
+        """One symbol's book from one or more files (e.g. day 1 + day 2), joined in time order.
+
+        All sources must be books of the same exchange and symbol, either all incremental or all
+        ``book_snapshot_N`` (then every message is a full snapshot).
+        """
+        if not sources:
+            raise ValueError("no book sources given")
+        first = sources[0]
+        for s in sources:
+            if not s.is_book:
+                raise ValueError(f"{s.path}: {s.label} is not a book source")
+            if (s.exchange, s.symbol) != (first.exchange, first.symbol):
+                raise ValueError(f"{s.path}: {s.label} is another symbol than {first.label}")
+            if (s.kind is Kind.BOOK_SNAPSHOT) != (first.kind is Kind.BOOK_SNAPSHOT):
+                raise ValueError(f"{s.path}: incremental and snapshot books cannot be mixed")
+        ordered = sorted(sources, key=lambda s: (s.time_span() or (0, 0))[0])  # stable: ties keep order
+        names = ("local_ts", "exch_ts", "side", "price", "amount", "is_snapshot")
+        cols = {
+            n: np.concatenate([s.column(n) for s in ordered]) if len(ordered) > 1 else first.column(n)
+            for n in names
+        }
+        return cls.from_arrays(
+            **cols,
+            full_snapshot_each_message=first.kind is Kind.BOOK_SNAPSHOT,
+            source=", ".join(str(s.path) for s in ordered),
         )
 
     # -- sizes -----------------------------------------------------------------------------

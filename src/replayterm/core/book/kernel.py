@@ -120,7 +120,7 @@ def _run(
             ahi = -1
         e = groups[0, g + 1]
         for r in range(s, e):
-            k = np.int64(key[r])
+            k = int(key[r])
             a = amount[r]
             if k >= 0:
                 old = bid[k]
