@@ -62,9 +62,15 @@ class Timeline:
         """Position of the first event at or after ``position`` that belongs to one of ``streams``."""
         if not streams:
             return None
-        mask = np.isin(self.stream[position:], np.asarray(streams, dtype=np.int16))
-        hits = np.flatnonzero(mask)
-        return position + int(hits[0]) if hits.size else None
+        wanted = np.asarray(streams, dtype=np.int16)
+        chunk = 4096  # the next hit is usually close: scan in growing windows, not the whole tail
+        while position < len(self):
+            hits = np.flatnonzero(np.isin(self.stream[position : position + chunk], wanted))
+            if hits.size:
+                return position + int(hits[0])
+            position += chunk
+            chunk *= 4
+        return None
 
     @classmethod
     def build(cls, inputs: Sequence[TimelineInput]) -> Timeline:

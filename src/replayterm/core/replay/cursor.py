@@ -1,0 +1,182 @@
+"""``ReplayCursor``: where the replay is on the merged timeline, and every way to move it.
+
+Moves: ``step`` (one event), ``step_message`` / ``step_trade`` (up to the next book message or
+trade), ``advance_to(t)`` (batch forward through the compiled book kernel) and ``seek(t)`` (either
+direction, through each book's checkpoints). All of them leave every book exactly as a straight
+replay to the same point would. Position p means timeline events ``[0, p)`` are applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import IntEnum
+from typing import NamedTuple
+
+import numpy as np
+
+from replayterm.core.replay.instruments import Instrument
+from replayterm.core.replay.timeline import Timeline, TimelineInput
+
+
+class EventKind(IntEnum):
+    BOOK = 0
+    TRADE = 1
+
+
+class CursorEvent(NamedTuple):
+    """One applied timeline event: a complete book message or one trade."""
+
+    kind: EventKind
+    instrument: int
+    item: int  # message group (book) or row (trade) within the instrument's stream
+    ts: int
+
+
+class ReplayCursor:
+    def __init__(self, instruments: Sequence[Instrument]) -> None:
+        self.instruments = list(instruments)
+        inputs: list[TimelineInput] = []
+        owners: list[tuple[EventKind, int]] = []
+        for i, inst in enumerate(self.instruments):
+            if inst.book is not None:
+                inputs.append(TimelineInput(inst.book.events.group_ts, is_book=True))
+                owners.append((EventKind.BOOK, i))
+            if inst.trades is not None:
+                inputs.append(TimelineInput(inst.trades.local_ts, is_book=False))
+                owners.append((EventKind.TRADE, i))
+        self.timeline = Timeline.build(inputs)
+        self._owners = owners
+        self._trade_streams = [s for s, (kind, _) in enumerate(owners) if kind is EventKind.TRADE]
+        self._book_streams = [s for s, (kind, _) in enumerate(owners) if kind is EventKind.BOOK]
+        self._trades_applied = [0] * len(self.instruments)
+        self.position = 0
+        self._clock = self.start_ts - 1 if len(self.timeline) else 0
+
+    # -- where we are ------------------------------------------------------------------------
+
+    @property
+    def start_ts(self) -> int:
+        return self.timeline.start_ts or 0
+
+    @property
+    def end_ts(self) -> int:
+        return self.timeline.end_ts or 0
+
+    @property
+    def n_events(self) -> int:
+        return len(self.timeline)
+
+    @property
+    def at_end(self) -> bool:
+        return self.position >= len(self.timeline)
+
+    @property
+    def now(self) -> int:
+        """The replay clock: the time last moved to (by advance/seek) or of the last stepped event."""
+        return self._clock
+
+    def trades_applied(self, instrument: int) -> int:
+        """How many trades of ``instrument`` are behind the cursor."""
+        return self._trades_applied[instrument]
+
+    def gaps(self) -> np.ndarray:
+        """Times where the data is not continuous: re-snapshots and skipped pre-snapshot rows."""
+        parts = [np.empty(0, dtype=np.int64)]
+        for inst in self.instruments:
+            if inst.book is not None:
+                parts.append(inst.book.events.resnapshot_ts)
+                skipped = inst.book.events.skipped_ts
+                if skipped.size:
+                    parts.append(skipped[-1:])
+        return np.unique(np.concatenate(parts))
+
+    # -- one event at a time -----------------------------------------------------------------
+
+    def step(self) -> CursorEvent | None:
+        """Apply the next event (the per-message path); None at the end."""
+        p = self.position
+        if p >= len(self.timeline):
+            return None
+        tl = self.timeline
+        kind, i = self._owners[int(tl.stream[p])]
+        item = int(tl.item[p])
+        ts = int(tl.ts[p])
+        if kind is EventKind.BOOK:
+            book = self.instruments[i].book
+            assert book is not None
+            book.step()
+        else:
+            self._trades_applied[i] += 1
+        self.position = p + 1
+        self._clock = max(self._clock, ts)
+        return CursorEvent(kind, i, item, ts)
+
+    def step_message(self, instrument: int | None = None) -> list[CursorEvent]:
+        """Step up to and including the next book message (of ``instrument`` if given)."""
+        return self._step_until(EventKind.BOOK, instrument)
+
+    def step_trade(self, instrument: int | None = None) -> list[CursorEvent]:
+        """Step up to and including the next trade (of ``instrument`` if given)."""
+        return self._step_until(EventKind.TRADE, instrument)
+
+    def _step_until(self, kind: EventKind, instrument: int | None) -> list[CursorEvent]:
+        streams = [
+            s
+            for s, (k, i) in enumerate(self._owners)
+            if k is kind and (instrument is None or i == instrument)
+        ]
+        target = self.timeline.next_of_stream(self.position, streams)
+        if target is None:
+            return []
+        return [e for e in (self.step() for _ in range(target + 1 - self.position)) if e is not None]
+
+    # -- batches and seeks -------------------------------------------------------------------
+
+    def advance_to(self, ts: int) -> int:
+        """Apply every event with ``local_ts <= ts`` (forward only); return how many were applied."""
+        if ts <= self._clock:
+            return 0
+        start = self.position
+        target = self.timeline.position_at(ts)
+        if target > start:
+            for inst in self.instruments:
+                if inst.book is not None:
+                    inst.book.apply_until(ts)
+            self._sync_trades(ts)
+            self.position = target
+        self._clock = ts
+        return target - start
+
+    def seek(self, ts: int) -> None:
+        """Move to the state after every event with ``local_ts <= ts``, in either direction."""
+        for inst in self.instruments:
+            if inst.book is not None:
+                inst.book.seek(ts)
+        self._sync_trades(ts)
+        self.position = self.timeline.position_at(ts)
+        self._clock = ts
+
+    def seek_position(self, position: int) -> None:
+        """Move so that exactly the events ``[0, position)`` are applied (may split equal times)."""
+        position = max(0, min(int(position), len(self.timeline)))
+        ts = int(self.timeline.ts[position - 1]) if position else self.start_ts - 1
+        tl = self.timeline
+        counts = np.bincount(tl.stream[:position], minlength=len(self._owners)) if position else None
+        for s, (kind, i) in enumerate(self._owners):
+            applied = int(counts[s]) if counts is not None else 0
+            if kind is EventKind.BOOK:
+                book = self.instruments[i].book
+                assert book is not None
+                book.seek_group(applied)
+            else:
+                self._trades_applied[i] = applied
+        self.position = position
+        self._clock = ts
+
+    def reset(self) -> None:
+        self.seek_position(0)
+
+    def _sync_trades(self, ts: int) -> None:
+        for i, inst in enumerate(self.instruments):
+            if inst.trades is not None:
+                self._trades_applied[i] = inst.trades.count_through(ts)

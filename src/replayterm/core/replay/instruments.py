@@ -1,0 +1,145 @@
+"""Sources grouped per instrument: one book (rebuilt by a ``BookReplayer``) and one trade stream.
+
+Several files of one instrument (day 1 + day 2, or files given out of order) become one stream in
+``local_ts`` order. Trades are kept as numpy columns; a ``TradeBatch`` is a zero-copy slice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+
+from replayterm.core.book import BookEvents, BookReplayer
+from replayterm.core.data.model import Kind, Source
+from replayterm.core.replay.frame import TradeBatch
+
+_TRADE_KINDS = (Kind.TRADES,)
+
+
+@dataclass(frozen=True, eq=False)
+class TradeStream:
+    local_ts: np.ndarray
+    exch_ts: np.ndarray
+    price: np.ndarray
+    amount: np.ndarray
+    side: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.local_ts.shape[0])
+
+    def batch(self, start: int, stop: int) -> TradeBatch:
+        s = slice(max(start, 0), max(stop, 0))
+        return TradeBatch(self.local_ts[s], self.exch_ts[s], self.price[s], self.amount[s], self.side[s])
+
+    def count_through(self, ts: int) -> int:
+        """Trades with ``local_ts <= ts``."""
+        return int(np.searchsorted(self.local_ts, ts, side="right"))
+
+
+@dataclass(eq=False)
+class Instrument:
+    exchange: str
+    symbol: str
+    book: BookReplayer | None = None
+    trades: TradeStream | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return f"{self.exchange}:{self.symbol}"
+
+    @property
+    def tick_size(self) -> float:
+        """Smallest price step seen in the book (or the trades when there is no book)."""
+        prices = self.book.events.prices if self.book is not None else None
+        if prices is None and self.trades is not None:
+            prices = np.unique(self.trades.price)
+        if prices is None or prices.shape[0] < 2:
+            return 0.0
+        steps = np.diff(prices)
+        positive = steps[steps > 0]
+        return float(np.round(positive.min(), 12)) if positive.size else 0.0
+
+
+def _concat_sorted(sources: Sequence[Source], columns: Sequence[str]) -> dict[str, np.ndarray]:
+    """The given columns of several sources, concatenated in stable ``local_ts`` order."""
+    ordered = sorted(sources, key=lambda s: s.time_span() or (0, 0))
+    table = pa.concat_tables([s.table.select(list(columns)) for s in ordered])
+    arrays = {name: table.column(name).to_numpy() for name in columns}
+    ts = arrays["local_ts"]
+    if ts.shape[0] > 1 and np.any(ts[1:] < ts[:-1]):
+        order = np.argsort(ts, kind="stable")
+        arrays = {name: a[order] for name, a in arrays.items()}
+    return arrays
+
+
+def build_instruments(
+    sources: Sequence[Source],
+    *,
+    checkpoint_budget_fraction: float | None = None,
+    progress: Callable[[float, str], object] | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> list[Instrument]:
+    """Group sources by (exchange, symbol), prepare each book and build its checkpoints.
+
+    The checkpoint pass also records the best bid/ask after every message, which the charts
+    use as the top-of-book history (no second pass needed).
+    """
+    by_key: dict[tuple[str, str], list[Source]] = {}
+    for source in sources:
+        by_key.setdefault((source.exchange, source.symbol), []).append(source)
+    instruments: list[Instrument] = []
+    total_book_rows = sum(s.rows for s in sources if s.is_book) or 1
+    done_rows = 0
+    for (exchange, symbol), group in by_key.items():
+        inst = Instrument(exchange, symbol)
+        books = [s for s in group if s.kind is Kind.BOOK]
+        snapshots = [s for s in group if s.kind is Kind.BOOK_SNAPSHOT]
+        if books and snapshots:
+            inst.notes.append(
+                f"{symbol}: both incremental_book_L2 and book_snapshot files given; "
+                "the book is rebuilt from incremental_book_L2 only"
+            )
+        book_sources = books or snapshots
+        if book_sources and sum(s.rows for s in book_sources):
+            cols = _concat_sorted(
+                book_sources, ("local_ts", "exch_ts", "side", "price", "amount", "is_snapshot")
+            )
+            events = BookEvents.from_arrays(
+                cols["local_ts"],
+                cols["exch_ts"],
+                cols["side"],
+                cols["price"],
+                cols["amount"],
+                cols["is_snapshot"],
+                full_snapshot_each_message=not books,
+                source=book_sources[0].path,
+            )
+            replayer = BookReplayer(events)
+            rows = events.n_rows
+            start = done_rows
+
+            def report(fraction: float, start: int = start, rows: int = rows, sym: str = symbol) -> None:
+                if progress is not None:
+                    progress((start + fraction * rows) / total_book_rows, f"indexing {sym} book")
+
+            budget = (
+                None
+                if checkpoint_budget_fraction is None
+                else int(events.source_nbytes * checkpoint_budget_fraction)
+            )
+            replayer.build_checkpoints(budget_bytes=budget, record_best=True, progress=report, cancel=cancel)
+            done_rows += rows
+            inst.book = replayer
+        trade_sources = [s for s in group if s.kind in _TRADE_KINDS and s.rows]
+        if trade_sources:
+            cols = _concat_sorted(trade_sources, ("local_ts", "exch_ts", "price", "amount", "side"))
+            inst.trades = TradeStream(
+                cols["local_ts"], cols["exch_ts"], cols["price"], cols["amount"], cols["side"]
+            )
+        if inst.book is not None or inst.trades is not None:
+            instruments.append(inst)
+    return instruments
