@@ -281,3 +281,10 @@ def test_bad_rows_raise_data_error(column: str, value: float, needle: str) -> No
     cols[column] = cols[column][:2]
     with pytest.raises(DataError, match="rows"):
         BookEvents.from_arrays(**cols)
+
+
+def test_batch_kernels_release_the_gil() -> None:
+    from replayterm.core.book import kernel
+
+    for fn in (kernel.apply_groups, kernel.apply_groups_logged, kernel.restore_state, kernel.extract_side):
+        assert fn.targetoptions.get("nogil") is True, fn.__name__

@@ -32,6 +32,10 @@ Rules applied to each message group
   side is empty. Each removed level adds one to ``CROSSED_REMOVALS``; each message that needed
   removals adds one to ``CROSSED_GROUPS``.
 
+Batch entry points release the GIL (``nogil=True``): a long fast-forward, seek or index pass on
+the replay thread then never stalls the GUI thread. ``step_group`` keeps it: a single message is
+short and releasing costs more than it gives on that path.
+
 The scalar state lives in locals for the whole loop (written back once), which is 2-3x faster
 than reading and writing ``st`` per row. Entry points take five arrays: numba's dispatch cost
 grows by ~60 ns per array argument, which the per-message path pays on every call.
@@ -208,7 +212,7 @@ def _run(
     return n_logged
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def apply_groups(
     groups: np.ndarray, key: np.ndarray, amount: np.ndarray, book: np.ndarray, st: np.ndarray, g_end: int
 ) -> None:
@@ -228,7 +232,7 @@ def step_group(
     return g
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def apply_groups_logged(
     groups: np.ndarray,
     key: np.ndarray,
@@ -246,7 +250,7 @@ def apply_groups_logged(
     return _run(groups, key, amount, book, st, g_end, log, best)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def extract_side(amounts: np.ndarray, lo: int, hi: int, count: int) -> tuple[np.ndarray, np.ndarray]:
     """The ``count`` nonzero levels in ``amounts[lo:hi+1]`` as (int32 ranks, float64 amounts)."""
     idx = np.empty(count, dtype=np.int32)
@@ -261,7 +265,7 @@ def extract_side(amounts: np.ndarray, lo: int, hi: int, count: int) -> tuple[np.
     return idx, val
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def restore_state(
     book: np.ndarray,
     st: np.ndarray,
