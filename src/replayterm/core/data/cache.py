@@ -9,6 +9,7 @@ temporary names and renamed into place. An entry that fails validation is delete
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -117,9 +118,9 @@ class CacheWriter:
         self.batches = 0
 
     def discard(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             self._close()
-        finally:
+        with contextlib.suppress(OSError):
             self.tmp.unlink(missing_ok=True)
 
     def commit(self, rows: int, meta: dict[str, Any]) -> None:

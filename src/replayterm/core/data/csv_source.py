@@ -47,6 +47,7 @@ class CsvReader:
         self.path = path
         self.size = size
         self.gzip = magic.startswith(GZIP_MAGIC)
+        self.header_only = False
         if self.gzip:
             self.file_format = "csv.gz"
 
@@ -90,31 +91,37 @@ class CsvReader:
             head += chunk
             if b"\n" in head or len(head) > MAX_HEADER:
                 break
+        else:
+            # The whole file is in ``head``; pyarrow refuses a lone header without a line end.
+            self.header_only = not any(line.strip() for line in head.replace(b"\r", b"\n").split(b"\n")[1:])
         if not head.strip():
             raise DataError(
                 self.path, "empty file", hint="The file has no header and no data; download it again"
             )
-        first = head.split(b"\n", 1)[0].rstrip(b"\r")
+        # The parser ends a line at \n, \r\n or a lone \r; so does this.
+        first = head.split(b"\n", 1)[0].split(b"\r", 1)[0]
         if not first.strip():
             raise DataError(
                 self.path, "the first line is empty; expected the header", line=1, hint=_HEADER_HINT
             )
         try:
-            text = first.decode("utf-8")
-        except UnicodeDecodeError:
+            # pyarrow drops a UTF-8 byte-order mark too, so column names match what it reports.
+            return next(csv.reader([first.decode("utf-8").removeprefix("\ufeff")]))
+        except (UnicodeDecodeError, csv.Error):
             raise DataError(
                 self.path,
-                "unknown header: the first line is not text",
+                "unknown header: the first line is not a list of column names",
                 line=1,
-                value=repr(first[:60]),
+                value=first[:60].decode("utf-8", "replace"),
                 hint=_HEADER_HINT,
             ) from None
-        return next(csv.reader([text]))
 
     def batches(self, layout: Layout) -> Iterator[tuple[pa.RecordBatch, float]]:
         """Raw batches with Tardis column names, each with the fraction of the file read so far."""
         from replayterm.core.data.diagnose import diagnose_csv
 
+        if self.header_only:
+            return
         raw, stream = self._open()
         names = list(layout.columns)
         try:

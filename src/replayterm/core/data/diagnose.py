@@ -7,6 +7,7 @@ path uses, bisecting to the first row that fails. Only runs on broken files.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -85,6 +86,55 @@ def diagnose_csv(reader: CsvReader, layout: Layout, exc: BaseException) -> DataE
         data = b"".join(reader.chunks())
     except DataError as err:
         return err
+    text_error = _utf8_error(path, layout, data)
+    if text_error is not None:
+        # Look for an earlier problem in the part before the undecodable line.
+        data = data[: data.rfind(b"\n", 0, text_error.offset) + 1]
+    found = _find(path, layout, data)
+    if text_error is not None:
+        found.append(text_error.error)
+    if found:
+        return min(found, key=lambda e: e.line if e.line is not None else float("inf"))
+    return _generic(path, exc)
+
+
+class _TextError:
+    def __init__(self, offset: int, error: DataError) -> None:
+        self.offset = offset
+        self.error = error
+
+
+def _utf8_error(path: Path, layout: Layout, data: bytes) -> _TextError | None:
+    """The first byte that is not UTF-8, as a DataError on its line and column."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        start = data.rfind(b"\n", 0, err.start) + 1
+        end = data.find(b"\n", err.start)
+        end = len(data) if end < 0 else end
+        field = data.count(b",", start, err.start)
+        columns = _file_header(data)
+        column = columns[field] if field < len(columns) else None
+        name = dict(zip(layout.file_columns, layout.columns, strict=True)).get(column or "", column)
+        error = DataError(
+            path,
+            "not valid UTF-8 text",
+            line=data.count(b"\n", 0, err.start) + 1,
+            column=name,
+            value=data[start:end].decode("utf-8", "replace"),
+            hint="Save the file as UTF-8",
+        )
+        return _TextError(err.start, error)
+    return None
+
+
+def _file_header(data: bytes) -> list[str]:
+    first = data.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", "replace").removeprefix("\ufeff")
+    return first.split(",")
+
+
+def _find(path: Path, layout: Layout, data: bytes) -> list[DataError]:
+    """Problems in valid UTF-8 CSV text: the first bad field count and each column's first bad value."""
     lines = nonempty_line_numbers([data])
     invalid: list[pacsv.InvalidRow] = []
 
@@ -105,7 +155,7 @@ def diagnose_csv(reader: CsvReader, layout: Layout, exc: BaseException) -> DataE
             ),
         )
     except (pa.ArrowException, ValueError, IndexError) as err:
-        return _generic(path, err)
+        return [_generic(path, err)]
 
     found: list[DataError] = []
     if invalid and invalid[0].number is not None and invalid[0].number <= len(lines):
@@ -132,15 +182,13 @@ def diagnose_csv(reader: CsvReader, layout: Layout, exc: BaseException) -> DataE
             shown = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
             line = int(lines[kept[row] - 1])
             found.append(DataError(path, explanation, line=line, column=name, value=shown, hint=hint))
-    if found:
-        return min(found, key=lambda e: e.line or 0)
-    return _generic(path, exc)
+    return found
 
 
-def _generic(path: object, exc: BaseException) -> DataError:
+def _generic(path: Path, exc: BaseException) -> DataError:
     message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return DataError(
-        str(path),
+        path,
         f"the CSV could not be parsed ({message})",
         hint="Check that this is a complete Tardis.dev CSV file",
     )

@@ -50,7 +50,7 @@ def plan(keys: np.ndarray | None, ts: np.ndarray) -> tuple[np.ndarray | None, li
     bounds = [0, *(np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1).tolist(), int(keys.size)]
     groups = []
     for start, end in itertools.pairwise(bounds):
-        rows = order[start:end]
+        rows = order[start:end].copy()
         group_ts = ts[rows]
         late, first = late_rows(group_ts)
         if late:
