@@ -61,7 +61,8 @@ class Instrument:
             return 0.0
         steps = np.diff(prices)
         positive = steps[steps > 0]
-        return float(np.round(positive.min(), 12)) if positive.size else 0.0
+        # Grid steps carry float noise (0.09999999999854481): 6 significant digits recover the tick.
+        return float(f"{positive.min():.6g}") if positive.size else 0.0
 
 
 def _concat_sorted(sources: Sequence[Source], columns: Sequence[str]) -> dict[str, np.ndarray]:
@@ -105,19 +106,7 @@ def build_instruments(
             )
         book_sources = books or snapshots
         if book_sources and sum(s.rows for s in book_sources):
-            cols = _concat_sorted(
-                book_sources, ("local_ts", "exch_ts", "side", "price", "amount", "is_snapshot")
-            )
-            events = BookEvents.from_arrays(
-                cols["local_ts"],
-                cols["exch_ts"],
-                cols["side"],
-                cols["price"],
-                cols["amount"],
-                cols["is_snapshot"],
-                full_snapshot_each_message=not books,
-                source=book_sources[0].path,
-            )
+            events = BookEvents.from_sources(book_sources)
             replayer = BookReplayer(events)
             rows = events.n_rows
             start = done_rows

@@ -1,0 +1,141 @@
+"""The replay worker in its own thread, driven only through queued signals (DESIGN §4)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QObject, QThread, Signal
+
+from replayterm.core.data import open_sources
+from replayterm.core.replay.cursor import ReplayCursor
+from replayterm.core.replay.frame import Frame
+from replayterm.core.replay.instruments import build_instruments
+from replayterm.qt.worker import OpenedInfo, ReplayWorker
+
+SAMPLE = sorted((Path(__file__).resolve().parents[2] / "data").glob("*.csv.gz"))
+
+
+class Commands(QObject):
+    open = Signal(list)
+    play = Signal()
+    pause = Signal()
+    seek = Signal("qint64")
+    speed = Signal(float)
+    step_message = Signal()
+    step_trade = Signal()
+
+
+class Harness:
+    def __init__(self, qtbot) -> None:  # type: ignore[no-untyped-def]
+        self.qtbot = qtbot
+        self.thread = QThread()
+        self.worker = ReplayWorker()
+        self.worker.moveToThread(self.thread)
+        self.thread.started.connect(self.worker.start)
+        self.cmd = Commands()
+        self.cmd.open.connect(self.worker.open)
+        self.cmd.play.connect(self.worker.play)
+        self.cmd.pause.connect(self.worker.pause)
+        self.cmd.seek.connect(self.worker.seek)
+        self.cmd.speed.connect(self.worker.set_speed)
+        self.cmd.step_message.connect(self.worker.step_message)
+        self.cmd.step_trade.connect(self.worker.step_trade)
+        self.frames: list[Frame] = []
+        self.worker.frame_ready.connect(self.frames.append)
+        self.thread.start()
+
+    def open(self, paths: list[str]) -> OpenedInfo:
+        with self.qtbot.waitSignal(self.worker.opened, timeout=60_000) as blocker:
+            self.cmd.open.emit(paths)
+        return blocker.args[0]
+
+    def next_frame(self, emit: Signal, *args: object) -> Frame:
+        with self.qtbot.waitSignal(self.worker.frame_ready, timeout=20_000) as blocker:
+            emit.emit(*args)
+        return blocker.args[0]
+
+    def close(self) -> None:
+        self.worker.request_cancel()
+        self.thread.quit()
+        assert self.thread.wait(10_000)
+
+
+@pytest.fixture
+def harness(qtbot) -> Iterator[Harness]:  # type: ignore[no-untyped-def]
+    h = Harness(qtbot)
+    yield h
+    h.close()
+
+
+@pytest.fixture(scope="module")
+def reference() -> ReplayCursor:
+    return ReplayCursor(build_instruments(open_sources(SAMPLE, use_cache=False)))
+
+
+def assert_frame_matches_book_at(frame: Frame, reference: ReplayCursor) -> None:
+    reference.seek(frame.local_ts)
+    book = reference.instruments[0].book
+    assert book is not None
+    np.testing.assert_array_equal(frame.bids, book.book.levels(1, frame.bids.shape[0]))
+    np.testing.assert_array_equal(frame.asks, book.book.levels(-1, frame.asks.shape[0]))
+
+
+def test_open_play_pause_frames_match_the_core_book(harness: Harness, reference: ReplayCursor) -> None:
+    info = harness.open([str(p) for p in SAMPLE])
+    assert info.instruments == ["synthetic:SYNTHUSD"]
+    assert info.start_ts < info.end_ts
+    harness.qtbot.waitUntil(lambda: len(harness.frames) >= 1)
+    assert harness.frames[0].reset
+    harness.cmd.speed.emit(50.0)
+    harness.cmd.play.emit()
+    harness.qtbot.waitUntil(lambda: len(harness.frames) >= 10, timeout=10_000)
+    paused = harness.next_frame(harness.cmd.pause)
+    assert not paused.playing
+    assert paused.local_ts > info.start_ts
+    for frame in (harness.frames[3], paused):
+        assert_frame_matches_book_at(frame, reference)
+
+
+def test_seek_bumps_generation_and_matches(harness: Harness, reference: ReplayCursor) -> None:
+    info = harness.open([str(p) for p in SAMPLE])
+    target = info.start_ts + (info.end_ts - info.start_ts) // 3
+    frame = harness.next_frame(harness.cmd.seek, target)
+    assert frame.reset
+    assert frame.local_ts == target
+    assert frame.generation > harness.frames[0].generation
+    assert_frame_matches_book_at(frame, reference)
+    back = harness.next_frame(harness.cmd.seek, info.start_ts + 1_000_000)
+    assert_frame_matches_book_at(back, reference)
+
+
+def test_step_message_and_step_trade(harness: Harness) -> None:
+    harness.open([str(p) for p in SAMPLE])
+    first = harness.next_frame(harness.cmd.step_message)
+    second = harness.next_frame(harness.cmd.step_message)
+    assert second.events_applied > first.events_applied
+    traded = harness.next_frame(harness.cmd.step_trade)
+    assert len(traded.trades) >= 1
+
+
+def test_max_speed_reaches_the_end(harness: Harness) -> None:
+    info = harness.open([str(p) for p in SAMPLE])
+    harness.cmd.speed.emit(float("inf"))
+    harness.cmd.play.emit()
+    harness.qtbot.waitUntil(lambda: bool(harness.frames) and harness.frames[-1].at_end, timeout=30_000)
+    assert harness.frames[-1].events_applied == info.events
+
+
+def test_bad_file_fails_cleanly_and_keeps_the_open_replay(harness: Harness, tmp_path: Path) -> None:
+    harness.open([str(p) for p in SAMPLE])
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "exchange,symbol,timestamp,local_timestamp,is_snapshot,side,price,amount\nx,y,1,2,true,up,1,1\n"
+    )
+    with harness.qtbot.waitSignal(harness.worker.open_failed, timeout=20_000) as blocker:
+        harness.cmd.open.emit([str(bad)])
+    assert "bad.csv" in blocker.args[0]
+    frame = harness.next_frame(harness.cmd.step_message)
+    assert frame.symbol == "synthetic:SYNTHUSD"
