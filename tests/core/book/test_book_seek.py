@@ -133,3 +133,27 @@ def test_build_leaves_the_live_book_alone_and_records_best_prices(case) -> None:
     assert cps.crossed_groups.tolist() == crossed.tolist()
     with pytest.raises(ValueError, match="record_best"):
         build_checkpoints(ev).best_prices(ev.prices)
+
+
+def test_recorded_top_of_book_history_matches_stepping() -> None:
+    """The index pass records best prices and touch imbalance after every message."""
+    from replayterm.core.book import BookReplayer
+
+    rng = np.random.default_rng(21)
+    n = 3000
+    ts = np.repeat(np.arange(n // 3, dtype=np.int64), 3)
+    side = np.where(rng.random(n) < 0.5, 1, -1).astype(np.int8)
+    price = np.where(side > 0, 99.0 - rng.integers(0, 20, n) * 0.5, 101.0 + rng.integers(0, 20, n) * 0.5)
+    amount = np.where(rng.random(n) < 0.25, 0.0, rng.integers(1, 9, n).astype(np.float64))
+    snap = np.zeros(n, dtype=bool)
+    snap[:3] = True
+    events = BookEvents.from_arrays(ts, ts, side, price, amount, snap)
+    replayer = BookReplayer(events)
+    cps = replayer.build_checkpoints(record_best=True)
+    bid_px, ask_px = cps.best_prices(events.prices)
+    imbalance = cps.top_imbalance()
+    for g in range(events.n_groups):
+        replayer.step()
+        top = replayer.book.top_stats(1)
+        np.testing.assert_equal([bid_px[g], ask_px[g]], [top.best_bid, top.best_ask])
+        np.testing.assert_allclose(imbalance[g], top.imbalance, equal_nan=True)

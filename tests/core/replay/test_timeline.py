@@ -2,13 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from replayterm.core.replay.timeline import Timeline, TimelineInput, message_offsets
-
-
-def test_message_offsets_group_rows_sharing_local_ts() -> None:
-    ts = np.array([5, 5, 7, 9, 9, 9], dtype=np.int64)
-    assert message_offsets(ts).tolist() == [0, 2, 3, 6]
-    assert message_offsets(np.empty(0, dtype=np.int64)).tolist() == [0]
+from replayterm.core.replay.timeline import Timeline, TimelineInput
 
 
 def test_trades_come_before_book_at_equal_time_then_source_then_row_order() -> None:

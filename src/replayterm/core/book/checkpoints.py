@@ -51,6 +51,7 @@ class Checkpoints:
     budget_bytes: int
     crossed_groups: np.ndarray  # int64: groups after which crossed levels were removed
     best_idx: np.ndarray | None  # int32 [n_groups, 2]: best bid/ask rank after each group (-1 empty)
+    best_amt: np.ndarray | None = None  # float64 [n_groups, 2]: amounts at those levels (0 when empty)
 
     def __len__(self) -> int:
         return int(self.position.shape[0])
@@ -98,6 +99,18 @@ class Checkpoints:
         grid = np.append(prices, np.nan)  # index -1 reads the NaN
         return grid[self.best_idx[:, 0]], grid[self.best_idx[:, 1]]
 
+    def top_imbalance(self) -> np.ndarray:
+        """(bid size - ask size) / (sum) at the touch after every group; NaN when both are empty.
+
+        Needs a build with ``record_best=True``.
+        """
+        if self.best_amt is None:
+            raise ValueError("checkpoints were built without record_best=True")
+        bid, ask = self.best_amt[:, 0], self.best_amt[:, 1]
+        total = bid + ask
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(total > 0, (bid - ask) / total, np.nan)
+
 
 @dataclass
 class _Saved:
@@ -137,6 +150,7 @@ def build_checkpoints(
     book = Book(events.prices)
     args = (events.groups, events.key, events.amount, book.amounts, book.st)
     best = np.empty(2 * n_groups if record_best else 0, dtype=np.int32)
+    best_amt = np.empty(2 * n_groups if record_best else 0, dtype=np.float64)
     crossed_parts: list[np.ndarray] = []
     saved: list[_Saved] = []
     stored = _FIXED_BYTES
@@ -158,7 +172,7 @@ def build_checkpoints(
         g0 = book.position
         if g_end > g0:
             log = np.empty(g_end - g0, dtype=np.int64)
-            n_log = k.apply_groups_logged(*args, g_end, log, best)
+            n_log = k.apply_groups_logged(*args, g_end, log, best, best_amt)
             if n_log:
                 crossed_parts.append(log[:n_log])
         if g_end >= n_groups:
@@ -174,7 +188,9 @@ def build_checkpoints(
         report(int(group_start[g_end]) / n_rows)
         target = (target // interval + 1) * interval
     report(1.0)
-    return _pack(saved, interval, budget_bytes, crossed_parts, best.reshape(-1, 2) if record_best else None)
+    if not record_best:
+        return _pack(saved, interval, budget_bytes, crossed_parts, None, None)
+    return _pack(saved, interval, budget_bytes, crossed_parts, best.reshape(-1, 2), best_amt.reshape(-1, 2))
 
 
 def _save(book: Book, row_target: int) -> _Saved:
@@ -190,6 +206,7 @@ def _pack(
     budget: int,
     crossed_parts: list[np.ndarray],
     best: np.ndarray | None,
+    best_amt: np.ndarray | None,
 ) -> Checkpoints:
     def offsets(parts: list[np.ndarray]) -> np.ndarray:
         off = np.zeros(len(parts) + 1, dtype=np.int64)
@@ -215,4 +232,5 @@ def _pack(
         budget_bytes=budget,
         crossed_groups=cat(crossed_parts, np.int64),
         best_idx=best,
+        best_amt=best_amt,
     )

@@ -85,6 +85,7 @@ def _run(
     g_end: int,
     log: np.ndarray,
     best: np.ndarray,
+    best_amt: np.ndarray,
 ) -> int:
     """Apply groups ``[st[POS], g_end)``. Logs crossed groups into ``log`` and the best ranks
     after group g into ``best[2g], best[2g+1]`` when those arrays are not empty; returns the
@@ -196,6 +197,8 @@ def _run(
         if recording:
             best[2 * g] = bb
             best[2 * g + 1] = ba
+            best_amt[2 * g] = bid[bb] if bb >= 0 else 0.0
+            best_amt[2 * g + 1] = ask[ba] if ba >= 0 else 0.0
         g += 1
     st[BEST_BID] = bb
     st[BEST_ASK] = ba
@@ -217,7 +220,7 @@ def apply_groups(
     groups: np.ndarray, key: np.ndarray, amount: np.ndarray, book: np.ndarray, st: np.ndarray, g_end: int
 ) -> None:
     """Apply groups ``[st[POS], g_end)``; afterwards ``st[POS] = max(st[POS], g_end)``."""
-    _run(groups, key, amount, book, st, g_end, st[:0], key[:0])
+    _run(groups, key, amount, book, st, g_end, st[:0], key[:0], np.empty(0, dtype=np.float64))
 
 
 @nb.njit(cache=True)
@@ -228,7 +231,7 @@ def step_group(
     g = st[POS]
     if g >= groups.shape[1] - 1:
         return -1
-    _run(groups, key, amount, book, st, g + 1, st[:0], key[:0])
+    _run(groups, key, amount, book, st, g + 1, st[:0], key[:0], np.empty(0, dtype=np.float64))
     return g
 
 
@@ -242,12 +245,13 @@ def apply_groups_logged(
     g_end: int,
     log: np.ndarray,
     best: np.ndarray,
+    best_amt: np.ndarray,
 ) -> int:
     """``apply_groups`` for the index pass: logs the groups that needed crossed-level removals
     into ``log`` (sized for at least ``g_end - st[POS]`` entries) and, when ``best`` (int32,
-    2 * n_groups) is not empty, the best bid/ask ranks after group g into ``best[2g:2g+2]``.
-    Returns the number logged."""
-    return _run(groups, key, amount, book, st, g_end, log, best)
+    2 * n_groups) is not empty, the best bid/ask ranks after group g into ``best[2g:2g+2]`` and
+    their amounts into ``best_amt`` (float64, same size). Returns the number logged."""
+    return _run(groups, key, amount, book, st, g_end, log, best, best_amt)
 
 
 @nb.njit(cache=True, nogil=True)

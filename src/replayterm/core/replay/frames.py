@@ -107,7 +107,7 @@ class FrameBuilder:
 
 
 class _TopHistory:
-    """Best bid/ask after every message, recorded by the book's checkpoint pass."""
+    """Best bid/ask and touch imbalance after every message, recorded by the checkpoint pass."""
 
     def __init__(self, replayer: object) -> None:
         from replayterm.core.book import BookReplayer
@@ -117,9 +117,9 @@ class _TopHistory:
         cps = replayer.checkpoints
         if cps is not None and cps.best_idx is not None:
             self.bid, self.ask = cps.best_prices(replayer.events.prices)
+            self.imbalance = cps.top_imbalance()
         else:
-            self.bid = self.ask = None
-        self.imbalance = None
+            self.bid = self.ask = self.imbalance = None
 
     def series(self, g0: int, g1: int, max_points: int) -> TopSeries:
         if self.bid is None or self.ask is None or g1 <= g0:

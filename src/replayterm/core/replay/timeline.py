@@ -14,19 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 
 
-def message_offsets(local_ts: np.ndarray) -> np.ndarray:
-    """Offsets of message groups in rows sharing ``local_ts``: group g is rows [off[g], off[g+1])."""
-    n = int(local_ts.shape[0])
-    if n == 0:
-        return np.zeros(1, dtype=np.int64)
-    starts = np.flatnonzero(local_ts[1:] != local_ts[:-1]) + 1
-    out = np.empty(starts.shape[0] + 2, dtype=np.int64)
-    out[0] = 0
-    out[1:-1] = starts
-    out[-1] = n
-    return out
-
-
 @dataclass(frozen=True)
 class TimelineInput:
     """One stream for the timeline: event times in stream order; ``is_book`` streams go after others."""
