@@ -250,6 +250,7 @@ def test_start_and_tick_size(tmp_path: Path) -> None:
     [
         {"minutes": 1.0, "target_book_rows": 10},
         {"minutes": -1.0},
+        {"minutes": float("inf")},
         {"target_book_rows": 0},
         {"symbol": "A,B"},
         {"exchange": ""},

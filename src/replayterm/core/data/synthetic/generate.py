@@ -6,6 +6,7 @@ previous chunk (both release the GIL), so generation uses two cores.
 
 from __future__ import annotations
 
+import math
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -120,8 +121,8 @@ def generate_files(
         raise ValueError("give either minutes or target_book_rows, not both")
     if minutes is None and target_book_rows is None:
         minutes = DEFAULT_MINUTES
-    if minutes is not None and not minutes > 0:
-        raise ValueError(f"minutes must be positive, got {minutes}")
+    if minutes is not None and not 0 < minutes < math.inf:
+        raise ValueError(f"minutes must be a positive number, got {minutes}")
     if target_book_rows is not None and target_book_rows <= 0:
         raise ValueError(f"target_book_rows must be positive, got {target_book_rows}")
     if not 0 <= compresslevel <= 9:
