@@ -42,6 +42,8 @@ class CacheEntry:
     def __init__(self, path: Path, root: Path | None = None) -> None:
         resolved = path.resolve()
         st = resolved.stat()
+        self.source = resolved
+        self.state = (st.st_size, st.st_mtime_ns)
         self.root = root or cache_dir()
         self.prefix = _digest(str(resolved))
         state = _digest(f"{resolved}|{st.st_size}|{st.st_mtime_ns}|{FORMAT_VERSION}")
@@ -69,6 +71,14 @@ class CacheEntry:
         except Exception:  # any damage at all: drop the entry, the caller rebuilds it
             self.remove()
             return None
+
+    def still_current(self) -> bool:
+        """The input file was not changed while it was being read."""
+        try:
+            st = self.source.stat()
+        except OSError:
+            return False
+        return (st.st_size, st.st_mtime_ns) == self.state
 
     def remove(self) -> None:
         for path in (self.data, self.meta):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -96,7 +96,7 @@ class ColumnarReader:
         for batch in feather.read_table(str(self.path), columns=columns).to_batches(BATCH_ROWS):
             yield batch, 0.5
 
-    def batches(self, layout: Layout) -> Iterator[tuple[pa.RecordBatch, float]]:
+    def batches(self, layout: Layout) -> Generator[tuple[pa.RecordBatch, float], None, None]:
         types = raw_types(layout)
         names = list(layout.columns)
         try:

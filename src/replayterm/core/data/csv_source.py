@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -116,7 +116,7 @@ class CsvReader:
                 hint=_HEADER_HINT,
             ) from None
 
-    def batches(self, layout: Layout) -> Iterator[tuple[pa.RecordBatch, float]]:
+    def batches(self, layout: Layout) -> Generator[tuple[pa.RecordBatch, float], None, None]:
         """Raw batches with Tardis column names, each with the fraction of the file read so far."""
         from replayterm.core.data.diagnose import diagnose_csv
 

@@ -108,7 +108,7 @@ def _build(reader: Reader, entry: CacheEntry | None, monitor: Monitor, notes: li
     streaming = writer is not None  # rows go to the cache as they come while no reordering is needed
     batches: list[pa.RecordBatch] = []
     ts_parts: list[np.ndarray] = []
-    code_parts: list[tuple[np.ndarray, np.ndarray]] = []
+    code_parts: list[tuple[pa.Array, pa.Array]] = []
     count_parts: list[np.ndarray] = []
     rows = 0
     in_order = True
@@ -188,7 +188,7 @@ def _order(
     table: pa.Table,
     normalizer: Normalizer,
     ts_parts: list[np.ndarray],
-    code_parts: list[tuple[np.ndarray, np.ndarray]],
+    code_parts: list[tuple[pa.Array, pa.Array]],
     count_parts: list[np.ndarray],
     in_order: bool,
 ) -> tuple[pa.Table, list[ordering.Group]]:
@@ -200,8 +200,8 @@ def _order(
     table = normalizer.with_final_dictionaries(table)
     keys = None
     if not single:
-        exchange = np.concatenate([c[0] for c in code_parts]).astype(np.int64)
-        symbol = np.concatenate([c[1] for c in code_parts]).astype(np.int64)
+        exchange = np.concatenate([c[0].to_numpy() for c in code_parts]).astype(np.int64)
+        symbol = np.concatenate([c[1].to_numpy() for c in code_parts]).astype(np.int64)
         keys = exchange * symbols + symbol
     order, groups = ordering.plan(keys, np.concatenate(ts_parts))
     if count_parts:  # book_snapshot_N: file rows -> book rows

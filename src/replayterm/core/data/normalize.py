@@ -127,7 +127,7 @@ class Normalizer:
         self._dicts: dict[str, pa.Array] = {}
         # Per-file-row facts of the last batch, for reordering: exchange/symbol codes and, for
         # book_snapshot_N, how many book rows each file row became.
-        self.last_codes: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.int16), np.zeros(0, np.int16))
+        self.last_codes: tuple[pa.Array, pa.Array] = (pa.array([], pa.int16()), pa.array([], pa.int16()))
         self.last_counts: np.ndarray | None = None
 
     @property
@@ -145,7 +145,7 @@ class Normalizer:
             current = self._dicts[name] = pa.array(values, pa.string())
         return current
 
-    def codes(self, col: pa.Array, name: str) -> np.ndarray:
+    def codes(self, col: pa.Array, name: str) -> pa.Array:
         """Global int16 codes of a dictionary-encoded exchange/symbol column."""
         _require(col, name)
         if not pa.types.is_dictionary(col.type):
@@ -163,7 +163,9 @@ class Normalizer:
                 code = codes[value] = len(codes)
                 self._values[name].append(value)
             lookup[i] = code
-        return lookup[col.indices.to_numpy(zero_copy_only=False)]
+        if np.array_equal(lookup, np.arange(lookup.size)):
+            return pc.cast(col.indices, pa.int16())  # the usual case: one symbol, already code 0
+        return pc.take(pa.array(lookup), col.indices)
 
     def normalize(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         kind = self.layout.kind
@@ -206,8 +208,9 @@ class Normalizer:
                 rest.append(col)
         return pa.RecordBatch.from_arrays([*head, *rest], schema=self.schema)
 
-    def _dict_array(self, codes: np.ndarray, name: str) -> pa.DictionaryArray:
-        return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int16()), self._dictionary(name))
+    def _dict_array(self, codes: pa.Array | np.ndarray, name: str) -> pa.DictionaryArray:
+        indices = codes if isinstance(codes, pa.Array) else pa.array(codes, pa.int16())
+        return pa.DictionaryArray.from_arrays(indices, self._dictionary(name))
 
     def with_final_dictionaries(self, table: pa.Table) -> pa.Table:
         """Give every chunk the complete exchange/symbol dictionaries (codes are already global)."""
@@ -223,8 +226,8 @@ class Normalizer:
     def _snapshot(
         self,
         batch: pa.RecordBatch,
-        exchange: np.ndarray,
-        symbol: np.ndarray,
+        exchange: pa.Array,
+        symbol: pa.Array,
         local_ts: pa.Array,
         exch_ts: pa.Array,
     ) -> pa.RecordBatch:
@@ -257,8 +260,8 @@ class Normalizer:
         self.last_counts = present.reshape(rows, width).sum(axis=1)
         sides = np.tile(np.array([ASK, BID] * depth, np.int8), rows)[present]
         arrays = [
-            self._dict_array(np.repeat(exchange, width)[present], "exchange"),
-            self._dict_array(np.repeat(symbol, width)[present], "symbol"),
+            self._dict_array(np.repeat(exchange.to_numpy(), width)[present], "exchange"),
+            self._dict_array(np.repeat(symbol.to_numpy(), width)[present], "symbol"),
             pa.array(np.repeat(local_ts.to_numpy(), width)[present]),
             pa.array(np.repeat(exch_ts.to_numpy(), width)[present]),
             pa.array(sides),
