@@ -157,6 +157,9 @@ def _build(reader: Reader, entry: CacheEntry | None, monitor: Monitor, notes: li
                 "groups": described,
             }
             written = streaming or _try(writer.write_table, table, notes)
+            if written and entry is not None and not entry.still_current():
+                notes.append("cache not written: the file changed while it was read")
+                written = False
             if (
                 written
                 and entry is not None
