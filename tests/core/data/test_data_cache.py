@@ -135,3 +135,11 @@ def test_unwritable_cache_falls_back(book: Path, tmp_path: Path, monkeypatch: py
     assert any("cache not written" in w for w in src.warnings)
     (uncached,) = open_sources(book, use_cache=False)
     assert src.table.equals(uncached.table)
+
+
+def test_file_changed_while_reading_is_not_cached(book: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(CacheEntry, "still_current", lambda self: False)
+    (src,) = open_sources(book)
+    assert src.cache_state == "off"
+    assert any("changed while it was read" in w for w in src.warnings)
+    assert not list(cache_dir().glob("*"))
