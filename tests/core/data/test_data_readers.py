@@ -265,3 +265,17 @@ def test_progress_and_cancel(write: Writer) -> None:
     calls = iter([False, False, True, True, True, True])
     with pytest.raises(Cancelled):
         open_sources(paths, cancel=lambda: next(calls))
+
+
+def test_arrow_stream_and_compressed_feather(write: Writer, tmp_path: Path) -> None:
+    import pyarrow.feather as feather
+
+    expected = _normalized(write)
+    stream = tmp_path / "in.arrows"
+    with pa.OSFile(str(stream), "wb") as sink, pa.ipc.new_stream(sink, expected.schema) as writer:
+        writer.write_table(expected)
+    packed = tmp_path / "in.feather"
+    feather.write_feather(expected, packed, compression="zstd")
+    for path in (stream, packed):
+        (src,) = open_sources(path, use_cache=False)
+        assert src.table.equals(expected)

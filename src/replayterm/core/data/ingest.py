@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -81,7 +82,17 @@ def ingest(path: Path, monitor: Monitor, use_cache: bool = True) -> Ingested:
                     "hit",
                     notes,
                 )
-    return _build(reader, entry, monitor, notes)
+    try:
+        return _build(reader, entry, monitor, notes)
+    except (pa.ArrowException, OSError, ValueError, EOFError, zlib.error, UnicodeError) as exc:
+        # The readers turn every expected failure into a DataError; this is the last guard so
+        # that nothing from pyarrow, zlib or the OS reaches the user without the file's name.
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DataError(
+            path,
+            f"the file could not be read ({message})",
+            hint="Check that the file is complete and readable",
+        ) from exc
 
 
 def _row_error(reader: Reader, problem: RowError, offset: int) -> DataError:
@@ -181,7 +192,7 @@ def _try(action: Any, arg: Any, notes: list[str]) -> bool:
     """Run a cache write; a full disk or a read-only cache folder only turns the cache off."""
     try:
         action(arg)
-    except OSError as exc:
+    except (OSError, pa.ArrowException) as exc:
         notes.append(f"cache not written: {exc}")
         return False
     return True
