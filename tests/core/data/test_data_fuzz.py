@@ -5,7 +5,9 @@ About 1,300 generated files in total across the tests below.
 
 from __future__ import annotations
 
+import atexit
 import gzip
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -20,6 +22,7 @@ FUZZ = settings(
     deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 )
 _DIR = Path(tempfile.mkdtemp(prefix="replayterm-fuzz-"))
+atexit.register(shutil.rmtree, _DIR, True)
 
 HEADERS = [L2_HEADER, TRADES_HEADER, QUOTES_HEADER, DERIV_HEADER]
 SNAPSHOT_HEADER = "exchange,symbol,timestamp,local_timestamp," + ",".join(
