@@ -279,3 +279,26 @@ def test_arrow_stream_and_compressed_feather(write: Writer, tmp_path: Path) -> N
     for path in (stream, packed):
         (src,) = open_sources(path, use_cache=False)
         assert src.table.equals(expected)
+
+
+def test_book_snapshot_with_several_symbols_and_backwards_time(write: Writer) -> None:
+    path = write(
+        "x_book_snapshot_1_grouped.csv",
+        _snapshot_header(1),
+        "ex,B,10,30,101,1,99,2",
+        "ex,A,10,20,201,1,,",
+        "ex,B,10,25,102,3,98,4",  # line 4: B goes back in time
+        "ex,A,10,21,202,5,198,6",
+    )
+    sources = open_sources(path, use_cache=False)
+    b, a = sources
+    assert (b.symbol, a.symbol) == ("B", "A")
+    assert b.column("local_ts").tolist() == [25, 25, 30, 30]
+    assert b.column("price").tolist() == [102, 98, 101, 99]
+    assert b.unsorted_rows == 1
+    assert "line 4" in b.warnings[0]
+    assert a.column("local_ts").tolist() == [20, 21, 21]
+    assert a.column("price").tolist() == [201, 202, 198]
+    assert a.unsorted_rows == 0
+    cached = open_sources(path)
+    assert [s.table.equals(t.table) for s, t in zip(cached, sources, strict=True)] == [True, True]
