@@ -1,0 +1,179 @@
+"""Frame coalescing: the worker may publish faster than the screen refreshes.
+
+``FrameCoalescer`` (plain Python) keeps the latest state of the current generation and
+concatenates the appended streams (trades, top-of-book series) of every frame it swallowed, so a
+view that only sees the rendered frames still receives every trade. ``FrameSink`` (Qt) drives it
+from one ~60 Hz timer and hands each coalesced frame to the views, timing the render.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+
+from replayterm.core.replay.frame import Frame, TopSeries, TradeBatch
+
+log = logging.getLogger(__name__)
+
+FrameConsumer = Callable[[Frame], None]
+
+
+def concat_trades(batches: list[TradeBatch]) -> TradeBatch:
+    batches = [b for b in batches if len(b)]
+    if not batches:
+        return TradeBatch()
+    if len(batches) == 1:
+        return batches[0]
+    return TradeBatch(
+        local_ts=np.concatenate([b.local_ts for b in batches]),
+        exch_ts=np.concatenate([b.exch_ts for b in batches]),
+        price=np.concatenate([b.price for b in batches]),
+        amount=np.concatenate([b.amount for b in batches]),
+        side=np.concatenate([b.side for b in batches]),
+    )
+
+
+def concat_series(batches: list[TopSeries]) -> TopSeries:
+    batches = [b for b in batches if len(b)]
+    if not batches:
+        return TopSeries()
+    if len(batches) == 1:
+        return batches[0]
+    return TopSeries(
+        local_ts=np.concatenate([b.local_ts for b in batches]),
+        best_bid=np.concatenate([b.best_bid for b in batches]),
+        best_ask=np.concatenate([b.best_ask for b in batches]),
+        imbalance=np.concatenate([b.imbalance for b in batches]),
+    )
+
+
+class FrameCoalescer:
+    """Merge the frames received between two renders into one.
+
+    Rules: a frame older than the current generation is dropped; a newer generation discards
+    everything pending and forces ``reset`` (its streams start from scratch); a ``reset`` frame
+    discards the pending streams before it. The merged frame carries the latest state and the
+    concatenation of the kept streams.
+    """
+
+    def __init__(self) -> None:
+        self.generation = -1
+        self.dropped = 0
+        self.swallowed = 0
+        self._latest: Frame | None = None
+        self._reset = False
+        self._trades: list[TradeBatch] = []
+        self._series: list[TopSeries] = []
+
+    def push(self, frame: Frame) -> bool:
+        if frame.generation < self.generation:
+            self.dropped += 1
+            return False
+        if frame.generation > self.generation:
+            self.generation = frame.generation
+            self._start_over()
+        if frame.reset:
+            self._start_over()
+        if self._latest is not None:
+            self.swallowed += 1
+        self._latest = frame
+        if len(frame.trades):
+            self._trades.append(frame.trades)
+        if len(frame.series):
+            self._series.append(frame.series)
+        return True
+
+    def _start_over(self) -> None:
+        self._reset = True
+        self._trades.clear()
+        self._series.clear()
+        self._latest = None
+
+    @property
+    def pending(self) -> bool:
+        return self._latest is not None
+
+    def take(self) -> Frame | None:
+        latest = self._latest
+        if latest is None:
+            return None
+        merged = replace(
+            latest,
+            reset=self._reset,
+            trades=concat_trades(self._trades),
+            series=concat_series(self._series),
+        )
+        self._latest = None
+        self._reset = False
+        self._trades = []
+        self._series = []
+        return merged
+
+
+class FrameSink(QObject):
+    """Receives frames (queued from the worker thread) and renders the latest at most ~60 Hz.
+
+    ``rendered(ms)`` reports how long the views took; ``consumer_failed(title, text)`` reports a
+    view that raised (once per distinct error, so a broken view cannot flood the user).
+    """
+
+    rendered = Signal(float)
+    consumer_failed = Signal(str, str)
+
+    def __init__(self, parent: QObject | None = None, interval_ms: int = 16) -> None:
+        super().__init__(parent)
+        self.coalescer = FrameCoalescer()
+        self._consumers: list[FrameConsumer] = []
+        self._reported: set[str] = set()
+        self.last_render_ms = 0.0
+        self.frames_rendered = 0
+        self._timer = QTimer(self)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._on_timer)
+
+    def add_consumer(self, consumer: FrameConsumer) -> None:
+        self._consumers.append(consumer)
+
+    @property
+    def generation(self) -> int:
+        return self.coalescer.generation
+
+    @Slot(object)
+    def push(self, frame: Frame) -> None:
+        if self.coalescer.push(frame) and not self._timer.isActive():
+            self._timer.start()
+
+    def flush(self) -> bool:
+        """Render the pending frame now (if any). Returns True when something was rendered."""
+        frame = self.coalescer.take()
+        if frame is None:
+            return False
+        t0 = time.perf_counter()
+        for consumer in self._consumers:
+            try:
+                consumer(frame)
+            except Exception as exc:
+                self._report(consumer, exc)
+        self.last_render_ms = (time.perf_counter() - t0) * 1e3
+        self.frames_rendered += 1
+        self.rendered.emit(self.last_render_ms)
+        return True
+
+    def _on_timer(self) -> None:
+        if not self.flush():
+            self._timer.stop()  # idle: no wake-ups until the next frame arrives
+
+    def _report(self, consumer: FrameConsumer, exc: Exception) -> None:
+        name = getattr(consumer, "__qualname__", repr(consumer))
+        key = f"{name}:{type(exc).__name__}:{exc}"
+        if key in self._reported:
+            return
+        self._reported.add(key)
+        log.exception("View %s failed to render a frame", name)
+        self.consumer_failed.emit("Display error", f"{name} could not render: {type(exc).__name__}: {exc}")
