@@ -1,0 +1,300 @@
+"""Depth ladder (DOM) model: a fixed window of price rows around the touch.
+
+The row count only changes when the view is resized; every frame rewrites the row arrays in
+place and emits one ``dataChanged`` covering the table (none when nothing visible changed).
+Rows run from the highest price (row 0) down. With grouping ``g`` ticks, bid levels fall into
+the bucket below (floor) and ask levels into the bucket above (ceil), so a bucket never mixes
+the two sides.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+
+from replayterm.core.replay.frame import Frame
+from replayterm.qt.numfmt import format_size, price_decimals
+
+GROUPINGS = (1, 2, 5, 10, 25, 100)
+
+BID_COL, PRICE_COL, ASK_COL = 0, 1, 2
+
+BAR_ROLE = Qt.ItemDataRole.UserRole + 1
+FLAGS_ROLE = Qt.ItemDataRole.UserRole + 2
+
+# Row flags (FLAGS_ROLE)
+BEST_BID = 1
+BEST_ASK = 2
+LAST_BUY = 4
+LAST_SELL = 8
+LAST_TRADE = 16
+BID_ZONE = 32  # at or below the best bid
+ASK_ZONE = 64  # at or above the best ask
+
+_EMPTY_LEVELS = np.empty((0, 2), dtype=np.float64)
+BAR_QUANTILE = 0.9
+_ALIGN = (
+    Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+    Qt.AlignmentFlag.AlignCenter,
+    Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+)
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+def _infer_tick(bids: np.ndarray, asks: np.ndarray) -> float:
+    prices = np.unique(np.concatenate([bids[:, 0], asks[:, 0]]))
+    steps = np.diff(prices)
+    steps = steps[steps > 0]
+    return float(steps.min()) if steps.size else 1.0
+
+
+class LadderModel(QAbstractTableModel):
+    auto_center_changed = Signal(bool)
+
+    def __init__(self, rows: int = 41, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows = max(1, int(rows))
+        self._grouping = 1
+        self._auto_center = True
+        self._top: int | None = None  # bucket index of row 0
+        self._tick = float("nan")
+        self._decimals = 2
+        self._bids = _EMPTY_LEVELS
+        self._asks = _EMPTY_LEVELS
+        self._last_price = float("nan")
+        self._last_side = 0
+        self._key: tuple[object, ...] = ()
+        self._alloc()
+
+    # ---- state -------------------------------------------------------------------------------
+    def _alloc(self) -> None:
+        n = self._rows
+        self._price = np.full(n, np.nan)
+        self._bid = np.zeros(n)
+        self._ask = np.zeros(n)
+        self._flags = np.zeros(n, dtype=np.int32)
+        empty = [""] * n
+        self._text: tuple[list[str], list[str], list[str]] = (empty, list(empty), list(empty))
+        zeros = [0.0] * n
+        self._frac: tuple[list[float], list[float], list[float]] = (zeros, list(zeros), list(zeros))
+        self._flag_list = [0] * n
+        self._key = ()
+
+    @property
+    def grouping(self) -> int:
+        return self._grouping
+
+    @property
+    def auto_center(self) -> bool:
+        return self._auto_center
+
+    @property
+    def tick_size(self) -> float:
+        return self._tick
+
+    def set_row_count(self, rows: int) -> None:
+        rows = max(1, int(rows))
+        if rows == self._rows:
+            return
+        center = None if self._top is None else self._top - self._rows // 2
+        self.beginResetModel()
+        self._rows = rows
+        if center is not None:
+            self._top = center + rows // 2
+        self._alloc()
+        self._recompute()
+        self.endResetModel()
+
+    def set_grouping(self, ticks: int) -> None:
+        ticks = int(ticks)
+        if ticks <= 0 or ticks == self._grouping:
+            return
+        if self._top is not None:
+            center_ticks = (self._top - self._rows // 2) * self._grouping
+            self._top = round(center_ticks / ticks) + self._rows // 2
+        self._grouping = ticks
+        self._refresh()
+
+    def set_auto_center(self, on: bool) -> None:
+        if on == self._auto_center:
+            return
+        self._auto_center = on
+        self.auto_center_changed.emit(on)
+        self._refresh()
+
+    def scroll(self, rows: int) -> None:
+        """Move the window ``rows`` buckets up (positive: towards higher prices); locks it."""
+        if self._top is None or rows == 0:
+            return
+        self._top += int(rows)
+        if self._auto_center:
+            self._auto_center = False
+            self.auto_center_changed.emit(False)
+        self._refresh()
+
+    def recenter(self) -> None:
+        """Center on the touch once, without changing the auto-center mode."""
+        keep = self._auto_center
+        self._auto_center = True
+        self._recompute()
+        self._auto_center = keep
+        self._emit_changed()
+
+    def clear(self) -> None:
+        self._bids = self._asks = _EMPTY_LEVELS
+        self._last_price, self._last_side = float("nan"), 0
+        self._refresh()
+
+    # ---- frames ------------------------------------------------------------------------------
+    def apply_frame(self, frame: Frame) -> None:
+        bids = frame.bids if frame.bids.size else _EMPTY_LEVELS
+        asks = frame.asks if frame.asks.size else _EMPTY_LEVELS
+        tick = frame.tick_size
+        if not (math.isfinite(tick) and tick > 0):
+            tick = self._tick if math.isfinite(self._tick) else _infer_tick(bids, asks)
+        if tick != self._tick:  # another instrument: bucket indices change meaning
+            self._tick = tick
+            self._top = None
+        self._bids, self._asks = bids, asks
+        if frame.reset:
+            self._last_price, self._last_side = float("nan"), 0
+        if len(frame.trades):
+            self._last_price = float(frame.trades.price[-1])
+            self._last_side = int(frame.trades.side[-1])
+        self._refresh()
+
+    def _refresh(self) -> None:
+        if self._recompute():
+            self._emit_changed()
+
+    def _emit_changed(self) -> None:
+        self.dataChanged.emit(self.index(0, 0), self.index(self._rows - 1, 2), [])
+
+    def _recompute(self) -> bool:
+        """Rebuild the row arrays; True when anything visible changed."""
+        tick = self._tick
+        if not (math.isfinite(tick) and tick > 0):
+            return False
+        n, g = self._rows, self._grouping
+        bt = np.rint(self._bids[:, 0] / tick).astype(np.int64)
+        at = np.rint(self._asks[:, 0] / tick).astype(np.int64)
+        bb = np.floor_divide(bt, g)
+        ab = -np.floor_divide(-at, g)
+        best_b = int(bb.max()) if bb.size else None
+        best_a = int(ab.min()) if ab.size else None
+        if self._auto_center or self._top is None:
+            if best_b is not None and best_a is not None:
+                center = (best_b + best_a) // 2
+            elif best_b is not None or best_a is not None:
+                center = best_b if best_b is not None else best_a
+            else:
+                center = None
+            if center is not None:
+                self._top = int(center) + n // 2
+        if self._top is None:
+            return False
+        top = self._top
+        rb, ra = top - bb, top - ab
+        mb = (rb >= 0) & (rb < n)
+        ma = (ra >= 0) & (ra < n)
+        bid = np.bincount(rb[mb], weights=self._bids[mb, 1], minlength=n)[:n]
+        ask = np.bincount(ra[ma], weights=self._asks[ma, 1], minlength=n)[:n]
+        buckets = top - np.arange(n, dtype=np.int64)
+        flags = np.zeros(n, dtype=np.int32)
+        if best_b is not None:
+            flags[buckets <= best_b] |= BID_ZONE
+            flags[buckets == best_b] |= BEST_BID
+        if best_a is not None:
+            flags[buckets >= best_a] |= ASK_ZONE
+            flags[buckets == best_a] |= BEST_ASK
+        if math.isfinite(self._last_price):
+            lt = self._last_price / tick / g
+            side = self._last_side
+            bucket = math.ceil(lt - 1e-9) if side > 0 else math.floor(lt + 1e-9) if side < 0 else round(lt)
+            row = top - bucket
+            if 0 <= row < n:
+                flags[row] |= LAST_TRADE | (LAST_BUY if side > 0 else LAST_SELL if side < 0 else 0)
+        key = (top, g, tick)
+        if (
+            key == self._key
+            and np.array_equal(bid, self._bid)
+            and np.array_equal(ask, self._ask)
+            and np.array_equal(flags, self._flags)
+        ):
+            return False
+        if key != self._key:
+            self._decimals = price_decimals(tick * g)
+            self._price = buckets * g * tick
+            d = self._decimals
+            self._text = (self._text[0], [f"{p:.{d}f}" for p in self._price.tolist()], self._text[2])
+        self._key = key
+        self._bid, self._ask, self._flags = bid, ask, flags
+        # Bars scale to a high quantile, not the maximum: one wall would flatten every other bar.
+        sizes = np.concatenate([bid[bid > 0], ask[ask > 0]])
+        peak = float(np.quantile(sizes, BAR_QUANTILE)) if sizes.size else 1.0
+        peak = peak if peak > 0 else 1.0
+        self._text = (
+            [format_size(v) if v > 0 else "" for v in bid.tolist()],
+            self._text[1],
+            [format_size(v) if v > 0 else "" for v in ask.tolist()],
+        )
+        self._frac = (
+            np.minimum(bid / peak, 1.0).tolist(),
+            self._frac[1],
+            np.minimum(ask / peak, 1.0).tolist(),
+        )
+        self._flag_list = flags.tolist()
+        return True
+
+    # ---- reading back ------------------------------------------------------------------------
+    def levels(self) -> list[tuple[float, float, float]]:
+        """What the ladder shows, top row first: (price, bid size, ask size)."""
+        d = self._decimals + 2
+        return [
+            (round(p, d), b, a)
+            for p, b, a in zip(self._price.tolist(), self._bid.tolist(), self._ask.tolist(), strict=True)
+        ]
+
+    def cell(self, row: int, col: int) -> tuple[str, float, int]:
+        """Text, bar fraction and row flags in one call (the delegate's fast path)."""
+        return self._text[col][row], self._frac[col][row], self._flag_list[row]
+
+    def row_of_price(self, price: float) -> int | None:
+        if self._top is None or not math.isfinite(self._tick):
+            return None
+        row = self._top - round(price / self._tick / self._grouping)
+        return row if 0 <= row < self._rows else None
+
+    # ---- QAbstractTableModel -----------------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else self._rows
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else 3
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid():
+            return None
+        r, c = index.row(), index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text[c][r]
+        if role == BAR_ROLE:
+            return self._frac[c][r]
+        if role == FLAGS_ROLE:
+            return self._flag_list[r]
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _ALIGN[c]
+        return None
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return ("Bid", "Price", "Ask")[section]
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        return Qt.ItemFlag.ItemIsEnabled

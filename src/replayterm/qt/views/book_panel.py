@@ -1,0 +1,150 @@
+"""Book statistics panel: touch, spread, microprice, imbalance and data-quality counters."""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
+
+from replayterm.core.replay.frame import Frame
+from replayterm.qt import theme
+from replayterm.qt.numfmt import price_decimals
+
+
+class ImbalanceBar(QWidget):
+    """A centered bar in [-1, 1]: green to the right (bid-heavy), red to the left."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.value = math.nan
+        self.setMinimumHeight(8)
+        self.setMaximumHeight(10)
+
+    def set_value(self, v: float) -> None:
+        if v != self.value and not (math.isnan(v) and math.isnan(self.value)):
+            self.value = v
+            self.update()
+
+    def sizeHint(self) -> QSize:
+        return QSize(120, 8)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        r = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
+        p.fillRect(r, theme.qcolor(theme.BASE))
+        mid = r.center().x()
+        if math.isfinite(self.value):
+            v = max(-1.0, min(1.0, self.value))
+            w = v * r.width() / 2
+            color = theme.qcolor(theme.BID if v >= 0 else theme.ASK, 200)
+            p.fillRect(QRectF(min(mid, mid + w), r.top(), abs(w), r.height()), color)
+        p.setPen(theme.qcolor(theme.DIM))
+        p.drawLine(int(mid), int(r.top()), int(mid), int(r.bottom()))
+        p.end()
+
+
+class BookPanel(QWidget):
+    FIELDS = (
+        ("symbol", "Symbol"),
+        ("best_bid", "Best bid"),
+        ("best_ask", "Best ask"),
+        ("spread", "Spread"),
+        ("mid", "Mid"),
+        ("microprice", "Microprice"),
+        ("imbalance", "Imbalance"),
+        ("levels", "Levels bid / ask"),
+        ("events", "Events applied"),
+        ("crossed", "Crossed-book removals"),
+        ("skipped", "Skipped rows"),
+        ("gaps", "Sequence gaps"),
+    )
+    TOOLTIPS: ClassVar[dict[str, str]] = {
+        "crossed": "Best levels removed to uncross the book after a message (tardis-node rule)",
+        "skipped": "Rows before the first snapshot of a file, which cannot be applied",
+        "gaps": "Missing or out-of-order sequence numbers detected in the feed",
+        "imbalance": "(bid size − ask size) / (bid size + ask size) over the top levels",
+        "microprice": "Size-weighted mid: (bid·ask size + ask·bid size) / (bid size + ask size)",
+    }
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.values: dict[str, QLabel] = {}
+        grid = QGridLayout()
+        grid.setContentsMargins(8, 6, 8, 6)
+        grid.setHorizontalSpacing(12)
+        grid.setVerticalSpacing(3)
+        mono = theme.mono_font(9)
+        row = 0
+        for key, title in self.FIELDS:
+            if key == "crossed":
+                line = QFrame(self)
+                line.setFrameShape(QFrame.Shape.HLine)
+                line.setObjectName("separator")
+                grid.addWidget(line, row, 0, 1, 2)
+                row += 1
+            name = QLabel(title, self)
+            name.setObjectName("dimLabel")
+            value = QLabel("—", self)
+            value.setFont(mono)
+            value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            if key in self.TOOLTIPS:
+                name.setToolTip(self.TOOLTIPS[key])
+                value.setToolTip(self.TOOLTIPS[key])
+            grid.addWidget(name, row, 0)
+            grid.addWidget(value, row, 1)
+            self.values[key] = value
+            row += 1
+            if key == "imbalance":
+                self.imbalance_bar = ImbalanceBar(self)
+                grid.addWidget(self.imbalance_bar, row, 0, 1, 2)
+                row += 1
+        grid.setColumnStretch(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(grid)
+        layout.addStretch(1)
+        self._warn: dict[str, bool] = {}
+
+    def _set(self, key: str, text: str, warn: bool = False) -> None:
+        label = self.values[key]
+        if label.text() != text:
+            label.setText(text)
+        if self._warn.get(key) != warn:
+            self._warn[key] = warn
+            label.setProperty("warn", warn)
+            label.style().unpolish(label)
+            label.style().polish(label)
+
+    def text(self, key: str) -> str:
+        return self.values[key].text()
+
+    def apply_frame(self, frame: Frame) -> None:
+        s = frame.stats
+        d = price_decimals(frame.tick_size)
+
+        def px(v: float, extra: int = 0) -> str:
+            return f"{v:,.{d + extra}f}" if math.isfinite(v) else "—"
+
+        self._set("symbol", frame.symbol or "—")
+        self._set("best_bid", px(s.best_bid))
+        self._set("best_ask", px(s.best_ask))
+        if math.isfinite(s.spread):
+            ticks = s.spread / frame.tick_size if frame.tick_size > 0 else math.nan
+            bps = f"  {s.spread_bps:.2f} bps" if math.isfinite(s.spread_bps) else ""
+            tk = f"  ({ticks:.0f} t)" if math.isfinite(ticks) else ""
+            self._set("spread", f"{px(s.spread)}{tk}{bps}", warn=s.spread < 0)
+        else:
+            self._set("spread", "—")
+        self._set("mid", px(s.mid, 1))
+        self._set("microprice", px(s.microprice, 2))
+        self._set("imbalance", f"{s.imbalance:+.3f}" if math.isfinite(s.imbalance) else "—")
+        self.imbalance_bar.set_value(s.imbalance)
+        self._set("levels", f"{s.bid_levels:,} / {s.ask_levels:,}")
+        self._set("events", f"{frame.events_applied:,}")
+        self._set("crossed", f"{s.crossed_removals:,}", warn=s.crossed_removals > 0)
+        self._set("skipped", f"{s.skipped_rows:,}", warn=s.skipped_rows > 0)
+        self._set("gaps", f"{s.gaps:,}", warn=s.gaps > 0)

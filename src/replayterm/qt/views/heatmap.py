@@ -1,0 +1,331 @@
+"""Liquidity heatmap (Bookmap style): resting size by price (rows) and time (columns).
+
+History is a fixed ring of ``columns`` × ``rows`` RGBA pixels. Each frame whose clock moved
+colours ONE new column (log-scaled sizes through a lookup table) and writes it at the ring head;
+nothing already drawn is recomputed. ``RingImageItem`` blits the ring in two pieces (oldest part,
+then newest part) straight from the numpy buffer, so there is no per-frame unrolling or
+conversion of the whole image (``pg.ImageItem.setImage`` would re-convert all W×H pixels every
+frame). The price window recenters (rows shift, rare) when the mid drifts out of its middle half.
+Columns are one per rendered frame, so the time axis labels each column with its own timestamp.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, QSettings
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QStyleOptionGraphicsItem, QVBoxLayout, QWidget
+
+from replayterm.core.replay.frame import Frame
+from replayterm.qt import settings as st
+from replayterm.qt import theme
+from replayterm.qt.timefmt import format_time_of_day
+
+COLUMNS = 1200
+ROWS = 400
+MIN_VISIBLE = 300
+GROUPINGS = (1, 2, 5, 10, 25, 100)
+_NORM_DECAY = 0.97  # weight of the previous colour scale (slow adaptation, old columns untouched)
+
+
+def heat_lut() -> np.ndarray:
+    """256×4 uint8 lookup: near-black → deep blue → cyan → yellow → white."""
+    cmap = pg.ColorMap(
+        [0.0, 0.12, 0.35, 0.6, 0.82, 1.0],
+        [
+            (16, 19, 24),
+            (18, 38, 92),
+            (20, 110, 170),
+            (60, 200, 190),
+            (245, 215, 70),
+            (255, 255, 240),
+        ],
+    )
+    return cmap.getLookupTable(0.0, 1.0, 256, alpha=True).astype(np.uint8)
+
+
+class RingImageItem(pg.GraphicsObject):
+    """Draws an (rows, columns, 4) RGBA ring buffer with the oldest column on the left.
+
+    Item coordinates: x = display column (0 … columns), y = row (0 … rows); the owner maps rows
+    to prices with the item transform.
+    """
+
+    def __init__(self, rgba: np.ndarray) -> None:
+        super().__init__()
+        self._rgba = rgba
+        self._image = pg.functions.ndarray_to_qimage(rgba, QImage.Format.Format_RGBA8888)
+        self.head = 0  # ring index of the oldest column
+
+    def boundingRect(self) -> QRectF:
+        rows, cols = self._rgba.shape[:2]
+        return QRectF(0.0, 0.0, float(cols), float(rows))
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
+    ) -> None:
+        rows, cols = self._rgba.shape[:2]
+        h, tail = self.head, cols - self.head
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+        if tail:
+            painter.drawImage(QRectF(0, 0, tail, rows), self._image, QRectF(h, 0, tail, rows))
+        if h:
+            painter.drawImage(QRectF(tail, 0, h, rows), self._image, QRectF(0, 0, h, rows))
+
+
+class _ColumnTimeAxis(pg.AxisItem):
+    """Bottom axis of the heatmap: labels each display column with its own UTC time."""
+
+    def __init__(self, owner: HeatmapView) -> None:
+        super().__init__("bottom")
+        self._owner = owner
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        return [self._owner.column_label(v) for v in values]
+
+
+class HeatmapView(QWidget):
+    def __init__(self, parent: QWidget | None = None, columns: int = COLUMNS, rows: int = ROWS) -> None:
+        super().__init__(parent)
+        self.columns, self.rows = columns, rows
+        self.levels = np.zeros((rows, columns), dtype=np.float32)  # log1p(size), for tests/tooltips
+        self.rgba = np.zeros((rows, columns, 4), dtype=np.uint8)
+        self.col_ts = np.full(columns, -1, dtype=np.int64)
+        self.col_bid = np.full(columns, np.nan)
+        self.col_ask = np.full(columns, np.nan)
+        self.head = 0  # next ring column to write (== oldest column once full)
+        self.filled = 0
+        self.columns_written = 0
+        self.recenters = 0
+        self._lut = heat_lut()
+        self._bg = self._lut[0]
+        self._scale = math.nan  # log-size mapped to the top colour
+        self._tick = math.nan
+        self._grouping = 1
+        self._row0_bucket: int | None = None  # bucket index of row 0
+        self._last_ts: int | None = None
+        self._shown = 0
+        self.rgba[:] = self._bg
+
+        self.plot = pg.PlotWidget(parent=self, axisItems={"bottom": _ColumnTimeAxis(self)})
+        self.plot.setBackground(theme.BASE)
+        pi = self.plot.getPlotItem()
+        pi.setMenuEnabled(False)
+        pi.hideButtons()
+        pi.hideAxis("left")
+        pi.showAxis("right")
+        for name in ("right", "bottom"):
+            ax = pi.getAxis(name)
+            ax.setTextPen(theme.DIM)
+            ax.setPen(theme.BORDER)
+            ax.setStyle(tickFont=theme.mono_font(8))
+        pi.getAxis("right").setWidth(78)
+        pi.getAxis("bottom").setHeight(24)  # labels are empty until columns exist: do not collapse
+        pi.getAxis("right").enableAutoSIPrefix(False)
+        vb = pi.getViewBox()
+        vb.setMouseEnabled(x=False, y=False)
+        vb.setMenuEnabled(False)
+        vb.enableAutoRange(enable=False)
+        self.image = RingImageItem(self.rgba)
+        pi.addItem(self.image)
+        pen_bid = pg.mkPen(theme.BID, width=1.5)
+        pen_ask = pg.mkPen(theme.ASK, width=1.5)
+        self.bid_line = pg.PlotCurveItem(pen=pen_bid, connect="finite")
+        self.ask_line = pg.PlotCurveItem(pen=pen_ask, connect="finite")
+        pi.addItem(self.bid_line)
+        pi.addItem(self.ask_line)
+
+        self.grouping_box = QComboBox(self)
+        for g in GROUPINGS:
+            self.grouping_box.addItem(f"{g} tick" if g == 1 else f"{g} ticks", g)
+        self.grouping_box.setToolTip("Price height of one heatmap row (clears the history)")
+        self.grouping_box.currentIndexChanged.connect(
+            lambda i: self.set_grouping(self.grouping_box.itemData(i))
+        )
+        bar = QHBoxLayout()
+        bar.setContentsMargins(4, 3, 4, 3)
+        bar.setSpacing(4)
+        bar.addWidget(QLabel("Row", self))
+        bar.addWidget(self.grouping_box)
+        bar.addStretch(1)
+        legend = QLabel("resting size, log scale · one column per frame", self)
+        legend.setObjectName("dimLabel")
+        bar.addWidget(legend)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(bar)
+        layout.addWidget(self.plot, 1)
+
+    # ---- state -------------------------------------------------------------------------------
+    @property
+    def bucket(self) -> float:
+        return self._tick * self._grouping
+
+    def clear(self) -> None:
+        self.levels[:] = 0
+        self.rgba[:] = self._bg
+        self.col_ts[:] = -1
+        self.col_bid[:] = np.nan
+        self.col_ask[:] = np.nan
+        self.head = self.filled = 0
+        self._scale = math.nan
+        self._row0_bucket = None
+        self._last_ts = None
+        self.image.head = 0
+        self._update_overlay()
+        self._update_x_range()
+        self.image.update()
+
+    def set_grouping(self, ticks: int) -> None:
+        if ticks != self._grouping:
+            self._grouping = int(ticks)
+            self.clear()
+
+    def column_label(self, x: float) -> str:
+        if not self.filled:
+            return ""
+        col = math.floor(x)
+        if not 0 <= col < self.columns:
+            return ""
+        ts = int(self.col_ts[(self.head + col) % self.columns])
+        return format_time_of_day(ts)[:-4] if ts >= 0 else ""
+
+    def price_window(self) -> tuple[float, float]:
+        """Lowest and highest price row centers."""
+        if self._row0_bucket is None:
+            return math.nan, math.nan
+        lo = self._row0_bucket * self.bucket
+        return lo, lo + (self.rows - 1) * self.bucket
+
+    # ---- frames ------------------------------------------------------------------------------
+    def apply_frame(self, frame: Frame) -> None:
+        if frame.reset:
+            self.clear()
+        tick = frame.tick_size
+        if math.isfinite(tick) and tick > 0 and tick != self._tick:
+            self._tick = tick
+            self.clear()
+        if not (math.isfinite(self._tick) and self._tick > 0):
+            return
+        if self._last_ts is not None and frame.local_ts <= self._last_ts:
+            return  # the clock did not move: no new column
+        mid = frame.stats.mid
+        if not math.isfinite(mid):
+            bb = frame.bids[0, 0] if frame.bids.size else math.nan
+            ba = frame.asks[0, 0] if frame.asks.size else math.nan
+            mid = bb if math.isfinite(bb) else ba
+        if math.isfinite(mid):
+            self._keep_centered(mid)
+        if self._row0_bucket is None:
+            return
+        self._write_column(frame)
+        self._last_ts = frame.local_ts
+
+    def _keep_centered(self, mid: float) -> None:
+        b = self.bucket
+        mid_bucket = round(mid / b)
+        if self._row0_bucket is not None:
+            pos = mid_bucket - self._row0_bucket
+            if self.rows * 0.25 <= pos <= self.rows * 0.75:
+                return
+        new_row0 = mid_bucket - self.rows // 2
+        if self._row0_bucket is not None:
+            self._shift_rows(new_row0 - self._row0_bucket)
+            self.recenters += 1
+        self._row0_bucket = new_row0
+        lo, hi = self.price_window()
+        self.image.setTransform(
+            pg.QtGui.QTransform.fromScale(1.0, b) * pg.QtGui.QTransform.fromTranslate(0, lo - b / 2)
+        )
+        self.plot.getPlotItem().getViewBox().setYRange(lo - b / 2, hi + b / 2, padding=0)
+
+    def _shift_rows(self, shift: int) -> None:
+        """Move history so row r now shows bucket row0 + shift + r (rows leaving are dropped)."""
+        if abs(shift) >= self.rows:
+            self.levels[:] = 0
+            self.rgba[:] = self._bg
+            return
+        if shift > 0:
+            self.levels[:-shift] = self.levels[shift:]
+            self.rgba[:-shift] = self.rgba[shift:]
+            self.levels[-shift:] = 0
+            self.rgba[-shift:] = self._bg
+        elif shift < 0:
+            self.levels[-shift:] = self.levels[:shift]
+            self.rgba[-shift:] = self.rgba[:shift]
+            self.levels[:-shift] = 0
+            self.rgba[:-shift] = self._bg
+
+    def _write_column(self, frame: Frame) -> None:
+        n, tick, g, row0 = self.rows, self._tick, self._grouping, self._row0_bucket
+        assert row0 is not None
+        col = np.zeros(n)
+        for levels, bucketing in ((frame.bids, np.floor_divide), (frame.asks, None)):
+            if not levels.size:
+                continue
+            ticks = np.rint(levels[:, 0] / tick).astype(np.int64)
+            bucket = bucketing(ticks, g) if bucketing is not None else -np.floor_divide(-ticks, g)
+            r = bucket - row0
+            m = (r >= 0) & (r < n)
+            col += np.bincount(r[m], weights=levels[m, 1], minlength=n)[:n]
+        v = np.log1p(col).astype(np.float32)
+        nz = v[v > 0]
+        if nz.size:
+            top = float(np.quantile(nz, 0.98))
+            self._scale = (
+                top
+                if not math.isfinite(self._scale)
+                else (_NORM_DECAY * self._scale + (1 - _NORM_DECAY) * top)
+            )
+        scale = self._scale if math.isfinite(self._scale) and self._scale > 0 else 1.0
+        idx = np.clip(v * (255.0 / scale), 0, 255).astype(np.uint8)
+        h = self.head
+        self.levels[:, h] = v
+        self.rgba[:, h] = self._lut[idx]
+        self.col_ts[h] = frame.local_ts
+        self.col_bid[h] = frame.bids[0, 0] if frame.bids.size else np.nan
+        self.col_ask[h] = frame.asks[0, 0] if frame.asks.size else np.nan
+        self.head = (h + 1) % self.columns
+        self.filled = min(self.filled + 1, self.columns)
+        self.columns_written += 1
+        self.image.head = self.head
+        self.image.update()
+        self._update_overlay()
+        self._update_x_range()
+
+    def _update_x_range(self) -> None:
+        """Show the filled columns (at least ``MIN_VISIBLE``) with the newest at the right edge."""
+        shown = max(self.filled, min(MIN_VISIBLE, self.columns))
+        if shown != self._shown:
+            self._shown = shown
+            self.plot.getPlotItem().getViewBox().setXRange(self.columns - shown, self.columns, padding=0)
+
+    def _update_overlay(self) -> None:
+        order = (self.head + np.arange(self.columns)) % self.columns
+        x, bid, ask = step_columns(self.col_bid[order], self.col_ask[order])
+        self.bid_line.setData(x, bid)
+        self.ask_line.setData(x, ask)
+
+    # ---- reading back ------------------------------------------------------------------------
+    def column(self, age: int = 0) -> np.ndarray:
+        """log1p(size) per row of the column written ``age`` frames ago (0 = newest)."""
+        return self.levels[:, (self.head - 1 - age) % self.columns]
+
+    def save_settings(self, s: QSettings) -> None:
+        s.setValue("heatmap/grouping", self._grouping)
+
+    def load_settings(self, s: QSettings) -> None:
+        g = st.value(s, "heatmap/grouping", 1, int)
+        if g in GROUPINGS:
+            self.grouping_box.setCurrentIndex(GROUPINGS.index(g))
+
+
+def step_columns(bid: np.ndarray, ask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Best bid/ask as steps across display columns (column c spans x in [c, c+1])."""
+    n = bid.shape[0]
+    x = np.repeat(np.arange(n + 1, dtype=np.float64), 2)[1:-1]
+    return x, np.repeat(bid, 2), np.repeat(ask, 2)

@@ -1,0 +1,163 @@
+"""Time & sales view. New prints arrive on top; while the pointer is over the tape or the user
+has scrolled down, the rows being read stay where they are (the view is shifted by the number
+of inserted rows), and the header says how many new prints are waiting above."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QSettings, Qt
+from PySide6.QtGui import QEnterEvent, QFontMetrics
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from replayterm.core.replay.frame import Frame
+from replayterm.qt import settings as st
+from replayterm.qt import theme
+from replayterm.qt.models.tape_model import COUNT_COL, PRICE_COL, SIZE_COL, TIME_COL, TapeModel
+
+ROW_HEIGHT = 17
+
+
+class _TapeTable(QTableView):
+    def __init__(self, model: TapeModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setModel(model)
+        self.setFont(theme.mono_font(9))
+        self.setShowGrid(False)
+        self.setAlternatingRowColors(True)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerItem)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWordWrap(False)
+        self.setCornerButtonEnabled(False)
+        vh = self.verticalHeader()
+        vh.hide()
+        vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vh.setDefaultSectionSize(ROW_HEIGHT)
+        vh.setMinimumSectionSize(ROW_HEIGHT)
+        hh = self.horizontalHeader()
+        hh.setHighlightSections(False)
+        hh.setSectionsClickable(False)
+        fm = QFontMetrics(self.font())
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        hh.resizeSection(TIME_COL, fm.horizontalAdvance("00:00:00.000") + 16)
+        hh.resizeSection(PRICE_COL, fm.horizontalAdvance("0000000.00") + 14)
+        hh.resizeSection(SIZE_COL, fm.horizontalAdvance("00,000.000") + 14)
+        hh.setSectionResizeMode(COUNT_COL, QHeaderView.ResizeMode.Stretch)
+        self.hovered = False
+
+    def enterEvent(self, event: QEnterEvent) -> None:
+        self.hovered = True
+        super().enterEvent(event)
+
+    def leaveEvent(self, event: QEvent) -> None:
+        self.hovered = False
+        super().leaveEvent(event)
+
+
+class TapeView(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = TapeModel(parent=self)
+        self.table = _TapeTable(self.model, self)
+        self._held = 0  # rows inserted above the visible ones while anchored
+
+        self.min_size = QDoubleSpinBox(self)
+        self.min_size.setDecimals(3)
+        self.min_size.setRange(0.0, 1e9)
+        self.min_size.setSingleStep(0.1)
+        self.min_size.setKeyboardTracking(False)
+        self.min_size.setToolTip("Hide prints (after aggregation) smaller than this size")
+        self.min_size.valueChanged.connect(self.model.set_min_size)
+        self.status = QLabel("", self)
+        self.status.setObjectName("tapeStatus")
+        self.to_top = QToolButton(self)
+        self.to_top.setText("▲ Latest")
+        self.to_top.setToolTip("Scroll to the newest print")
+        self.to_top.clicked.connect(self.scroll_to_latest)
+        self.to_top.hide()
+
+        bar = QHBoxLayout()
+        bar.setContentsMargins(4, 3, 4, 3)
+        bar.setSpacing(4)
+        bar.addWidget(QLabel("Min size", self))
+        bar.addWidget(self.min_size)
+        bar.addStretch(1)
+        bar.addWidget(self.status)
+        bar.addWidget(self.to_top)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(bar)
+        layout.addWidget(self.table, 1)
+
+        self.model.rowsInserted.connect(self._on_rows_inserted)
+        self.model.modelReset.connect(self._on_reset)
+        self.table.verticalScrollBar().valueChanged.connect(self._on_scrolled)
+
+    @property
+    def anchored(self) -> bool:
+        """True when new prints must not move what is on screen."""
+        return self.table.hovered or self.table.verticalScrollBar().value() > 0
+
+    def _on_rows_inserted(self, parent: QModelIndex | QPersistentModelIndex, first: int, last: int) -> None:
+        if not self.anchored:
+            return
+        bar = self.table.verticalScrollBar()
+        n = last - first + 1
+        target = bar.value() + n
+        if bar.maximum() < target:  # the range is refreshed lazily; refresh it now
+            self.table.updateGeometries()
+        bar.setValue(target)
+        self._held += n
+        self._update_status()
+
+    def _on_scrolled(self, value: int) -> None:
+        if value == 0:
+            self._held = 0
+        self._held = min(self._held, value)
+        self._update_status()
+
+    def _on_reset(self) -> None:
+        self._held = 0
+        self.table.scrollToTop()
+        self._update_status()
+
+    def _update_status(self) -> None:
+        held = self.table.verticalScrollBar().value()
+        self.status.setText(f"{held} newer" if held else "")
+        self.to_top.setVisible(held > 0)
+
+    def scroll_to_latest(self) -> None:
+        self.table.scrollToTop()
+
+    def leave_hold_if_untouched(self) -> None:
+        """On pointer leave: if the offset only came from anchoring, go back to the live top."""
+        bar = self.table.verticalScrollBar()
+        if not self.table.hovered and self._held and bar.value() == self._held:
+            self.table.scrollToTop()
+
+    def event(self, e: QEvent) -> bool:
+        if e.type() == QEvent.Type.Leave:
+            self.leave_hold_if_untouched()
+        return super().event(e)
+
+    def apply_frame(self, frame: Frame) -> None:
+        self.model.apply_frame(frame)
+
+    def save_settings(self, s: QSettings) -> None:
+        s.setValue("tape/min_size", self.model.min_size)
+
+    def load_settings(self, s: QSettings) -> None:
+        self.min_size.setValue(float(st.value(s, "tape/min_size", 0.0, float)))  # type: ignore[arg-type]

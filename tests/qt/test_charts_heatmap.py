@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pytestqt.qtbot import QtBot
+from qt_frames import T0, BookWalk, levels, make_frame, series, trades
+
+from replayterm.qt.views.charts import ChartsView
+from replayterm.qt.views.heatmap import HeatmapView
+
+
+@pytest.fixture
+def charts(qtbot: QtBot) -> ChartsView:
+    view = ChartsView()
+    qtbot.addWidget(view)
+    view.resize(900, 500)
+    view.show()
+    qtbot.waitExposed(view)
+    return view
+
+
+def test_chart_curves_receive_the_series_and_trades(charts: ChartsView) -> None:
+    ts = [T0 + i * 100_000 for i in range(50)]
+    bid = [100.0 + 0.5 * (i % 4) for i in range(50)]
+    ask = [b + 0.5 for b in bid]
+    imb = [0.5 if i % 2 else -0.25 for i in range(50)]
+    f1 = make_frame(ts=ts[24], reset=True, top=series(ts[:25], bid[:25], ask[:25], imb[:25]))
+    f2 = make_frame(
+        ts=ts[49],
+        top=series(ts[25:], bid[25:], ask[25:], imb[25:]),
+        trade_batch=trades([ts[30], ts[40]], [101.0, 100.0], [2.0, 5.0], [1, -1]),
+    )
+    charts.apply_frame(f1)
+    charts.apply_frame(f2)
+    assert charts.series.column("t").tolist() == pytest.approx([t / 1e6 for t in ts])
+    x, y = charts.bid_curve.getData()
+    # hold-forward steps over exactly the buffered samples, up to the cursor
+    assert np.unique(y).tolist() == sorted(set(bid))
+    assert x[0] == pytest.approx(ts[0] / 1e6)
+    assert x[-1] == pytest.approx(ts[-1] / 1e6)
+    _, ya = charts.ask_curve.getData()
+    _, ym = charts.mid_curve.getData()
+    assert ya - y == pytest.approx(np.full_like(y, 0.5))
+    assert ym == pytest.approx((y + ya) / 2)
+    _, dy = charts.dots.data()
+    assert sorted(dy.tolist()) == [100.0, 101.0]
+    assert len(charts.dots) == 2
+    assert charts.cursors[0].value() == pytest.approx(ts[49] / 1e6)
+
+
+def test_follow_mode_tracks_the_cursor_until_the_user_pans(charts: ChartsView) -> None:
+    walk = BookWalk(seed=1)
+    for i in range(30):
+        charts.apply_frame(walk.step(dt_us=500_000, reset=i == 0))
+    (x0, x1), _ = charts.price_plot.getViewBox().viewRange()
+    now = walk.ts / 1e6
+    assert x1 == pytest.approx(now + 60 * 0.04, abs=0.01)
+    assert x0 == pytest.approx(now - 60, abs=0.01)
+    vb = charts.price_plot.getViewBox()
+    vb.translateBy(x=-5.0)
+    vb.sigRangeChangedManually.emit(vb.state["mouseEnabled"])  # what a mouse drag emits
+    assert not charts.act_follow.isChecked()
+    charts.apply_frame(walk.step(dt_us=500_000))
+    (y0, _), _ = vb.viewRange()
+    assert y0 == pytest.approx(x0 - 5.0, abs=0.01)  # the view stays where the user put it
+    charts.act_follow.trigger()
+    (z0, _), _ = vb.viewRange()
+    assert z0 == pytest.approx(walk.ts / 1e6 - 60, abs=0.01)
+
+
+def test_chart_reset_drops_history(charts: ChartsView) -> None:
+    charts.apply_frame(make_frame(reset=True, top=series([T0], [1.0], [2.0], [0.0])))
+    charts.apply_frame(make_frame(reset=True, ts=T0 + 10, top=series([T0 + 10], [5.0], [6.0], [0.0])))
+    assert len(charts.series) == 1
+    assert charts.series.column("bid").tolist() == [5.0]
+
+
+def test_chart_double_click_seeks(charts: ChartsView, qtbot: QtBot) -> None:
+    charts.apply_frame(
+        make_frame(reset=True, top=series([T0, T0 + 10_000_000], [1.0, 1.0], [2.0, 2.0], [0, 0]))
+    )
+    vb = charts.price_plot.getViewBox()
+
+    class Click:
+        def double(self) -> bool:
+            return True
+
+        def scenePos(self):  # type: ignore[no-untyped-def]
+            return vb.mapViewToScene(vb.viewRect().center())
+
+    with qtbot.waitSignal(charts.seek_requested) as blocker:
+        charts._on_scene_click(Click())
+    assert blocker.args[0] == pytest.approx(vb.viewRect().center().x() * 1e6, abs=1)
+
+
+@pytest.fixture
+def heatmap(qtbot: QtBot) -> HeatmapView:
+    view = HeatmapView(columns=50, rows=40)
+    qtbot.addWidget(view)
+    view.resize(600, 300)
+    return view
+
+
+def test_heatmap_writes_one_column_per_frame(heatmap: HeatmapView) -> None:
+    bids = levels([100.0, 99.5, 99.0], [1.0, 3.0, 7.0])
+    asks = levels([100.5, 101.0], [2.0, 5.0])
+    heatmap.apply_frame(make_frame(bids, asks, ts=T0, tick=0.5, reset=True))
+    assert heatmap.columns_written == 1
+    before = heatmap.rgba.copy()
+    heatmap.apply_frame(make_frame(bids, asks, ts=T0 + 1000, tick=0.5))
+    assert heatmap.columns_written == 2
+    changed_cols = np.flatnonzero(np.any(heatmap.rgba != before, axis=(0, 2)))
+    assert changed_cols.tolist() == [1]  # only the new column was written
+    col = heatmap.column(0)
+    lo, _ = heatmap.price_window()
+    rows = {round(p, 6): r for r, p in enumerate(lo + 0.5 * np.arange(heatmap.rows))}
+    expected = np.zeros(heatmap.rows, dtype=np.float32)
+    for p, s in [*bids.tolist(), *asks.tolist()]:
+        expected[rows[round(p, 6)]] = np.log1p(s)
+    assert col == pytest.approx(expected)
+    # no clock movement, no column
+    heatmap.apply_frame(make_frame(bids, asks, ts=T0 + 1000, tick=0.5))
+    assert heatmap.columns_written == 2
+
+
+def test_heatmap_ring_wraps_and_recenters(heatmap: HeatmapView) -> None:
+    for i in range(120):
+        mid = 100.0 + 0.5 * (i // 10)
+        f = make_frame(levels([mid - 0.25], [1.0]), levels([mid + 0.25], [1.0]), ts=T0 + i, tick=0.5)
+        heatmap.apply_frame(f)
+    assert heatmap.filled == heatmap.columns
+    assert heatmap.head == 120 % heatmap.columns
+    assert heatmap.recenters >= 1
+    lo, hi = heatmap.price_window()
+    assert lo < 105.5 < hi
+    newest = heatmap.column(0)
+    assert np.count_nonzero(newest) == 2
+    heatmap.apply_frame(make_frame(levels([1.0], [1.0]), ts=T0 + 999, tick=0.5, reset=True))
+    assert heatmap.filled == 1
