@@ -10,9 +10,12 @@ receive times of that last message. Missing levels are empty cells.
 from __future__ import annotations
 
 import gzip
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -97,13 +100,13 @@ def export_book_snapshots(
     # gzip through Python's zlib at level 6: Arrow's gzip stream always compresses at level 9,
     # which made writing take longer than the whole replay.
     opener = gzip.open(out, "wb", compresslevel=6) if out.suffix == ".gz" else open(out, "wb")  # noqa: SIM115
-    with opener as raw, pa.PythonFile(raw, mode="w") as stream:
-        stream.write((",".join(snapshot_header(depth)) + "\n").encode())
+    with opener as raw, _CsvWriter(raw) as writer:
+        raw.write((",".join(snapshot_header(depth)) + "\n").encode())
         for inst, rep, samples in plans:
             for table in _snapshot_tables(inst, rep, samples, depth):
                 rows += table.num_rows
                 if len(plans) == 1:
-                    _write_rows(stream, table)
+                    writer.write(table)
                 else:
                     pending.append(table)
             done += samples.shape[0]
@@ -111,7 +114,7 @@ def export_book_snapshots(
                 progress(done / total)
         if pending:
             table = pa.concat_tables(pending)
-            _write_rows(stream, table.take(np.argsort(table.column(3).to_numpy(), kind="stable")))
+            writer.write(table.take(np.argsort(table.column(3).to_numpy(), kind="stable")))
     return ExportResult(out, rows, total if plans else 0)
 
 
@@ -143,6 +146,43 @@ def _snapshot_tables(
             yield _rows_table(inst, rep, kept[:n], px[1 : n + 1], amt[1 : n + 1], depth)
 
 
-def _write_rows(stream: pa.NativeFile, table: pa.Table) -> None:
-    options = pacsv.WriteOptions(include_header=False, quoting_style="none")
-    pacsv.write_csv(table, stream, write_options=options)
+class _CsvWriter:
+    """Formats tables to CSV text on two threads (Arrow releases the GIL) and writes it in order.
+
+    Float formatting dominates an export; overlapping it with compression and the replay roughly
+    halves the wall time on two cores. At most a few slices are in flight, so memory stays flat.
+    """
+
+    SLICE_ROWS = 16_384
+    IN_FLIGHT = 4
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="csv-format")
+        self.queue: deque[Future[bytes]] = deque()
+        self.options = pacsv.WriteOptions(include_header=False, quoting_style="none")
+
+    def _format(self, table: pa.Table) -> bytes:
+        sink = pa.BufferOutputStream()
+        pacsv.write_csv(table, sink, write_options=self.options)
+        return sink.getvalue().to_pybytes()
+
+    def write(self, table: pa.Table) -> None:
+        for start in range(0, table.num_rows, self.SLICE_ROWS):
+            self.queue.append(self.pool.submit(self._format, table.slice(start, self.SLICE_ROWS)))
+            while len(self.queue) > self.IN_FLIGHT:
+                self.raw.write(self.queue.popleft().result())
+
+    def __enter__(self) -> _CsvWriter:
+        return self
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        try:
+            while self.queue:
+                future = self.queue.popleft()
+                if exc_type is None:
+                    self.raw.write(future.result())
+                else:
+                    future.cancel()
+        finally:
+            self.pool.shutdown(wait=True)
