@@ -143,3 +143,16 @@ def test_file_changed_while_reading_is_not_cached(book: Path, monkeypatch: pytes
     assert src.cache_state == "off"
     assert any("changed while it was read" in w for w in src.warnings)
     assert not list(cache_dir().glob("*"))
+
+
+def test_malformed_metadata_is_rebuilt(book: Path) -> None:
+    import json
+
+    open_sources(book)
+    entry = CacheEntry(book)
+    meta = json.loads(entry.meta.read_text())
+    meta["groups"][0]["symbol"] = 7
+    entry.meta.write_text(json.dumps(meta))
+    (again,) = open_sources(book)
+    assert again.cache_state == "built"
+    assert again.symbol == "AAA"

@@ -65,7 +65,7 @@ class CacheEntry:
                 raise ValueError("batch count differs")
             table = reader.read_all()
             table.validate()
-            if table.num_rows != meta["rows"] or sum(g["length"] for g in meta["groups"]) != meta["rows"]:
+            if table.num_rows != meta["rows"] or not _groups_cover(meta["groups"], meta["rows"]):
                 raise ValueError("row count differs")
             return table, meta
         except Exception:  # any damage at all: drop the entry, the caller rebuilds it
@@ -86,6 +86,20 @@ class CacheEntry:
 
     def writer(self, schema: pa.Schema) -> CacheWriter:
         return CacheWriter(self, schema)
+
+
+def _groups_cover(groups: list[dict[str, Any]], rows: int) -> bool:
+    """The recorded symbol groups are well-formed and tile the table exactly."""
+    position = 0
+    for g in groups:
+        if not (isinstance(g["exchange"], str) and isinstance(g["symbol"], str)):
+            return False
+        if not (isinstance(g["unsorted_rows"], int) and all(isinstance(w, str) for w in g["warnings"])):
+            return False
+        if g["start"] != position or not isinstance(g["length"], int) or g["length"] < 0:
+            return False
+        position += g["length"]
+    return position == rows
 
 
 class CacheWriter:

@@ -107,6 +107,69 @@ def _row_error(reader: Reader, problem: RowError, offset: int) -> DataError:
     )
 
 
+class _CacheSink:
+    """Feeds a cache writer: batch by batch while the file needs no reordering, else at the end."""
+
+    def __init__(self, writer: CacheWriter | None, notes: list[str]) -> None:
+        self.writer = writer
+        self.notes = notes
+        self.streaming = writer is not None
+
+    def batch(self, batch: pa.RecordBatch, keep_streaming: bool) -> None:
+        if self.writer is None or not self.streaming:
+            return
+        if not keep_streaming:
+            self.writer.restart()
+            self.streaming = False
+        elif not _try(self.writer.write, batch, self.notes):
+            self.close()
+
+    def finish(self, entry: CacheEntry, table: pa.Table, meta: dict[str, Any]) -> bool:
+        """Commit the entry; False (and nothing left behind) when it could not be written."""
+        writer = self.writer
+        if writer is None:
+            return False
+        written = self.streaming or _try(writer.write_table, table, self.notes)
+        if written and not entry.still_current():
+            self.notes.append("cache not written: the file changed while it was read")
+            written = False
+        if written and _try(lambda m: writer.commit(table.num_rows, m), meta, self.notes):
+            return True
+        self.close()
+        return False
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.discard()
+        self.writer, self.streaming = None, False
+
+
+@dataclass
+class _Rows:
+    """What the read loop gathered: normalized batches plus per-file-row facts for reordering."""
+
+    batches: list[pa.RecordBatch] = field(default_factory=list)
+    ts: list[np.ndarray] = field(default_factory=list)
+    codes: list[tuple[pa.Array, pa.Array]] = field(default_factory=list)
+    counts: list[np.ndarray] = field(default_factory=list)
+    file_rows: int = 0
+    in_order: bool = True
+    last_ts: int | None = None
+
+    def add(self, raw: pa.RecordBatch, batch: pa.RecordBatch, normalizer: Normalizer) -> None:
+        ts = raw.column("local_timestamp").to_numpy()
+        if self.in_order and ts.size:
+            if (self.last_ts is not None and ts[0] < self.last_ts) or bool(np.any(ts[1:] < ts[:-1])):
+                self.in_order = False
+            self.last_ts = int(ts[-1])
+        self.batches.append(batch)
+        self.ts.append(ts)
+        self.codes.append(normalizer.last_codes)
+        if normalizer.last_counts is not None:
+            self.counts.append(normalizer.last_counts)
+        self.file_rows += raw.num_rows
+
+
 def _build(reader: Reader, entry: CacheEntry | None, monitor: Monitor, notes: list[str]) -> Ingested:
     path = reader.path
     hint_kind, hint_depth = reader.stored_kind() if isinstance(reader, ColumnarReader) else (None, None)
@@ -115,75 +178,36 @@ def _build(reader: Reader, entry: CacheEntry | None, monitor: Monitor, notes: li
     if hint_kind is Kind.BOOK_SNAPSHOT and kind is Kind.BOOK:
         kind, depth = Kind.BOOK_SNAPSHOT, hint_depth
     normalizer = Normalizer(layout)
-    writer: CacheWriter | None = entry.writer(normalizer.schema) if entry is not None else None
-    streaming = writer is not None  # rows go to the cache as they come while no reordering is needed
-    batches: list[pa.RecordBatch] = []
-    ts_parts: list[np.ndarray] = []
-    code_parts: list[tuple[pa.Array, pa.Array]] = []
-    count_parts: list[np.ndarray] = []
-    rows = 0
-    in_order = True
-    last_ts: int | None = None
+    sink = _CacheSink(entry.writer(normalizer.schema) if entry is not None else None, notes)
+    rows = _Rows()
     try:
         with contextlib.closing(reader.batches(layout)) as raw_batches:
             for raw, fraction in raw_batches:
                 try:
                     batch = normalizer.normalize(raw)
                 except RowError as problem:
-                    raise _row_error(reader, problem, rows) from None
-                ts = raw.column("local_timestamp").to_numpy()
-                if in_order and ts.size:
-                    if (last_ts is not None and ts[0] < last_ts) or bool(np.any(ts[1:] < ts[:-1])):
-                        in_order = False
-                    last_ts = int(ts[-1])
-                batches.append(batch)
-                ts_parts.append(ts)
-                code_parts.append(normalizer.last_codes)
-                if normalizer.last_counts is not None:
-                    count_parts.append(normalizer.last_counts)
-                rows += raw.num_rows
+                    raise _row_error(reader, problem, rows.file_rows) from None
+                rows.add(raw, batch, normalizer)
                 single = len(normalizer.symbols) == 1 and len(normalizer.exchanges) == 1
-                if writer is not None and streaming:
-                    if not (in_order and single):
-                        writer.restart()
-                        streaming = False
-                    elif not _try(writer.write, batch, notes):
-                        writer.discard()
-                        writer, streaming = None, False
+                sink.batch(batch, keep_streaming=rows.in_order and single)
                 monitor.report(0.9 * fraction, f"reading {path.name}")
-        if rows == 0:
+        if rows.file_rows == 0:
             raise DataError(
                 path, "no data rows: the file has only a header", hint="Check that the download is complete"
             )
-        table = pa.Table.from_batches(batches, schema=normalizer.schema)
-        table, groups = _order(table, normalizer, ts_parts, code_parts, count_parts, in_order)
+        table = pa.Table.from_batches(rows.batches, schema=normalizer.schema)
+        table, groups = _order(table, normalizer, rows)
         described = [_describe(reader, normalizer, g) for g in groups]
         state = "off"
-        if writer is not None:
+        if entry is not None and sink.writer is not None:
             monitor.report(0.92, f"caching {path.name}")
-            meta = {
-                "kind": kind.value,
-                "snapshot_depth": depth,
-                "file_format": reader.file_format,
-                "groups": described,
-            }
-            written = streaming or _try(writer.write_table, table, notes)
-            if written and entry is not None and not entry.still_current():
-                notes.append("cache not written: the file changed while it was read")
-                written = False
-            if (
-                written
-                and entry is not None
-                and _try(lambda m: writer.commit(table.num_rows, m), meta, notes)
-            ):
+            meta = {"kind": kind.value, "snapshot_depth": depth, "file_format": reader.file_format}
+            if sink.finish(entry, table, {**meta, "groups": described}):
                 loaded = entry.load()
                 if loaded is not None:
                     table, state = loaded[0], "built"
-            else:
-                writer.discard()
     except BaseException:
-        if writer is not None:
-            writer.discard()
+        sink.close()
         raise
     return Ingested(path, kind, depth, table, described, reader.file_format, state, notes)
 
@@ -198,28 +222,21 @@ def _try(action: Any, arg: Any, notes: list[str]) -> bool:
     return True
 
 
-def _order(
-    table: pa.Table,
-    normalizer: Normalizer,
-    ts_parts: list[np.ndarray],
-    code_parts: list[tuple[pa.Array, pa.Array]],
-    count_parts: list[np.ndarray],
-    in_order: bool,
-) -> tuple[pa.Table, list[ordering.Group]]:
+def _order(table: pa.Table, normalizer: Normalizer, rows: _Rows) -> tuple[pa.Table, list[ordering.Group]]:
     """Group rows by (exchange, symbol) and sort each group by local_ts (stable)."""
     symbols = len(normalizer.symbols)
     single = symbols == 1 and len(normalizer.exchanges) == 1
-    if in_order and single:
+    if rows.in_order and single:
         return table, [ordering.Group(0, 0, table.num_rows)]
     table = normalizer.with_final_dictionaries(table)
     keys = None
     if not single:
-        exchange = np.concatenate([c[0].to_numpy() for c in code_parts]).astype(np.int64)
-        symbol = np.concatenate([c[1].to_numpy() for c in code_parts]).astype(np.int64)
+        exchange = np.concatenate([c[0].to_numpy() for c in rows.codes]).astype(np.int64)
+        symbol = np.concatenate([c[1].to_numpy() for c in rows.codes]).astype(np.int64)
         keys = exchange * symbols + symbol
-    order, groups = ordering.plan(keys, np.concatenate(ts_parts))
-    if count_parts:  # book_snapshot_N: file rows -> book rows
-        counts = np.concatenate(count_parts).astype(np.int64)
+    order, groups = ordering.plan(keys, np.concatenate(rows.ts))
+    if rows.counts:  # book_snapshot_N: file rows -> book rows
+        counts = np.concatenate(rows.counts).astype(np.int64)
         permuted = counts if order is None else counts[order]
         ends = np.cumsum(permuted)
         for g in groups:
