@@ -1,18 +1,47 @@
-"""Desktop entry point: QApplication, excepthooks, main window."""
+"""Desktop entry point: QApplication, theme, excepthooks, main window."""
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Sequence
 
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+from PySide6.QtCore import QEvent, QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from replayterm.qt import theme
+from replayterm.qt.main_window import MainWindow
+from replayterm.qt.settings import APPLICATION, ORGANIZATION
+
+
+def create_application(argv: Sequence[str] = ()) -> QApplication:
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0], *argv])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName("ReplayTerm")
+    icon = theme.RESOURCES / "icon.svg"
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
+    theme.apply_dark_theme(app)
+    return app
 
 
 def main(argv: Sequence[str] = ()) -> int:
-    app = QApplication.instance() or QApplication([sys.argv[0], *argv])
-    window = QMainWindow()
-    window.setWindowTitle("ReplayTerm")
-    window.setCentralWidget(QLabel("ReplayTerm"))
-    window.resize(1400, 900)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_application(argv)
+    window = MainWindow()
+    restore_hooks = window.exceptions.install()
+    files = [a for a in app.arguments()[1:] if not a.startswith("-")]
     window.show()
-    return int(app.exec())
+    if files:
+        QTimer.singleShot(0, lambda: window.request_open(files))
+    try:
+        return int(app.exec())
+    finally:
+        restore_hooks()
+        # Delete the scene graph while Qt is still alive: pyqtgraph items destroyed during
+        # interpreter shutdown crash it.
+        window.deleteLater()
+        app.sendPostedEvents(None, QEvent.Type.DeferredDelete)

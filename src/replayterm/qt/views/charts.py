@@ -14,7 +14,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence, QResizeEvent
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from replayterm.core.replay.frame import Frame
@@ -31,6 +31,7 @@ from replayterm.qt.models.plot_data import (
     visible_slice,
 )
 from replayterm.qt.views.plot_items import BandItem, DotsItem, GridItem
+from replayterm.qt.widgets.empty_state import EmptyState
 
 WINDOWS_S = (5, 10, 30, 60, 300, 900, 3600, 4 * 3600)
 DEFAULT_WINDOW_S = 60
@@ -130,9 +131,7 @@ class ChartsView(QWidget):
         self.price_plot.getViewBox().sigXRangeChanged.connect(self._on_x_range_changed)
         self.glw.scene().sigMouseClicked.connect(self._on_scene_click)
 
-        self.empty_label = QLabel("No data.  File ▸ Open… (Ctrl+O) or drop files on the window.", self.glw)
-        self.empty_label.setObjectName("emptyHint")
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.stack = EmptyState(self.glw, parent=self)
 
     def _add_plot(self, row: int, name: str) -> pg.PlotItem:
         axis = pg.DateAxisItem(orientation="bottom", utcOffset=0)
@@ -185,7 +184,7 @@ class ChartsView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addLayout(bar)
-        layout.addWidget(self.glw, 1)
+        layout.addWidget(self.stack, 1)
 
     # ---- frames ------------------------------------------------------------------------------
     def apply_frame(self, frame: Frame) -> None:
@@ -202,7 +201,7 @@ class ChartsView(QWidget):
         if len(tr):
             self.trades.append(t=tr.local_ts / 1e6, price=tr.price, amount=tr.amount, side=tr.side)
         self._now = frame.local_ts / 1e6
-        self.empty_label.setVisible(False)
+        self.stack.set_empty(False)
         for line in self.cursors:
             line.setValue(self._now)
             line.setVisible(True)
@@ -218,6 +217,7 @@ class ChartsView(QWidget):
         self.series.clear()
         self.trades.clear()
         self._redraw()
+        self.stack.set_empty(True)
 
     # ---- drawing -----------------------------------------------------------------------------
     def _apply_follow_range(self) -> None:
@@ -300,10 +300,6 @@ class ChartsView(QWidget):
             if vb.sceneBoundingRect().contains(pos):
                 self.seek_requested.emit(round(vb.mapSceneToView(pos).x() * 1e6))
                 return
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self.empty_label.setGeometry(self.glw.rect())
 
     # ---- settings ----------------------------------------------------------------------------
     def save_settings(self, s: QSettings) -> None:

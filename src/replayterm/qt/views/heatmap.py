@@ -23,6 +23,7 @@ from replayterm.core.replay.frame import Frame
 from replayterm.qt import settings as st
 from replayterm.qt import theme
 from replayterm.qt.timefmt import format_time_of_day
+from replayterm.qt.widgets.empty_state import EmptyState
 
 COLUMNS = 1200
 ROWS = 400
@@ -158,7 +159,8 @@ class HeatmapView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addLayout(bar)
-        layout.addWidget(self.plot, 1)
+        self.stack = EmptyState(self.plot, parent=self)
+        layout.addWidget(self.stack, 1)
 
     # ---- state -------------------------------------------------------------------------------
     @property
@@ -224,6 +226,8 @@ class HeatmapView(QWidget):
             return
         self._write_column(frame)
         self._last_ts = frame.local_ts
+        if self.stack.empty:
+            self.stack.set_empty(False)
 
     def _keep_centered(self, mid: float) -> None:
         b = self.bucket

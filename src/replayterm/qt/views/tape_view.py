@@ -78,6 +78,9 @@ class TapeView(QWidget):
         self.min_size.setRange(0.0, 1e9)
         self.min_size.setSingleStep(0.1)
         self.min_size.setKeyboardTracking(False)
+        self.min_size.setMaximumWidth(110)
+        self.min_size.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.min_size.editingFinished.connect(self.min_size.clearFocus)  # give the keys back
         self.min_size.setToolTip("Hide prints (after aggregation) smaller than this size")
         self.min_size.valueChanged.connect(self.model.set_min_size)
         self.status = QLabel("", self)

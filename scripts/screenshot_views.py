@@ -1,0 +1,77 @@
+"""Render the main window fed with hand-made frames and save a screenshot.
+
+    xvfb-run -a .venv/bin/python scripts/screenshot_views.py [--out /tmp/gui_shot.png] [--frames 400]
+
+Also prints the median time the views took to render one frame.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _load_frames_module():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("qt_frames", REPO / "tests" / "qt" / "qt_frames.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--out", default="/tmp/gui_shot.png")
+    ap.add_argument("--frames", type=int, default=400)
+    ap.add_argument("--dt-ms", type=int, default=150, help="simulated time between frames")
+    ap.add_argument("--size", default="1680x1000")
+    args = ap.parse_args()
+
+    from PySide6.QtWidgets import QApplication
+
+    from replayterm.qt.app import create_application
+    from replayterm.qt.main_window import MainWindow
+    from replayterm.qt.settings import open_settings
+
+    frames = _load_frames_module()
+    app = create_application([])
+    with tempfile.TemporaryDirectory() as tmp:
+        window = MainWindow(settings=open_settings(Path(tmp) / "shot.ini"))
+        w, h = (int(v) for v in args.size.split("x"))
+        window.resize(w, h)
+        window.show()
+        QApplication.processEvents()
+        walk = frames.BookWalk(seed=11)
+        window.set_gaps([walk.start + 3_600_000_000, walk.start + 4 * 3_600_000_000 + 900_000_000])
+        times = []
+        for i in range(args.frames):
+            window.show_frame(walk.step(dt_us=args.dt_ms * 1000, reset=i == 0))
+            window.sink.flush()
+            times.append(window.sink.last_render_ms)
+            if i % 10 == 0:
+                QApplication.processEvents()
+        window.set_progress(0.42, "Indexing checkpoints…")
+        window.log_panel.append_record(20, "12:00:00 INFO    replayterm.qt: Opened BTCUSDT book + trades")
+        window.log_panel.append_record(30, "12:00:01 WARNING replayterm.core: 1 sequence gap at 13:00:00.000")
+        for _ in range(5):
+            QApplication.processEvents()
+        window.grab().save(args.out)
+        window.close()
+    steady = times[len(times) // 4 :]
+    print(
+        f"saved {args.out}; render per frame: median {statistics.median(steady):.2f} ms, "
+        f"p90 {sorted(steady)[int(len(steady) * 0.9)]:.2f} ms over {len(steady)} frames"
+    )
+    app.quit()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

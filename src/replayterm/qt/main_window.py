@@ -1,0 +1,384 @@
+"""Main window: composition of the views, docks, menus and actions.
+
+Wiring contract with the replay worker (all connections queued across threads):
+  signals out  open_requested(list[str]), play(), pause(), seek_requested(int µs),
+               speed_changed(float, math.inf = Max), step_message(), step_trade(), cancel_open()
+  slots in     show_frame(Frame), show_error(str, str), set_progress(float, str),
+               open_finished(), open_failed(str), open_cancelled(), set_gaps(list[int])
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDialog,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QToolBar,
+    QWidget,
+)
+
+from replayterm import __version__
+from replayterm.core.replay.frame import Frame
+from replayterm.qt import settings as st
+from replayterm.qt.excepthooks import ExceptionReporter
+from replayterm.qt.frame_sink import FrameSink
+from replayterm.qt.views.book_panel import BookPanel
+from replayterm.qt.views.charts import ChartsView
+from replayterm.qt.views.heatmap import HeatmapView
+from replayterm.qt.views.ladder_view import LadderView
+from replayterm.qt.views.log_panel import LogPanel, QtLogHandler
+from replayterm.qt.views.tape_view import TapeView
+from replayterm.qt.widgets.error_dialog import ErrorDialog
+from replayterm.qt.widgets.open_progress import OpenProgress
+from replayterm.qt.widgets.transport import TransportBar
+
+log = logging.getLogger(__name__)
+
+STATE_VERSION = 1
+FILE_FILTER = "Market data (*.csv *.csv.gz *.gz *.parquet *.arrow *.feather *.ipc);;All files (*)"
+
+
+class MainWindow(QMainWindow):
+    open_requested = Signal(list)
+    play = Signal()
+    pause = Signal()
+    seek_requested = Signal("qint64")
+    speed_changed = Signal(float)
+    step_message = Signal()
+    step_trade = Signal()
+    cancel_open = Signal()
+
+    def __init__(self, settings: QSettings | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings if settings is not None else st.open_settings()
+        self.setWindowTitle("ReplayTerm")
+        self.setObjectName("mainWindow")
+        self.setAcceptDrops(True)
+        self.setDockNestingEnabled(True)
+        self.setDockOptions(self.dockOptions() | QMainWindow.DockOption.AllowTabbedDocks)
+        self._opening: list[str] = []
+        self._symbol = ""
+
+        self.transport = TransportBar(self)
+        self.ladder = LadderView(self)
+        self.tape = TapeView(self)
+        self.charts = ChartsView(self)
+        self.heatmap = HeatmapView(self)
+        self.book = BookPanel(self)
+        self.log_panel = LogPanel(self)
+        self.error_dialog = ErrorDialog(self)
+        self.progress = OpenProgress(self)
+
+        self.sink = FrameSink(self)
+        for view in (self.transport, self.ladder, self.tape, self.charts, self.heatmap, self.book):
+            self.sink.add_consumer(view.apply_frame)
+        self.sink.add_consumer(self._on_frame)
+        self.sink.consumer_failed.connect(self.show_error)
+
+        self._log_handler = QtLogHandler()
+        self._log_handler.connect_to(self.log_panel)
+        logging.getLogger().addHandler(self._log_handler)
+        self.exceptions = ExceptionReporter(self)
+        self.exceptions.caught.connect(self._show_exception)
+
+        self._forward_commands()
+        self._build_docks()
+        self._build_menus()
+        self._build_status_bar()
+        self._default_state = self.saveState(STATE_VERSION)
+        self._restore_settings()
+
+    # ---- composition -------------------------------------------------------------------------
+    def _forward_commands(self) -> None:
+        t = self.transport
+        for src, dst in (
+            (t.play, self.play),
+            (t.pause, self.pause),
+            (t.seek_requested, self.seek_requested),
+            (t.speed_changed, self.speed_changed),
+            (t.step_message, self.step_message),
+            (t.step_trade, self.step_trade),
+            (self.charts.seek_requested, self.seek_requested),
+            (self.progress.cancel_clicked, self.cancel_open),
+        ):
+            src.connect(dst)
+
+    def _dock(self, title: str, name: str, widget: QWidget, key: str) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock.{name}")
+        dock.setWidget(widget)
+        dock.toggleViewAction().setShortcut(QKeySequence(key))
+        return dock
+
+    def _build_docks(self) -> None:
+        bar = QToolBar("Transport", self)
+        bar.setObjectName("toolbar.transport")
+        bar.setMovable(False)
+        bar.addWidget(self.transport)
+        self.transport_bar = bar
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+        d = self.docks = {
+            "ladder": self._dock("Depth Ladder", "ladder", self.ladder, "Ctrl+1"),
+            "charts": self._dock("Chart", "charts", self.charts, "Ctrl+2"),
+            "heatmap": self._dock("Liquidity Heatmap", "heatmap", self.heatmap, "Ctrl+3"),
+            "tape": self._dock("Time && Sales", "tape", self.tape, "Ctrl+4"),
+            "book": self._dock("Book", "book", self.book, "Ctrl+5"),
+            "log": self._dock("Log", "log", self.log_panel, "Ctrl+6"),
+        }
+        h, v = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, d["ladder"])
+        self.splitDockWidget(d["ladder"], d["charts"], h)
+        self.splitDockWidget(d["charts"], d["tape"], h)
+        self.splitDockWidget(d["charts"], d["heatmap"], v)
+        self.splitDockWidget(d["tape"], d["book"], v)
+        self.splitDockWidget(d["heatmap"], d["log"], v)
+        self.resizeDocks([d["ladder"], d["charts"], d["tape"]], [300, 1000, 330], h)
+        self.resizeDocks([d["charts"], d["heatmap"], d["log"]], [460, 300, 110], v)
+        self.resizeDocks([d["tape"], d["book"]], [560, 320], v)
+
+    def _menu_action(
+        self, menu: QMenu, text: str, key: str | QKeySequence.StandardKey, slot: object
+    ) -> QAction:
+        act = menu.addAction(text)
+        act.setShortcut(QKeySequence(key))
+        act.triggered.connect(slot)
+        return act
+
+    def _build_menus(self) -> None:
+        mb = self.menuBar()
+        file = mb.addMenu("&File")
+        self._menu_action(file, "&Open…", QKeySequence.StandardKey.Open, self.open_dialog)
+        self.recent_menu = file.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file.addSeparator()
+        self.act_cancel_open = self._menu_action(file, "&Cancel Open", "Esc", self._cancel_open)
+        self.act_cancel_open.setEnabled(False)
+        file.addSeparator()
+        self._menu_action(file, "&Quit", "Ctrl+Q", self.close)
+
+        playback = mb.addMenu("&Playback")
+        for act in self.transport.actions_for_menu():
+            playback.addAction(act) if act is not None else playback.addSeparator()
+
+        view = mb.addMenu("&View")
+        for dock in self.docks.values():
+            view.addAction(dock.toggleViewAction())
+        act = self.transport_bar.toggleViewAction()
+        act.setText("&Transport Bar")
+        view.addAction(act)
+        view.addSeparator()
+        for act in self.ladder.actions_for_menu():
+            view.addAction(act)
+        view.addSeparator()
+        for act in self.charts.actions_for_menu():
+            view.addAction(act)
+        view.addSeparator()
+        self._menu_action(view, "Reset &Layout", "Ctrl+Shift+R", self.reset_layout)
+        self.act_full_screen = self._menu_action(view, "&Full Screen", "F11", self._toggle_full_screen)
+
+        help_menu = mb.addMenu("&Help")
+        self._menu_action(help_menu, "&Keyboard Shortcuts", "F1", self.show_shortcuts)
+        self._menu_action(help_menu, "&About ReplayTerm", "", self._about)
+        # Window-wide: also available while the menu bar or a toolbar is hidden.
+        for menu in (file, playback, view, help_menu):
+            self.addActions(menu.actions())
+
+    def _build_status_bar(self) -> None:
+        sb = self.statusBar()
+        sb.setSizeGripEnabled(False)
+        self.status_label = QLabel("Ready. Open market data with Ctrl+O or drop files here.", self)
+        self.render_label = QLabel("", self)
+        self.render_label.setObjectName("dimLabel")
+        self.render_label.setToolTip("Time spent rendering the last frame in all views")
+        sb.addWidget(self.status_label, 1)
+        sb.addPermanentWidget(self.progress)
+        sb.addPermanentWidget(self.render_label)
+        self.sink.rendered.connect(self._on_rendered)
+
+    # ---- slots for the worker ----------------------------------------------------------------
+    @Slot(object)
+    def show_frame(self, frame: Frame) -> None:
+        self.sink.push(frame)
+
+    @Slot(str, str)
+    def show_error(self, title: str, text: str) -> None:
+        log.error("%s: %s", title, text)
+        self.error_dialog.report(title, text)
+
+    @Slot(float, str)
+    def set_progress(self, fraction: float, message: str) -> None:
+        self.progress.set_progress(fraction, message)
+        self.act_cancel_open.setEnabled(True)
+
+    @Slot()
+    def open_finished(self) -> None:
+        self._end_open()
+        if self._opening:
+            st.add_recent_files(self.settings, self._opening)
+            names = ", ".join(os.path.basename(p) for p in self._opening)
+            self.status_label.setText(f"Opened {names}")
+            log.info("Opened %s", names)
+        self._opening = []
+
+    @Slot(str)
+    def open_failed(self, text: str) -> None:
+        self._end_open()
+        self._opening = []
+        self.show_error("Could not open", text)
+
+    @Slot()
+    def open_cancelled(self) -> None:
+        self._end_open()
+        self._opening = []
+        self.status_label.setText("Open cancelled")
+        log.info("Open cancelled")
+
+    @Slot(list)
+    def set_gaps(self, gaps_us: list[int]) -> None:
+        self.transport.set_gaps(gaps_us)
+
+    # ---- opening files -----------------------------------------------------------------------
+    def request_open(self, paths: Sequence[str]) -> None:
+        paths = [os.path.abspath(p) for p in paths]
+        missing = [p for p in paths if not os.path.isfile(p)]
+        if missing:
+            self.show_error("File not found", "\n".join(missing))
+        paths = [p for p in paths if p not in missing]
+        if not paths:
+            return
+        self._opening = paths
+        self.settings.setValue("files/last_dir", os.path.dirname(paths[0]))
+        self.status_label.setText(f"Opening {', '.join(os.path.basename(p) for p in paths)}…")
+        self.open_requested.emit(paths)
+
+    def open_dialog(self) -> None:
+        start = str(self.settings.value("files/last_dir", os.path.expanduser("~")))
+        paths, _ = QFileDialog.getOpenFileNames(self, "Open Market Data", start, FILE_FILTER)
+        if paths:
+            self.request_open(paths)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = st.recent_files(self.settings)
+        for i, path in enumerate(recent, 1):
+            act = self.recent_menu.addAction(f"&{i % 10}  {os.path.basename(path)}")
+            act.setToolTip(path)
+            act.setStatusTip(path)
+            act.setEnabled(os.path.isfile(path))
+            act.triggered.connect(lambda _=False, p=path: self.request_open([p]))
+        if not recent:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+        self.recent_menu.addSeparator()
+        clear = self.recent_menu.addAction("&Clear Recent")
+        clear.setEnabled(bool(recent))
+        clear.triggered.connect(lambda: st.clear_recent_files(self.settings))
+
+    def _cancel_open(self) -> None:
+        if self.progress.isVisible():
+            self.progress.cancel.click()
+
+    def _end_open(self) -> None:
+        self.progress.finish()
+        self.act_cancel_open.setEnabled(False)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        md = event.mimeData()
+        if md.hasUrls() and any(u.isLocalFile() for u in md.urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.request_open(paths)
+
+    # ---- frame-level window updates ----------------------------------------------------------
+    def _on_frame(self, frame: Frame) -> None:
+        if frame.symbol != self._symbol:
+            self._symbol = frame.symbol
+            self.setWindowTitle(f"{frame.symbol} — ReplayTerm" if frame.symbol else "ReplayTerm")
+
+    def _on_rendered(self, ms: float) -> None:
+        self.render_label.setText(f"render {ms:4.1f} ms")
+
+    def _show_exception(self, title: str, text: str, details: str) -> None:
+        self.error_dialog.report(title, text, details)
+
+    # ---- layout and settings -----------------------------------------------------------------
+    def reset_layout(self) -> None:
+        self.restoreState(self._default_state, STATE_VERSION)
+        for dock in self.docks.values():
+            dock.show()
+
+    def _toggle_full_screen(self) -> None:
+        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+
+    def _restore_settings(self) -> None:
+        s = self.settings
+        geometry, state = s.value("window/geometry"), s.value("window/state")
+        if isinstance(geometry, QByteArray | bytes):
+            self.restoreGeometry(QByteArray(geometry))
+        else:
+            self.resize(1600, 950)
+        if isinstance(state, QByteArray | bytes):
+            self.restoreState(QByteArray(state), STATE_VERSION)
+        for view in (self.ladder, self.tape, self.charts, self.heatmap):
+            view.load_settings(s)
+        speed = s.value("transport/speed")
+        if speed is not None:
+            self.transport.set_speed(float(st.value(s, "transport/speed", 1.0, float)))  # type: ignore[arg-type]
+
+    def save_settings(self) -> None:
+        s = self.settings
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState(STATE_VERSION))
+        s.setValue("transport/speed", self.transport.current_speed)
+        for view in (self.ladder, self.tape, self.charts, self.heatmap):
+            view.save_settings(s)
+        s.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_settings()
+        logging.getLogger().removeHandler(self._log_handler)
+        for dialog in self.findChildren(QDialog):
+            dialog.close()  # a leftover modeless dialog would keep the application alive
+        super().closeEvent(event)
+
+    # ---- help --------------------------------------------------------------------------------
+    def shortcut_table(self) -> list[tuple[str, str]]:
+        rows = []
+        for menu_action in self.menuBar().actions():
+            menu = menu_action.menu()
+            for act in menu.actions() if menu else []:
+                keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in act.shortcuts())
+                if keys:
+                    rows.append((act.text().replace("&&", "\0").replace("&", "").replace("\0", "&"), keys))
+        return rows
+
+    def show_shortcuts(self) -> None:
+        width = max(len(t) for t, _ in self.shortcut_table())
+        text = "\n".join(f"{t.ljust(width)}   {k}" for t, k in self.shortcut_table())
+        box = QMessageBox(
+            QMessageBox.Icon.NoIcon, "Keyboard Shortcuts", text, QMessageBox.StandardButton.Close, self
+        )
+        box.setStyleSheet("QLabel { font-family: monospace; }")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    def _about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About ReplayTerm",
+            f"ReplayTerm {__version__}\n\nMarket-replay terminal: rebuild limit order books tick by tick, "
+            "seek anywhere, run strategies against a simulated exchange.",
+        )

@@ -1,0 +1,145 @@
+"""Timeline slider over the whole file: µs mapped onto a fine integer range, gap markers
+painted on the groove, hover tooltip with the time, and debounced seeks while dragging."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, QRect, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent
+from PySide6.QtWidgets import QAbstractSlider, QSlider, QStyle, QStyleOptionSlider, QToolTip, QWidget
+
+from replayterm.qt import theme
+from replayterm.qt.timefmt import format_utc
+
+RESOLUTION = 1_000_000
+DEBOUNCE_MS = 150
+
+
+class TimelineSlider(QSlider):
+    seek_requested = Signal("qint64")
+
+    def __init__(self, parent: QWidget | None = None, debounce_ms: int = DEBOUNCE_MS) -> None:
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self.setRange(0, RESOLUTION)
+        self.setPageStep(RESOLUTION // 100)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setMouseTracking(True)
+        self.setEnabled(False)
+        self._start = 0
+        self._end = 0
+        self._gaps: list[int] = []
+        self._pending: int | None = None
+        self._last_emitted: int | None = None
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(debounce_ms)
+        self._debounce.timeout.connect(self._emit_pending)
+        self.sliderMoved.connect(self._on_user_move)
+        self.actionTriggered.connect(self._on_action)
+        self.sliderReleased.connect(self._flush)
+
+    # ---- mapping -----------------------------------------------------------------------------
+    def set_span(self, start_us: int, end_us: int) -> None:
+        if (start_us, end_us) != (self._start, self._end):
+            self._start, self._end = int(start_us), int(end_us)
+            self.setEnabled(self._end > self._start)
+            self.update()
+
+    def span(self) -> tuple[int, int]:
+        return self._start, self._end
+
+    def to_us(self, value: int) -> int:
+        return self._start + (self._end - self._start) * value // RESOLUTION
+
+    def to_value(self, us: int) -> int:
+        if self._end <= self._start:
+            return 0
+        v = (int(us) - self._start) * RESOLUTION // (self._end - self._start)
+        return max(0, min(RESOLUTION, v))
+
+    @property
+    def busy(self) -> bool:
+        """True while the user drags or a seek is waiting: frames must not move the handle."""
+        return self.isSliderDown() or self._debounce.isActive()
+
+    def set_time(self, us: int) -> None:
+        """Follow the replay clock without emitting anything."""
+        if self.busy:
+            return
+        v = self.to_value(us)
+        if v != self.value():
+            self.blockSignals(True)
+            self.setValue(v)
+            self.blockSignals(False)
+
+    def set_gaps(self, gaps_us: list[int]) -> None:
+        self._gaps = [int(g) for g in gaps_us]
+        self.setToolTip(f"{len(self._gaps)} gap(s) in the data (amber marks)" if self._gaps else "")
+        self.update()
+
+    def gaps(self) -> list[int]:
+        return list(self._gaps)
+
+    # ---- user input --------------------------------------------------------------------------
+    def _on_user_move(self, value: int) -> None:
+        self._pending = value
+        self._debounce.start()
+
+    def _on_action(self, action: int) -> None:
+        if action != QAbstractSlider.SliderAction.SliderMove:
+            self._on_user_move(self.sliderPosition())
+
+    def _flush(self) -> None:
+        if self._debounce.isActive():
+            self._debounce.stop()
+            self._emit_pending()
+
+    def _emit_pending(self) -> None:
+        if self._pending is None:
+            return
+        us = self.to_us(self._pending)
+        self._pending = None
+        if us != self._last_emitted:
+            self._last_emitted = us
+            self.seek_requested.emit(us)
+
+    def _groove(self) -> QRect:
+        opt = QStyleOptionSlider()
+        self.initStyleOption(opt)
+        return self.style().subControlRect(
+            QStyle.ComplexControl.CC_Slider, opt, QStyle.SubControl.SC_SliderGroove, self
+        )
+
+    def _value_at(self, x: int) -> int:
+        g = self._groove()
+        return QStyle.sliderValueFromPosition(0, RESOLUTION, x - g.left(), max(1, g.width()))
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        # jump to the click (instead of paging), then let the normal drag continue from there
+        if event.button() == Qt.MouseButton.LeftButton and self.isEnabled():
+            value = self._value_at(event.position().toPoint().x())
+            self.setSliderPosition(value)
+            self.setValue(value)
+            self._on_user_move(value)
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        super().mouseMoveEvent(event)
+        if self.isEnabled():
+            pos = event.position().toPoint()
+            text = format_utc(self.to_us(self._value_at(pos.x())))
+            QToolTip.showText(self.mapToGlobal(pos + QPoint(0, -28)), text, self)
+
+    # ---- painting ----------------------------------------------------------------------------
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self._gaps or self._end <= self._start:
+            return
+        g = self._groove()
+        p = QPainter(self)
+        color = QColor(theme.WARN)
+        span = self._end - self._start
+        for us in self._gaps:
+            if self._start <= us <= self._end:
+                x = g.left() + round((us - self._start) / span * (g.width() - 1))
+                p.fillRect(x - 1, g.top() - 3, 2, g.height() + 6, color)
+        p.end()

@@ -1,0 +1,206 @@
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from pytestqt.qtbot import QtBot
+from qt_frames import BookWalk
+
+from replayterm.qt.main_window import MainWindow
+from replayterm.qt.settings import open_settings, recent_files
+
+
+@pytest.fixture
+def window(qtbot: QtBot, settings: QSettings) -> MainWindow:
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def _feed(window: MainWindow, walk: BookWalk, n: int, first_reset: bool = True) -> None:
+    for i in range(n):
+        window.show_frame(walk.step(reset=first_reset and i == 0))
+    window.sink.flush()
+
+
+def test_frames_reach_every_view(window: MainWindow) -> None:
+    walk = BookWalk(seed=2)
+    _feed(window, walk, 12)
+    assert window.windowTitle().startswith("BTCUSDT")
+    assert any(b or a for _, b, a in window.ladder.model.levels())
+    assert window.tape.model.rowCount() > 0
+    assert len(window.charts.series) == 12 * 4  # every series sample of the coalesced frames
+    assert window.heatmap.columns_written == 1  # twelve frames coalesced into one render
+    assert window.book.text("symbol") == "BTCUSDT"
+    assert window.transport.act_play.isEnabled()
+    assert window.sink.frames_rendered == 1
+
+
+def test_window_signals_for_the_worker(window: MainWindow, qtbot: QtBot, tmp_path: Path) -> None:
+    _feed(window, BookWalk(seed=3), 2)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    assert window.transport.playing  # the frames say the replay runs
+    with qtbot.waitSignal(window.pause, timeout=1000):
+        qtbot.keyClick(window, Qt.Key.Key_Space)
+    with qtbot.waitSignal(window.play, timeout=1000):
+        qtbot.keyClick(window, Qt.Key.Key_Space)
+    with qtbot.waitSignal(window.speed_changed, timeout=1000) as speed:
+        qtbot.keyClick(window, Qt.Key.Key_Plus)
+    assert speed.args == [2.0]
+    with qtbot.waitSignal(window.step_message, timeout=1000):
+        qtbot.keyClick(window, Qt.Key.Key_Right)
+    with qtbot.waitSignal(window.step_trade, timeout=1000):
+        qtbot.keyClick(window, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
+    with qtbot.waitSignal(window.seek_requested, timeout=1000) as seek:
+        window.transport.act_start.trigger()
+    assert seek.args == [window.transport.slider.span()[0]]
+    window.transport.set_speed(math.inf)
+    assert window.transport.current_speed == math.inf
+
+
+def test_open_requests_drop_progress_and_recent_files(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    a, b = tmp_path / "book.csv.gz", tmp_path / "trades.csv"
+    a.write_bytes(b"")
+    b.write_bytes(b"")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(a)), QUrl.fromLocalFile(str(b))])
+    drop = QDropEvent(
+        QPointF(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    with qtbot.waitSignal(window.open_requested, timeout=1000) as req:
+        window.dropEvent(drop)
+    assert req.args == [[str(a), str(b)]]
+    window.set_progress(0.5, "Indexing")
+    assert window.progress.isVisible()
+    assert window.act_cancel_open.isEnabled()
+    with qtbot.waitSignal(window.cancel_open, timeout=1000):
+        window.act_cancel_open.trigger()
+    window.open_finished()
+    assert not window.progress.isVisible()
+    assert recent_files(window.settings) == [str(a), str(b)]
+    window.recent_menu.aboutToShow.emit()
+    texts = [act.text() for act in window.recent_menu.actions()]
+    assert any("book.csv.gz" in t for t in texts)
+
+
+def test_bad_open_shows_error_keeps_what_was_open(window: MainWindow, qtbot: QtBot, tmp_path: Path) -> None:
+    walk = BookWalk(seed=4)
+    _feed(window, walk, 3)
+    rows_before = window.tape.model.rowCount()
+    window.request_open([str(tmp_path / "missing.csv")])
+    assert window.error_dialog.isVisible()
+    assert "missing.csv" in window.error_dialog.text()
+    window.set_progress(float("nan"), "Reading")
+    window.open_failed("bad.csv line 3: column 'price' is not a number")
+    assert not window.progress.isVisible()
+    assert "bad.csv line 3" in window.error_dialog.text()
+    assert "earlier error" in window.error_dialog.text()  # one dialog, errors counted
+    qtbot.waitUntil(lambda: any("bad.csv line 3" in m for m in window.log_panel.messages()), timeout=1000)
+    assert window.tape.model.rowCount() == rows_before  # what was open is still there
+    _feed(window, walk, 2, first_reset=False)  # and the app keeps rendering
+    assert window.tape.model.rowCount() > rows_before
+
+
+def test_log_records_from_another_thread_reach_the_panel(window: MainWindow, qtbot: QtBot) -> None:
+    logger = logging.getLogger("replayterm.test")
+    thread = threading.Thread(target=lambda: logger.warning("from the replay thread"), name="replay")
+    thread.start()
+    thread.join()
+    qtbot.waitUntil(
+        lambda: any("from the replay thread" in m for m in window.log_panel.messages()), timeout=1000
+    )
+
+
+def test_uncaught_exceptions_become_a_dialog(window: MainWindow, qtbot: QtBot) -> None:
+    restore = window.exceptions.install()
+    try:
+
+        def fail() -> None:
+            raise RuntimeError("worker exploded")
+
+        thread = threading.Thread(target=fail, name="replay")
+        thread.start()
+        thread.join()
+        qtbot.waitUntil(window.error_dialog.isVisible, timeout=1000)
+        assert "worker exploded" in window.error_dialog.text()
+        assert "thread replay" in window.error_dialog.windowTitle()
+    finally:
+        restore()
+
+
+def test_layout_and_view_settings_round_trip(qtbot: QtBot, settings: QSettings, settings_path: Path) -> None:
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    w.resize(780, 560)  # fits the offscreen screen, so the window manager does not clamp it
+    w.docks["log"].hide()
+    w.ladder.act_coarser.trigger()
+    w.tape.min_size.setValue(2.5)
+    w.charts.window_box.setCurrentIndex(w.charts.window_box.findText("5 min"))
+    w.transport.step_speed(+2)
+    w.close()
+    assert w.settings.value("window/geometry") is not None
+
+    w2 = MainWindow(settings=open_settings(settings_path))
+    qtbot.addWidget(w2)
+    w2.show()
+    qtbot.waitExposed(w2)
+    assert w2.size() == w.size()
+    assert w2.docks["log"].isHidden()
+    assert w2.ladder.model.grouping == 2
+    assert w2.tape.model.min_size == 2.5
+    assert w2.charts.window_box.currentText() == "5 min"
+    assert w2.transport.current_speed == 5.0
+    w2.reset_layout()
+    assert not w2.docks["log"].isHidden()
+
+
+def test_every_menu_action_has_a_keyboard_route(window: MainWindow) -> None:
+    shortcuts = dict(window.shortcut_table())
+    for name in ("Open…", "Quit", "Play / Pause", "Go to Time…", "Follow Cursor", "Depth Ladder", "Log"):
+        assert name in shortcuts, name
+    keys = [k for _, k in window.shortcut_table()]
+    assert len(keys) == len(set(keys)), "two actions share a shortcut"
+    for menu_action in window.menuBar().actions():
+        assert "&" in menu_action.text()  # Alt+letter opens every menu
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the only QDragEnterEvent constructor
+def test_drag_enter_accepts_local_files(window: MainWindow) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile("/tmp/x.csv")])
+    ev = QDragEnterEvent(
+        QPoint(5, 5),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    window.dragEnterEvent(ev)
+    assert ev.isAccepted()
+    mime.setUrls([QUrl("https://example.com/x.csv")])
+    ev = QDragEnterEvent(
+        QPoint(5, 5),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    ev.ignore()
+    window.dragEnterEvent(ev)
+    assert not ev.isAccepted()

@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import math
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox
+from pytestqt.qtbot import QtBot
+from qt_frames import T0, make_frame
+
+from replayterm.qt.widgets.transport import SPEEDS, TransportBar
+
+END = T0 + 3_600_000_000
+
+
+@pytest.fixture
+def bar(qtbot: QtBot) -> TransportBar:
+    t = TransportBar()
+    qtbot.addWidget(t)
+    t.resize(1200, 40)
+    t.show()
+    qtbot.waitExposed(t)
+    t.activateWindow()
+    qtbot.waitUntil(t.isActiveWindow)
+    t.apply_frame(make_frame(ts=T0 + 60_000_000, start=T0, end=END))
+    return t
+
+
+def test_space_toggles_play_and_pause(bar: TransportBar, qtbot: QtBot) -> None:
+    with qtbot.waitSignal(bar.play, timeout=1000):
+        qtbot.keyClick(bar, Qt.Key.Key_Space)
+    assert bar.playing
+    with qtbot.waitSignal(bar.pause, timeout=1000):
+        qtbot.keyClick(bar, Qt.Key.Key_Space)
+    assert not bar.playing
+
+
+def test_plus_and_minus_step_through_the_speed_presets(bar: TransportBar, qtbot: QtBot) -> None:
+    speeds: list[float] = []
+    bar.speed_changed.connect(speeds.append)
+    qtbot.keyClick(bar, Qt.Key.Key_Plus)
+    qtbot.keyClick(bar, Qt.Key.Key_Equal)
+    qtbot.keyClick(bar, Qt.Key.Key_Minus)
+    assert speeds == [2.0, 5.0, 2.0]
+    for _ in range(20):
+        qtbot.keyClick(bar, Qt.Key.Key_Plus)
+    assert math.isinf(speeds[-1])  # Max
+    assert bar.speed.currentText() == "Max"
+    for _ in range(20):
+        qtbot.keyClick(bar, Qt.Key.Key_Minus)
+    assert speeds[-1] == 0.1
+    assert SPEEDS[0] == 0.1
+
+
+def test_arrow_keys_step(bar: TransportBar, qtbot: QtBot) -> None:
+    with qtbot.waitSignal(bar.step_message, timeout=1000):
+        qtbot.keyClick(bar, Qt.Key.Key_Right)
+    trade_steps: list[int] = []
+    bar.step_trade.connect(lambda: trade_steps.append(1))
+    msg_steps: list[int] = []
+    bar.step_message.connect(lambda: msg_steps.append(1))
+    qtbot.keyClick(bar, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
+    assert trade_steps == [1]
+    assert msg_steps == []
+
+
+def _goto(bar: TransportBar, qtbot: QtBot, text: str):  # type: ignore[no-untyped-def]
+    qtbot.keyClick(bar, Qt.Key.Key_G, Qt.KeyboardModifier.ControlModifier)
+    dlg = bar.goto_dialog
+    assert dlg is not None
+    qtbot.waitExposed(dlg)
+    dlg.edit.setText(text)
+    dlg.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
+    return dlg
+
+
+def test_ctrl_g_with_a_valid_time_seeks(bar: TransportBar, qtbot: QtBot) -> None:
+    with qtbot.waitSignal(bar.seek_requested, timeout=1000) as blocker:
+        _goto(bar, qtbot, "2024-07-18T12:30:00.250Z")
+    assert blocker.args == [T0 + 30 * 60_000_000 + 250_000]
+
+
+def test_ctrl_g_with_invalid_input_shows_an_error_and_does_not_seek(bar: TransportBar, qtbot: QtBot) -> None:
+    seeks: list[int] = []
+    bar.seek_requested.connect(seeks.append)
+    dlg = _goto(bar, qtbot, "half past noon")
+    assert dlg.isVisible()
+    assert dlg.error.isVisible()
+    assert "not a time" in dlg.error.text()
+    dlg.edit.setText("2030-01-01T00:00:00Z")  # valid, but outside the data
+    dlg.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
+    assert "outside the data" in dlg.error.text()
+    assert seeks == []
+    dlg.reject()
+
+
+def test_slider_drag_is_debounced_into_one_seek(bar: TransportBar, qtbot: QtBot) -> None:
+    slider = bar.slider
+    seeks: list[int] = []
+    bar.seek_requested.connect(seeks.append)
+    slider.setSliderDown(True)
+    for v in range(100_000, 500_001, 20_000):
+        slider.setSliderPosition(v)
+    qtbot.wait(50)
+    assert seeks == []  # still moving: nothing sent yet
+    qtbot.waitUntil(lambda: len(seeks) == 1, timeout=1000)
+    assert seeks == [T0 + (END - T0) // 2]
+    slider.setSliderDown(False)  # release right after the debounced seek: nothing new to send
+    qtbot.wait(250)
+    assert len(seeks) == 1
+    # frames of the old generation must not pull the handle back while the seek is in flight
+    bar.apply_frame(make_frame(ts=T0 + 60_000_000, start=T0, end=END, generation=0))
+    assert slider.value() == 500_000
+    bar.apply_frame(make_frame(ts=T0 + 1_800_000_000, start=T0, end=END, generation=1, reset=True))
+    assert slider.value() == 500_000
+
+
+def test_gaps_clock_and_lag_indicator(bar: TransportBar) -> None:
+    bar.set_gaps([T0 + 1, T0 + 2])
+    assert bar.slider.gaps() == [T0 + 1, T0 + 2]
+    bar.apply_frame(make_frame(ts=T0 + 1_234_567, start=T0, end=END, playing=True, lag_us=0))
+    assert bar.clock.text() == "12:00:01.234"
+    assert bar.lag_level == "ok"
+    bar.apply_frame(make_frame(ts=T0 + 2_000_000, start=T0, end=END, playing=True, lag_us=300_000))
+    assert bar.lag_level == "warn"
+    assert "300 ms" in bar.lag.text()
+    bar.apply_frame(make_frame(ts=T0 + 3_000_000, start=T0, end=END, playing=True, lag_us=5_000_000))
+    assert bar.lag_level == "bad"
