@@ -137,3 +137,26 @@ def test_heatmap_ring_wraps_and_recenters(heatmap: HeatmapView) -> None:
     assert np.count_nonzero(newest) == 2
     heatmap.apply_frame(make_frame(levels([1.0], [1.0]), ts=T0 + 999, tick=0.5, reset=True))
     assert heatmap.filled == 1
+
+
+def test_heatmap_history_keeps_its_prices_across_recenters(qtbot: QtBot) -> None:
+    view = HeatmapView(columns=30, rows=60, view_rows=20)
+    qtbot.addWidget(view)
+    tick = 1.0
+
+    def book(mid: float):  # type: ignore[no-untyped-def]
+        return levels([mid - 0.5], [9.0]), levels([mid + 0.5], [4.0])
+
+    view.apply_frame(make_frame(*book(1000.5), ts=T0, tick=tick, reset=True))
+    view_lo, _ = view.view_window()
+    steps = 12  # 24 rows up: the buffer (60 rows) recenters once, the view (20 rows) several times
+    for i in range(1, steps + 1):
+        view.apply_frame(make_frame(*book(1000.5 + 2 * i), ts=T0 + i, tick=tick))
+    assert view.recenters == 1
+    assert view.view_window()[0] > view_lo + 10
+    lo, _ = view.price_window()
+    assert lo > 1000.0 - 30  # the buffer moved up...
+    for age in range(steps + 1):  # ...and every column, the first one too, kept its own prices
+        mid = 1000.5 + 2 * (steps - age)
+        prices = sorted(lo + np.flatnonzero(view.column(age)) * tick)
+        assert prices == [mid - 0.5, mid + 0.5], age

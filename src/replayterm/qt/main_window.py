@@ -2,7 +2,8 @@
 
 Wiring contract with the replay worker (all connections queued across threads):
   signals out  open_requested(list[str]), play(), pause(), seek_requested(int µs),
-               speed_changed(float, math.inf = Max), step_message(), step_trade(), cancel_open()
+               speed_changed(float, math.inf = Max), step_message(), step_trade(), cancel_open(),
+               closing()
   slots in     show_frame(Frame), show_error(str, str), set_progress(float, str),
                open_finished(), open_failed(str), open_cancelled(), set_gaps(list[int])
 """
@@ -57,6 +58,7 @@ class MainWindow(QMainWindow):
     step_message = Signal()
     step_trade = Signal()
     cancel_open = Signal()
+    closing = Signal()  # the window is closing: stop the replay thread
 
     def __init__(self, settings: QSettings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -348,6 +350,7 @@ class MainWindow(QMainWindow):
         s.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.closing.emit()
         self.save_settings()
         logging.getLogger().removeHandler(self._log_handler)
         for dialog in self.findChildren(QDialog):

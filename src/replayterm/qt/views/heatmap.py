@@ -5,7 +5,9 @@ colours ONE new column (log-scaled sizes through a lookup table) and writes it a
 nothing already drawn is recomputed. ``RingImageItem`` blits the ring in two pieces (oldest part,
 then newest part) straight from the numpy buffer, so there is no per-frame unrolling or
 conversion of the whole image (``pg.ImageItem.setImage`` would re-convert all W×H pixels every
-frame). The price window recenters (rows shift, rare) when the mid drifts out of its middle half.
+frame). Two windows follow the mid, both recentering only when it leaves their middle half: the
+view (``view_rows`` rows on screen: the axis just moves) and the buffer (``rows`` rows, a few times
+taller, so history survives the price wandering off and coming back; its rows shift, rarely).
 Columns are one per rendered frame, so the time axis labels each column with its own timestamp.
 """
 
@@ -16,7 +18,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, QSettings
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtGui import QImage, QPainter, QTransform
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QStyleOptionGraphicsItem, QVBoxLayout, QWidget
 
 from replayterm.core.replay.frame import Frame
@@ -26,7 +28,8 @@ from replayterm.qt.timefmt import format_time_of_day
 from replayterm.qt.widgets.empty_state import EmptyState
 
 COLUMNS = 1200
-ROWS = 400
+ROWS = 1024  # price rows kept
+VIEW_ROWS = 400  # price rows on screen
 MIN_VISIBLE = 300
 GROUPINGS = (1, 2, 5, 10, 25, 100)
 _NORM_DECAY = 0.97  # weight of the previous colour scale (slow adaptation, old columns untouched)
@@ -89,9 +92,15 @@ class _ColumnTimeAxis(pg.AxisItem):
 
 
 class HeatmapView(QWidget):
-    def __init__(self, parent: QWidget | None = None, columns: int = COLUMNS, rows: int = ROWS) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        columns: int = COLUMNS,
+        rows: int = ROWS,
+        view_rows: int = VIEW_ROWS,
+    ) -> None:
         super().__init__(parent)
-        self.columns, self.rows = columns, rows
+        self.columns, self.rows, self.view_rows = columns, rows, min(view_rows, rows)
         self.levels = np.zeros((rows, columns), dtype=np.float32)  # log1p(size), for tests/tooltips
         self.rgba = np.zeros((rows, columns, 4), dtype=np.uint8)
         self.col_ts = np.full(columns, -1, dtype=np.int64)
@@ -107,6 +116,7 @@ class HeatmapView(QWidget):
         self._tick = math.nan
         self._grouping = 1
         self._row0_bucket: int | None = None  # bucket index of row 0
+        self._view0_bucket: int | None = None  # bucket index of the lowest row on screen
         self._last_ts: int | None = None
         self._shown = 0
         self.rgba[:] = self._bg
@@ -132,8 +142,8 @@ class HeatmapView(QWidget):
         vb.enableAutoRange(enable=False)
         self.image = RingImageItem(self.rgba)
         pi.addItem(self.image)
-        pen_bid = pg.mkPen(theme.BID, width=1.5)
-        pen_ask = pg.mkPen(theme.ASK, width=1.5)
+        pen_bid = pg.mkPen(theme.BID, width=1)
+        pen_ask = pg.mkPen(theme.ASK, width=1)
         self.bid_line = pg.PlotCurveItem(pen=pen_bid, connect="finite")
         self.ask_line = pg.PlotCurveItem(pen=pen_ask, connect="finite")
         pi.addItem(self.bid_line)
@@ -176,6 +186,7 @@ class HeatmapView(QWidget):
         self.head = self.filled = 0
         self._scale = math.nan
         self._row0_bucket = None
+        self._view0_bucket = None
         self._last_ts = None
         self.image.head = 0
         self._update_overlay()
@@ -197,7 +208,7 @@ class HeatmapView(QWidget):
         return format_time_of_day(ts)[:-4] if ts >= 0 else ""
 
     def price_window(self) -> tuple[float, float]:
-        """Lowest and highest price row centers."""
+        """Lowest and highest price row centers kept in the buffer."""
         if self._row0_bucket is None:
             return math.nan, math.nan
         lo = self._row0_bucket * self.bucket
@@ -232,20 +243,25 @@ class HeatmapView(QWidget):
     def _keep_centered(self, mid: float) -> None:
         b = self.bucket
         mid_bucket = round(mid / b)
-        if self._row0_bucket is not None:
-            pos = mid_bucket - self._row0_bucket
-            if self.rows * 0.25 <= pos <= self.rows * 0.75:
-                return
-        new_row0 = mid_bucket - self.rows // 2
-        if self._row0_bucket is not None:
-            self._shift_rows(new_row0 - self._row0_bucket)
-            self.recenters += 1
-        self._row0_bucket = new_row0
-        lo, hi = self.price_window()
-        self.image.setTransform(
-            pg.QtGui.QTransform.fromScale(1.0, b) * pg.QtGui.QTransform.fromTranslate(0, lo - b / 2)
-        )
-        self.plot.getPlotItem().getViewBox().setYRange(lo - b / 2, hi + b / 2, padding=0)
+        if _off_center(mid_bucket, self._row0_bucket, self.rows):
+            new_row0 = mid_bucket - self.rows // 2
+            if self._row0_bucket is not None:
+                self._shift_rows(new_row0 - self._row0_bucket)
+                self.recenters += 1
+            self._row0_bucket = new_row0
+            lo = new_row0 * b
+            self.image.setTransform(QTransform.fromScale(1.0, b) * QTransform.fromTranslate(0, lo - b / 2))
+        if _off_center(mid_bucket, self._view0_bucket, self.view_rows):
+            self._view0_bucket = mid_bucket - self.view_rows // 2
+            lo, hi = self.view_window()
+            self.plot.getPlotItem().getViewBox().setYRange(lo - b / 2, hi + b / 2, padding=0)
+
+    def view_window(self) -> tuple[float, float]:
+        """Lowest and highest price row centers on screen."""
+        if self._view0_bucket is None:
+            return math.nan, math.nan
+        lo = self._view0_bucket * self.bucket
+        return lo, lo + (self.view_rows - 1) * self.bucket
 
     def _shift_rows(self, shift: int) -> None:
         """Move history so row r now shows bucket row0 + shift + r (rows leaving are dropped)."""
@@ -326,6 +342,11 @@ class HeatmapView(QWidget):
         g = st.value(s, "heatmap/grouping", 1, int)
         if g in GROUPINGS:
             self.grouping_box.setCurrentIndex(GROUPINGS.index(g))
+
+
+def _off_center(bucket: int, lo: int | None, size: int) -> bool:
+    """True when ``bucket`` lies outside the middle half of the window [lo, lo + size)."""
+    return lo is None or not size * 0.25 <= bucket - lo <= size * 0.75
 
 
 def step_columns(bid: np.ndarray, ask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -1,0 +1,69 @@
+"""Wiring between the main window and the replay worker, and the worker's thread lifetime.
+
+Every command crosses threads as a queued signal (DESIGN §4.3); frames, progress and errors come
+back the same way. The one direct call is ``request_cancel``: it only sets a flag, and a queued
+cancel would wait behind the very open it is meant to stop.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QMetaObject, QObject, Qt, QThread
+
+from replayterm.qt.main_window import MainWindow
+from replayterm.qt.worker import OpenedInfo, ReplayWorker
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_WAIT_MS = 30_000
+
+
+class ReplayController(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.thread = QThread(self)
+        self.thread.setObjectName("replay")
+        self.worker = ReplayWorker()
+        self.worker.moveToThread(self.thread)
+        self.thread.started.connect(self.worker.start)
+        self.thread.finished.connect(self.worker.deleteLater)
+
+        w, wk = window, self.worker
+        w.open_requested.connect(wk.open)
+        w.play.connect(wk.play)
+        w.pause.connect(wk.pause)
+        w.seek_requested.connect(wk.seek)
+        w.speed_changed.connect(wk.set_speed)
+        w.step_message.connect(wk.step_message)
+        w.step_trade.connect(wk.step_trade)
+        w.cancel_open.connect(wk.request_cancel, Qt.ConnectionType.DirectConnection)
+        w.closing.connect(self.shutdown)
+
+        wk.frame_ready.connect(w.show_frame)
+        wk.open_progress.connect(w.set_progress)
+        wk.opened.connect(self._on_opened)
+        wk.open_failed.connect(w.open_failed)
+        wk.open_cancelled.connect(w.open_cancelled)
+        wk.failed.connect(w.show_error)
+
+        self.thread.start()
+        w.speed_changed.emit(w.transport.current_speed)  # the worker starts at 1x; the window may not
+
+    def _on_opened(self, info: OpenedInfo) -> None:
+        for warning in info.warnings:
+            log.warning("%s", warning)
+        self.window.set_gaps(info.gaps)
+        self.window.open_finished()
+        log.info("%s: %s events", ", ".join(info.instruments), f"{info.events:,}")
+
+    def shutdown(self) -> None:
+        """Stop the replay, end the thread and wait for it (DESIGN §4.7). Safe to call twice."""
+        if not self.thread.isRunning():
+            return
+        self.worker.request_cancel()
+        QMetaObject.invokeMethod(self.worker, "shutdown", Qt.ConnectionType.QueuedConnection)
+        self.thread.quit()
+        if not self.thread.wait(SHUTDOWN_WAIT_MS):
+            log.error("The replay thread did not stop within %d s", SHUTDOWN_WAIT_MS // 1000)
