@@ -2,6 +2,7 @@
 
 Callbacks run on the replay thread in simulated time and must not read the wall clock. Each
 callback is isolated: an exception disables that strategy only, and the replay goes on.
+Callbacks a class does not override are never called (they cost nothing).
 """
 
 from __future__ import annotations
@@ -35,19 +36,26 @@ class Strategy:
         """Once, before the first event."""
 
     def on_book(self, ctx: StrategyContext, book: Any) -> None:
-        """After each complete book message (never half a message)."""
+        """After each complete book message of the strategy's instrument (never half a message).
+        ``book`` is ``ctx.book``: best_bid(), best_ask(), levels(side, n), mid(), imbalance(n)..."""
 
     def on_trade(self, ctx: StrategyContext, trade: Any) -> None:
-        """After each public trade."""
+        """After each public trade of the strategy's instrument. ``trade`` has local_ts, exch_ts,
+        side (taker: +1 buy, -1 sell, 0 unknown), price and amount; it is reused for the next
+        trade, so keep ``trade.copy()`` rather than ``trade``."""
 
     def on_fill(self, ctx: StrategyContext, fill: Any) -> None:
-        """When one of this strategy's orders fills (after the response latency)."""
+        """When one of this strategy's orders fills (after the response latency). ``fill`` is an
+        ``execution.Fill``; ``ctx.position`` already includes it."""
+
+    def on_order(self, ctx: StrategyContext, event: Any) -> None:
+        """Any other answer about an order: ``Ack``, ``Reject`` or ``Cancelled`` (execution)."""
 
     def on_timer(self, ctx: StrategyContext) -> None:
         """When a timer set with ``ctx.set_timer`` expires (in simulated time)."""
 
     def on_stop(self, ctx: StrategyContext) -> None:
-        """Once, at the end of the data."""
+        """Once, at the end of the data (not when the replay is merely paused)."""
 
 
 def params_from_strings(params_type: type, values: dict[str, str]) -> Any:
@@ -88,3 +96,31 @@ def convert_param(field: dataclasses.Field[Any], raw: str) -> Any:
 
 def _resolve_annotation(text: str) -> type | None:
     return {"int": int, "float": float, "bool": bool, "str": str}.get(text.strip())
+
+
+def build_params(params_type: type, params: Any = None, *, strict: bool = True) -> Any:
+    """A ``Params`` instance from None (defaults), an instance, or a mapping of field values
+    (strings are converted like ``params_from_strings``). With ``strict=False`` unknown fields
+    are dropped instead of rejected (used when a reloaded strategy changed its fields)."""
+    if params is None:
+        return params_type()
+    if isinstance(params, params_type):
+        return params
+    if dataclasses.is_dataclass(params) and not isinstance(params, type):
+        params = dataclasses.asdict(params)
+    if not isinstance(params, dict):
+        raise ValueError(
+            f"parameters must be a {params_type.__name__} or a dict, got {type(params).__name__}"
+        )
+    fields = (
+        {f.name: f for f in dataclasses.fields(params_type)} if dataclasses.is_dataclass(params_type) else {}
+    )
+    kwargs: dict[str, Any] = {}
+    for key, value in params.items():
+        if key not in fields:
+            if strict:
+                known = ", ".join(sorted(fields)) or "none"
+                raise ValueError(f"unknown parameter '{key}' (known: {known})")
+            continue
+        kwargs[key] = convert_param(fields[key], value) if isinstance(value, str) else value
+    return params_type(**kwargs)

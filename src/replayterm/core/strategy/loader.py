@@ -11,7 +11,7 @@ import importlib.util
 import inspect
 import sys
 import traceback
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from types import ModuleType
 
@@ -24,9 +24,18 @@ class StrategyLoadError(Exception):
     """A strategy could not be loaded; the message says which file or name and why."""
 
 
+def _builtins() -> dict[str, str]:
+    # Imported here: the core does not depend on the built-in strategies, it only knows their names.
+    from replayterm.strategies import BUILTINS
+
+    return dict(BUILTINS)
+
+
 def available_strategies() -> dict[str, str]:
-    """Registered strategy names -> 'module:Class' targets."""
-    return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    """Registered strategy names -> 'module:Class' targets (entry points, then the built-ins)."""
+    found = _builtins()
+    found.update({ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)})
+    return found
 
 
 def load_strategy_class(spec: str | Path) -> type[Strategy]:
@@ -38,15 +47,16 @@ def load_strategy_class(spec: str | Path) -> type[Strategy]:
     path = Path(path_text)
     if path.suffix == ".py" or path.exists():
         return _class_from_module(load_module_from_path(path), class_name or None, str(path))
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name == text:
-            try:
-                obj = ep.load()
-            except Exception as exc:
-                raise StrategyLoadError(f"strategy '{text}' failed to import: {exc}") from exc
-            if not (inspect.isclass(obj) and issubclass(obj, Strategy)):
-                raise StrategyLoadError(f"entry point '{text}' is not a Strategy subclass")
-            return obj
+    targets = available_strategies()
+    if text in targets:
+        target = EntryPoint(text, targets[text], ENTRY_POINT_GROUP)
+        try:
+            obj = target.load()
+        except Exception as exc:
+            raise StrategyLoadError(f"strategy '{text}' failed to import: {exc}") from exc
+        if not (inspect.isclass(obj) and issubclass(obj, Strategy)):
+            raise StrategyLoadError(f"entry point '{text}' is not a Strategy subclass")
+        return obj
     known = ", ".join(sorted(available_strategies())) or "none"
     raise StrategyLoadError(f"no strategy file or registered strategy named '{text}' (registered: {known})")
 
@@ -94,3 +104,15 @@ def _class_from_module(module: ModuleType, class_name: str | None, where: str) -
             f"{where}: defines several strategies ({names}); pick one with {where}:ClassName"
         )
     return found[0]
+
+
+def reload_strategy_class(cls: type[Strategy]) -> type[Strategy]:
+    """The class of the same name freshly imported from the file that defines ``cls`` (hot reload:
+    the file's current code). Raises StrategyLoadError when the file is gone or broken."""
+    try:
+        source = inspect.getsourcefile(cls)
+    except TypeError:
+        source = None
+    if source is None or not Path(source).is_file():
+        raise StrategyLoadError(f"{cls.__qualname__} was not loaded from a file, so it cannot be reloaded")
+    return _class_from_module(load_module_from_path(Path(source)), cls.__name__, source)

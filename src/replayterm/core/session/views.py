@@ -1,0 +1,150 @@
+"""What a session shows about its strategies: handles, status snapshots, metrics, mark prices."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from replayterm.core.metrics import summarize
+from replayterm.core.replay.instruments import Instrument
+from replayterm.core.strategy.context import PnLSnapshot
+from replayterm.core.strategy.errors import StrategyError, StrategyStatus
+from replayterm.core.strategy.slot import StrategySlot
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyHandle:
+    """Names one strategy of a session; pass it back to the session's methods."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyInfo:
+    """A snapshot of one strategy for a status line or a table row.
+
+    ``run_id`` changes whenever the strategy's records were cleared (rewind, reload, new
+    parameters, re-enable): a view holding "rows since k" must then start again from 0.
+    ``finished`` is True once ``on_stop`` ran (the end of the data was reached).
+    """
+
+    handle: StrategyHandle
+    name: str
+    colour: str
+    class_name: str
+    spec: str | None
+    instrument: str
+    params: dict[str, Any]
+    status: StrategyStatus
+    error: StrategyError | None
+    run_id: int
+    finished: bool
+    position: float
+    avg_price: float
+    pnl: PnLSnapshot
+    fills: int
+    open_orders: int
+    signals: int
+
+
+def info_of(slot: StrategySlot) -> StrategyInfo:
+    acct = slot.account
+    mark = slot.mark()
+    unrealized = acct.unrealized_pnl(mark)
+    pnl = PnLSnapshot(
+        acct.realized_pnl,
+        unrealized,
+        acct.fees_paid,
+        acct.realized_pnl + unrealized - acct.fees_paid,
+        acct.position,
+        mark,
+    )
+    params = params_dict(slot.params)
+    return StrategyInfo(
+        handle=StrategyHandle(slot.id, slot.name),
+        name=slot.name,
+        colour=slot.colour,
+        class_name=slot.cls.__name__,
+        spec=slot.spec,
+        instrument=slot.instrument.name,
+        params=params,
+        status=slot.status,
+        error=slot.error,
+        run_id=slot.run_id,
+        finished=slot.stopped,
+        position=acct.position,
+        avg_price=acct.avg_price,
+        pnl=pnl,
+        fills=len(acct.fills),
+        open_orders=len(acct.open_orders()),
+        signals=len(slot.signals),
+    )
+
+
+def params_dict(params: Any) -> dict[str, Any]:
+    if dataclasses.is_dataclass(params) and not isinstance(params, type):
+        return dataclasses.asdict(params)
+    return {}
+
+
+def mark_series(instrument: Instrument) -> tuple[np.ndarray, np.ndarray]:
+    """(time, mid) after every book message with both sides present, from the top-of-book
+    history recorded when the book was indexed; trade prices for a trades-only instrument."""
+    replayer = instrument.book
+    if replayer is not None:
+        cps = replayer.checkpoints
+        best = None if cps is None else cps.best_idx
+        if best is not None:
+            ok = (best[:, 0] >= 0) & (best[:, 1] >= 0)
+            prices = replayer.events.prices
+            mid = 0.5 * (prices[best[ok, 0]] + prices[best[ok, 1]])
+            return replayer.events.group_ts[ok], mid
+    if instrument.trades is not None:
+        return instrument.trades.local_ts, instrument.trades.price
+    return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+
+
+def summary_of(
+    slot: StrategySlot, marks: tuple[np.ndarray, np.ndarray], now: int, initial_cash: float
+) -> dict[str, Any]:
+    """``metrics.summarize`` of the strategy's fills against the mid up to ``now``, plus status."""
+    mark_ts, mark = marks
+    if mark_ts.shape[0] == 0:
+        mark_ts, mark = _equity_marks(slot)
+    end = int(np.searchsorted(mark_ts, now, side="right"))
+    metrics = summarize(
+        slot.account.fill_table(), mark_ts[:end], mark[:end], initial_equity=max(initial_cash, 0.0)
+    )
+    info = info_of(slot)
+    return {
+        "name": slot.name,
+        "class": slot.cls.__name__,
+        "spec": slot.spec,
+        "instrument": slot.instrument.name,
+        "params": info.params,
+        "status": str(slot.status),
+        "finished": slot.stopped,
+        "error": None
+        if slot.error is None
+        else {
+            "ts": slot.error.ts,
+            "callback": slot.error.callback,
+            "kind": slot.error.kind,
+            "message": slot.error.message,
+            "traceback": slot.error.traceback,
+        },
+        "orders": len(slot.account.orders),
+        "signals": len(slot.signals),
+        "metrics": metrics,
+    }
+
+
+def _equity_marks(slot: StrategySlot) -> tuple[np.ndarray, np.ndarray]:
+    chunk = slot.equity.since(0)
+    ts, mark = chunk["ts"], chunk["mark"]
+    ok = np.isfinite(mark)
+    return ts[ok], mark[ok]

@@ -1,0 +1,211 @@
+"""``StrategyContext`` (``ctx``): everything a strategy may see and do, in simulated time.
+
+One context per strategy run. It reads the shared replay clock, the strategy's instrument book
+and its own account, and it sends orders through the strategy's own simulated exchange. There
+is no wall clock here and no way to read data past ``ctx.now``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+
+from replayterm.core.book.book import Book
+from replayterm.core.execution.account import OrderState
+from replayterm.core.execution.orders import BUY, SELL, Order, TimeInForce
+from replayterm.core.replay.frame import TradeBatch
+from replayterm.core.replay.instruments import Instrument
+
+if TYPE_CHECKING:
+    from replayterm.core.strategy.slot import StrategySlot
+
+
+class SimClock:
+    """The simulated time callbacks run at (µs, replay axis). Shared by every context."""
+
+    __slots__ = ("now",)
+
+    def __init__(self, now: int = 0) -> None:
+        self.now = now
+
+
+class Trade(NamedTuple):
+    """One public trade. ``side`` is the taker side: +1 buy, -1 sell, 0 unknown."""
+
+    local_ts: int
+    exch_ts: int
+    side: int
+    price: float
+    amount: float
+
+
+class TradeView:
+    """The trade passed to ``on_trade``. It is reused for the next trade (no object per row):
+    read its fields during the callback, or keep ``trade.copy()``."""
+
+    __slots__ = ("amount", "exch_ts", "local_ts", "price", "side")
+
+    def __init__(self) -> None:
+        self.local_ts = 0
+        self.exch_ts = 0
+        self.side = 0
+        self.price = 0.0
+        self.amount = 0.0
+
+    def copy(self) -> Trade:
+        return Trade(self.local_ts, self.exch_ts, self.side, self.price, self.amount)
+
+    def __repr__(self) -> str:
+        return f"TradeView({self.copy()!r})"
+
+
+class PnLSnapshot(NamedTuple):
+    """Account figures in quote currency; ``net = realized + unrealized - fees``. ``mark`` is the
+    price the open position is valued at (the mid, or the last mid when the book is one-sided)."""
+
+    realized: float
+    unrealized: float
+    fees: float
+    net: float
+    position: float
+    mark: float
+
+
+class StrategyContext:
+    """What a strategy gets in every callback. See docs/writing-a-strategy.md."""
+
+    __slots__ = ("_clock", "_slot", "instrument", "name", "params")
+
+    def __init__(self, slot: StrategySlot, clock: SimClock, instrument: Instrument, params: Any) -> None:
+        self._slot = slot
+        self._clock = clock
+        self.instrument = instrument
+        self.name = slot.name
+        self.params = params
+
+    # -- time and market data -------------------------------------------------------------------
+    @property
+    def now(self) -> int:
+        """Simulated local time of the current callback (µs since the epoch, UTC)."""
+        return self._clock.now
+
+    @property
+    def book(self) -> Book | None:
+        """The instrument's order book as of ``now`` (None for a trades-only instrument)."""
+        replayer = self.instrument.book
+        return None if replayer is None else replayer.book
+
+    @property
+    def tick_size(self) -> float:
+        return self._slot.tick_size
+
+    def recent_trades(self, n: int) -> TradeBatch:
+        """The last ``n`` public trades seen so far (oldest first), as columns."""
+        trades = self.instrument.trades
+        if trades is None or n <= 0:
+            return TradeBatch()
+        seen = self._slot.trades_seen()
+        return trades.batch(seen - n, seen)
+
+    # -- account ---------------------------------------------------------------------------------
+    @property
+    def position(self) -> float:
+        """Signed position (+ long), from the fills heard of so far."""
+        return self._slot.account.position
+
+    @property
+    def avg_price(self) -> float:
+        """Average entry price of the open position (0.0 when flat)."""
+        return self._slot.account.avg_price
+
+    @property
+    def cash(self) -> float:
+        return self._slot.account.cash
+
+    @property
+    def pnl(self) -> PnLSnapshot:
+        acct = self._slot.account
+        mark = self._slot.mark()
+        unrealized = acct.unrealized_pnl(mark)
+        net = acct.realized_pnl + unrealized - acct.fees_paid
+        return PnLSnapshot(acct.realized_pnl, unrealized, acct.fees_paid, net, acct.position, mark)
+
+    @property
+    def open_orders(self) -> list[OrderState]:
+        """Orders sent and not known to be finished (pending, or acknowledged and not filled)."""
+        return self._slot.account.open_orders()
+
+    def order(self, order_id: int) -> OrderState | None:
+        """What the strategy knows of one of its orders."""
+        return self._slot.account.orders.get(order_id)
+
+    # -- orders ----------------------------------------------------------------------------------
+    def submit(self, order: Order) -> int:
+        """Send ``order`` now; returns its id. It reaches the book after the entry latency."""
+        slot = self._slot
+        order_id = slot.exchange.submit(self._clock.now, order)
+        slot.exchange_changed()
+        return order_id
+
+    def buy(
+        self, amount: float, price: float | None = None, *, tif: TimeInForce | str = "GTC", tag: str = ""
+    ) -> int:
+        """Buy ``amount``: a market order without ``price``, else a limit order (GTC, IOC or
+        POST_ONLY)."""
+        return self.submit(_order(BUY, amount, price, tif, tag))
+
+    def sell(
+        self, amount: float, price: float | None = None, *, tif: TimeInForce | str = "GTC", tag: str = ""
+    ) -> int:
+        """Sell ``amount``: a market order without ``price``, else a limit order."""
+        return self.submit(_order(SELL, amount, price, tif, tag))
+
+    def cancel(self, order_id: int) -> bool:
+        """Ask to cancel an order; False when it is already known to be finished. It can still
+        fill until the cancel reaches the exchange."""
+        sent = self._slot.exchange.cancel(self._clock.now, order_id)
+        if sent:
+            self._slot.exchange_changed()
+        return sent
+
+    def cancel_all(self) -> int:
+        """Cancel every open order not already being cancelled; returns how many were sent."""
+        sent = self._slot.exchange.cancel_all(self._clock.now)
+        if sent:
+            self._slot.exchange_changed()
+        return sent
+
+    # -- output ----------------------------------------------------------------------------------
+    def signal(self, kind: str, strength: float = 1.0, **meta: Any) -> None:
+        """Record a signal at ``now`` (drawn as a marker); ``meta`` is free key/values."""
+        self._slot.signals.append(self._clock.now, str(kind), float(strength), meta)
+
+    def plot(self, series: str, value: float) -> None:
+        """Add a point at ``now`` to the line ``series``. Every call is kept: throttle it in the
+        strategy when calling per book message over long replays."""
+        self._slot.plots.append(self._clock.now, series, float(value))
+
+    def set_timer(self, delay_us: int) -> None:
+        """Call ``on_timer`` once ``delay_us`` (> 0) µs of simulated time from now, after every
+        event up to that time."""
+        delay = int(delay_us)
+        if delay <= 0:
+            raise ValueError(f"timer delay must be > 0 µs, got {delay_us!r}")
+        self._slot.add_timer(self._clock.now + delay)
+
+    def cancel_timers(self) -> None:
+        """Drop every pending timer of this strategy."""
+        self._slot.clear_timers()
+
+    def log(self, message: object) -> None:
+        """A line for the strategy's log panel, stamped with ``now``."""
+        self._slot.logs.append(self._clock.now, str(message))
+
+
+def _order(side: int, amount: float, price: float | None, tif: TimeInForce | str, tag: str) -> Order:
+    if price is None:
+        return Order.market(side, amount, tag)
+    if isinstance(price, np.generic):
+        price = price.item()
+    return Order.limit(side, amount, price, TimeInForce(tif), tag)

@@ -1,0 +1,81 @@
+"""``ReplayEnv``: the read-only replay data a strategy run needs, prepared once per session.
+
+The timeline as numpy columns, which stream is which instrument's book or trades, the books and
+their per-message step functions, and per-instrument trade views. Built from a ``ReplayCursor``,
+which stays the owner of the books' positions between runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from replayterm.core.book.book import Book
+from replayterm.core.replay.cursor import ReplayCursor
+from replayterm.core.strategy.context import TradeView
+
+_TRADE_CACHE = 8192  # trades converted to Python numbers at a time
+
+
+class ReplayEnv:
+    def __init__(self, cursor: ReplayCursor, sample_interval_us: int) -> None:
+        if sample_interval_us <= 0:
+            raise ValueError(f"sample interval must be > 0 µs, got {sample_interval_us}")
+        self.cursor = cursor
+        self.instruments = cursor.instruments
+        tl = cursor.timeline
+        self.ts = tl.ts
+        self.stream = tl.stream
+        self.item = tl.item
+        self.n_events = len(tl)
+        self.start_clock = cursor.start_ts - 1 if self.n_events else 0
+        self.end_ts = cursor.end_ts
+        self.sample_us = int(sample_interval_us)
+        # Streams in the order the cursor builds the timeline: per instrument, book then trades.
+        self.stream_book: list[bool] = []
+        self.stream_inst: list[int] = []
+        for i, inst in enumerate(self.instruments):
+            if inst.book is not None:
+                self.stream_book.append(True)
+                self.stream_inst.append(i)
+            if inst.trades is not None:
+                self.stream_book.append(False)
+                self.stream_inst.append(i)
+        n = len(self.instruments)
+        self.books: list[Book | None] = [
+            None if inst.book is None else inst.book.book for inst in self.instruments
+        ]
+        self.book_steps: list[Callable[[], int] | None] = [
+            None if inst.book is None else inst.book.step for inst in self.instruments
+        ]
+        self.seen = [0] * n  # trades of each instrument behind the replay (for ctx.recent_trades)
+        self.trade_views = [TradeView() for _ in range(n)]
+        self._trade_cache: list[tuple[int, int, list, list, list, list, list] | None] = [None] * n
+
+    def sync_seen(self) -> None:
+        for i in range(len(self.instruments)):
+            self.seen[i] = self.cursor.trades_applied(i)
+
+    def trade(self, i: int, item: int) -> TradeView:
+        """Trade ``item`` of instrument ``i`` loaded into that instrument's reusable view."""
+        cache = self._trade_cache[i]
+        if cache is None or not cache[0] <= item < cache[1]:
+            trades = self.instruments[i].trades
+            assert trades is not None
+            stop = min(item + _TRADE_CACHE, len(trades))
+            cache = self._trade_cache[i] = (
+                item,
+                stop,
+                trades.local_ts[item:stop].tolist(),
+                trades.exch_ts[item:stop].tolist(),
+                trades.side[item:stop].tolist(),
+                trades.price[item:stop].tolist(),
+                trades.amount[item:stop].tolist(),
+            )
+        k = item - cache[0]
+        view = self.trade_views[i]
+        view.local_ts = cache[2][k]
+        view.exch_ts = cache[3][k]
+        view.side = cache[4][k]
+        view.price = cache[5][k]
+        view.amount = cache[6][k]
+        return view
