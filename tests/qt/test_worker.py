@@ -7,13 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Signal
 
 from replayterm.core.data import open_sources
 from replayterm.core.replay.cursor import ReplayCursor
 from replayterm.core.replay.frame import Frame
 from replayterm.core.replay.instruments import build_instruments
-from replayterm.qt.worker import OpenedInfo, ReplayWorker
+from replayterm.qt.worker import OpenedInfo, ReplayWorker, start_worker, stop_worker
 
 SAMPLE = sorted((Path(__file__).resolve().parents[2] / "data").glob("*.csv.gz"))
 
@@ -31,10 +31,7 @@ class Commands(QObject):
 class Harness:
     def __init__(self, qtbot) -> None:  # type: ignore[no-untyped-def]
         self.qtbot = qtbot
-        self.thread = QThread()
         self.worker = ReplayWorker()
-        self.worker.moveToThread(self.thread)
-        self.thread.started.connect(self.worker.start)
         self.cmd = Commands()
         self.cmd.open.connect(self.worker.open)
         self.cmd.play.connect(self.worker.play)
@@ -45,11 +42,13 @@ class Harness:
         self.cmd.step_trade.connect(self.worker.step_trade)
         self.frames: list[Frame] = []
         self.worker.frame_ready.connect(self.frames.append)
-        self.thread.start()
+        self.thread = start_worker(self.worker)
 
     def open(self, paths: list[str]) -> OpenedInfo:
+        seen = len(self.frames)
         with self.qtbot.waitSignal(self.worker.opened, timeout=60_000) as blocker:
             self.cmd.open.emit(paths)
+        self.qtbot.waitUntil(lambda: len(self.frames) > seen)  # the first frame follows at once
         return blocker.args[0]
 
     def next_frame(self, emit: Signal, *args: object) -> Frame:
@@ -58,9 +57,8 @@ class Harness:
         return blocker.args[0]
 
     def close(self) -> None:
-        self.worker.request_cancel()
-        self.thread.quit()
-        assert self.thread.wait(10_000)
+        assert stop_worker(self.worker, self.thread)
+        assert not self.thread.isRunning()
 
 
 @pytest.fixture

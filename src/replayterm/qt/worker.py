@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, QTimer, Signal, Slot
 
 from replayterm.core.data import Cancelled, DataError, open_sources
 from replayterm.core.replay.cursor import ReplayCursor
@@ -315,3 +315,22 @@ def _is_cancel(exc: BaseException) -> bool:
     from replayterm.core.book import Cancelled as BookCancelled
 
     return isinstance(exc, Cancelled | BookCancelled)
+
+
+def start_worker(worker: ReplayWorker) -> QThread:
+    """Move ``worker`` to a new thread and start it (its timers are created there)."""
+    thread = QThread()
+    thread.setObjectName("replay-worker")
+    worker.moveToThread(thread)
+    thread.started.connect(worker.start)
+    thread.start()
+    return thread
+
+
+def stop_worker(worker: ReplayWorker, thread: QThread, timeout_ms: int = 10_000) -> bool:
+    """Close = stop the worker in its own thread, ``quit()``, ``wait()``; True when the thread ended."""
+    worker.request_cancel()
+    if thread.isRunning():
+        QMetaObject.invokeMethod(worker, "shutdown", Qt.ConnectionType.BlockingQueuedConnection)
+    thread.quit()
+    return thread.wait(timeout_ms)
