@@ -6,8 +6,8 @@ it notes the mid price. Over the last ``lookback`` notes it computes
     z = (mid - mean) / standard deviation
 
 and bets that stretched prices come back: it sells ``size`` when ``z > entry_z``, buys when
-``z < -entry_z``, and closes the position once ``z`` is back within ``±exit_z``. Market orders,
-one order in flight at a time.
+``z < -entry_z``, and closes the position once ``z`` has come back within ``exit_z`` of zero (or
+gone past it to the other side). Market orders, one order in flight at a time.
 
 Signals: "enter_long" / "enter_short" / "exit" with the z-score as strength.
 Plots: "z" (the z-score) and "mean" (the rolling mean of the mid).

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from replayterm.core.data import open_sources
+from replayterm.core.data import format_time, open_sources
 from replayterm.core.data.model import Source
 from replayterm.core.data.progress import Cancelled
 from replayterm.core.execution.account import Account, OrderState
@@ -124,6 +124,27 @@ class ReplaySession:
     @property
     def warnings(self) -> list[str]:
         return list(self._runner.warnings)
+
+    def data_notes(self) -> list[str]:
+        """What the user should know about the data: skipped pre-snapshot rows, ignored files."""
+        notes: list[str] = []
+        for inst in self.instruments:
+            notes.extend(inst.notes)
+            events = None if inst.book is None else inst.book.events
+            if events is None or events.skipped_rows == 0:
+                continue
+            if events.first_snapshot_group >= events.n_groups:
+                notes.append(
+                    f"{inst.name}: the book data has no snapshot, so the book stays empty "
+                    "(a start time inside a file cuts off its opening snapshot)"
+                )
+            else:
+                first = format_time(int(events.group_ts[events.first_snapshot_group]))
+                notes.append(
+                    f"{inst.name}: {events.skipped_rows:,} book rows before the first snapshot are "
+                    f"skipped; the book is empty until {first}"
+                )
+        return notes
 
     def latency(self, instrument: int) -> LatencyModel:
         """The latency model orders on ``instrument`` get (the setting, or estimated from the data)."""

@@ -154,17 +154,18 @@ class EventRunner:
 
     def _start_new(self, now: int) -> None:
         self.clock.now = now
-        for slot in self.slots:
-            if slot.live and not slot.started:
-                try:
-                    slot.instantiate()
-                except Exception as exc:
-                    self._fail(slot, exc, f"{slot.cls.__name__}(params)", kind="start")
-                    continue
-                self.rebuild()
-                if slot.cb_start is not None:
-                    self._invoke(slot, slot.cb_start, _NO_ARG, "on_start")
-        self.rebuild()
+        fresh = [s for s in self.slots if s.live and not s.started]
+        for slot in fresh:
+            try:
+                slot.instantiate()
+            except Exception as exc:
+                self._fail(slot, exc, f"{slot.cls.__name__}(params)", kind="start")
+                continue
+            self.rebuild()
+            if slot.cb_start is not None:
+                self._invoke(slot, slot.cb_start, _NO_ARG, "on_start")
+        if fresh:
+            self.rebuild()
 
     def _end_batch(self, p: int, now: int) -> None:
         env = self.env

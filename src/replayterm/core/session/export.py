@@ -1,0 +1,127 @@
+"""Writing a session's strategy results to a folder: CSV tables and a JSON summary.
+
+``fills.csv``   strategy, order_id, ts (µs, when the strategy heard of it), exch_ts (µs, when it
+                happened), time (ISO of exch_ts), side (buy/sell), price, amount, fee, liquidity, leaves
+``equity.csv``  strategy, ts, position, avg_price, realized, unrealized, fees, net, equity, mark
+``signals.csv`` strategy, ts, time, kind, strength, meta (JSON)
+``plots.csv``   strategy, series, ts, value
+``summary.json`` {"run": …, "strategies": [status, params, error, metrics per strategy]}
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from replayterm.core.data.timefmt import format_time
+from replayterm.core.session.session import ReplaySession
+from replayterm.core.session.views import StrategyHandle
+from replayterm.core.strategy.records import EQUITY_COLUMNS
+
+
+def _iso(ts: np.ndarray) -> pa.Array:
+    return pa.array([format_time(int(t)) for t in ts.tolist()], pa.string())
+
+
+PLOTS_SCHEMA = pa.schema(
+    [("strategy", pa.string()), ("series", pa.string()), ("ts", pa.int64()), ("value", pa.float64())]
+)
+
+
+def _concat(tables: list[pa.Table], schema: pa.Schema) -> pa.Table:
+    return pa.concat_tables(tables) if tables else schema.empty_table()
+
+
+def fills_table(session: ReplaySession, handles: Sequence[StrategyHandle]) -> pa.Table:
+    parts = []
+    for h in handles:
+        f = session.fills(h)
+        parts.append(
+            pa.table(
+                {
+                    "strategy": pa.array([h.name] * len(f), pa.string()),
+                    "order_id": f["order_id"],
+                    "ts": f["ts"],
+                    "exch_ts": f["exch_ts"],
+                    "time": _iso(f["exch_ts"]),
+                    "side": pa.array(np.where(f["side"] > 0, "buy", "sell").tolist(), pa.string()),
+                    "price": f["price"],
+                    "amount": f["amount"],
+                    "fee": f["fee"],
+                    "liquidity": pa.array(np.where(f["maker"], "maker", "taker").tolist(), pa.string()),
+                    "leaves": f["leaves"],
+                }
+            )
+        )
+    return _concat(parts, pa.schema([("strategy", pa.string())]))
+
+
+def equity_table(session: ReplaySession, handles: Sequence[StrategyHandle]) -> pa.Table:
+    parts = []
+    for h in handles:
+        e = session.equity(h)
+        cols: dict[str, Any] = {"strategy": pa.array([h.name] * len(e), pa.string())}
+        cols.update({name: e[name] for name in EQUITY_COLUMNS})
+        parts.append(pa.table(cols))
+    return _concat(parts, pa.schema([("strategy", pa.string())]))
+
+
+def signals_table(session: ReplaySession, handles: Sequence[StrategyHandle]) -> pa.Table:
+    parts = []
+    for h in handles:
+        s = session.signals(h)
+        parts.append(
+            pa.table(
+                {
+                    "strategy": pa.array([h.name] * len(s), pa.string()),
+                    "ts": s["ts"],
+                    "time": _iso(s["ts"]),
+                    "kind": pa.array(s["kind"], pa.string()),
+                    "strength": s["strength"],
+                    "meta": pa.array([json.dumps(m, default=str) for m in s["meta"]], pa.string()),
+                }
+            )
+        )
+    return _concat(parts, pa.schema([("strategy", pa.string())]))
+
+
+def plots_table(session: ReplaySession, handles: Sequence[StrategyHandle]) -> pa.Table:
+    parts = []
+    for h in handles:
+        for series, chunk in session.plots(h).items():
+            n = len(chunk)
+            parts.append(
+                pa.table(
+                    {
+                        "strategy": pa.array([h.name] * n, pa.string()),
+                        "series": pa.array([series] * n, pa.string()),
+                        "ts": chunk["ts"],
+                        "value": chunk["value"],
+                    }
+                )
+            )
+    return _concat(parts, PLOTS_SCHEMA)
+
+
+def write_results(
+    session: ReplaySession, handles: Sequence[StrategyHandle], out_dir: Path, run_info: dict[str, Any]
+) -> dict[str, Any]:
+    """Write the five files to ``out_dir`` (created) and return the summary written as JSON."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, table in (
+        ("fills.csv", fills_table(session, handles)),
+        ("equity.csv", equity_table(session, handles)),
+        ("signals.csv", signals_table(session, handles)),
+        ("plots.csv", plots_table(session, handles)),
+    ):
+        pacsv.write_csv(table, out / name)
+    summary = {"run": run_info, "strategies": [session.summary(h) for h in handles]}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")
+    return summary

@@ -1,0 +1,161 @@
+"""``replayterm backtest`` on the bundled sample: output files, agreement with an in-process
+session, and exit codes for bad data, bad strategies and strategies that fail mid-run."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from replayterm.cli import main
+from replayterm.core.data.synthetic import generate_files
+from replayterm.core.execution import ConstantLatency, FeeSchedule
+from replayterm.core.session import ReplaySession, SessionSettings
+
+SAMPLE = Path(__file__).resolve().parents[2] / "data"
+WINDOW = ["--to", "2024-01-02T00:03:00Z"]
+
+FAILING = """
+from replayterm.core.strategy import Strategy
+
+class Fragile(Strategy):
+    name = "fragile"
+
+    def __init__(self, params=None):
+        super().__init__(params)
+        self.n = 0
+
+    def on_book(self, ctx, book):
+        self.n += 1
+        if self.n == 500:
+            ctx.buy(0.01)
+        if self.n == 1000:
+            raise RuntimeError("cannot go on")
+"""
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """The committed ten-minute sample (book + trades), or a freshly generated one."""
+    found = sorted(SAMPLE.glob("*incremental_book_L2*.csv.gz")) + sorted(SAMPLE.glob("*trades*.csv.gz"))
+    if len(found) == 2:
+        return [str(p) for p in found]
+    g = generate_files(tmp_path_factory.mktemp("sample"), minutes=10, seed=7)
+    return [str(g.book), str(g.trades)]
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_backtest_writes_results_equal_to_an_in_process_session(
+    sample: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    args = [*sample, *WINDOW, "--latency-us", "3000,500", "--fees-bps=-0.5,4", "--queue", "prob"]
+    args += ["-s", "market_maker", "-p", "requote_ms=100", "-p", "size=0.02", "-p", "max_position=0.1"]
+    args += ["-s", "imbalance_momentum", "--out", str(out)]
+    assert main(["backtest", *args]) == 0
+    assert "market_maker" in capsys.readouterr().out
+    for name in ("fills.csv", "equity.csv", "signals.csv", "plots.csv", "summary.json"):
+        assert (out / name).is_file()
+
+    settings = SessionSettings(
+        latency=ConstantLatency(3000, 500), fees=FeeSchedule.from_bps(-0.5, 4.0), queue="prob"
+    )
+    session = ReplaySession.open(sample, settings, to_ts=WINDOW[1])
+    mm = session.add_strategy("market_maker", {"requote_ms": 100, "size": 0.02, "max_position": 0.1})
+    imb = session.add_strategy("imbalance_momentum")
+    session.run_to_end()
+
+    rows = read_csv(out / "fills.csv")
+    for handle in (mm, imb):
+        mine = [r for r in rows if r["strategy"] == handle.name]
+        fills = session.fills(handle)
+        assert len(mine) == len(fills) > 0
+        assert [int(r["exch_ts"]) for r in mine] == fills["exch_ts"].tolist()
+        assert [float(r["price"]) for r in mine] == fills["price"].tolist()
+        assert [float(r["amount"]) for r in mine] == fills["amount"].tolist()
+        assert {r["side"] for r in mine} <= {"buy", "sell"}
+    assert {r["liquidity"] for r in rows if r["strategy"] == mm.name} == {"maker"}
+
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["run"]["latency_us"]["synthetic:SYNTHUSD"] == {"entry": 3000, "response": 500}
+    assert summary["run"]["queue"] == "prob"
+    by_name = {s["name"]: s for s in summary["strategies"]}
+    for handle in (mm, imb):
+        assert by_name[handle.name]["metrics"] == json.loads(json.dumps(session.summary(handle)["metrics"]))
+        assert by_name[handle.name]["status"] == "enabled"
+        assert by_name[handle.name]["finished"] is True
+    assert by_name["market_maker"]["params"]["size"] == 0.02
+
+    equity = read_csv(out / "equity.csv")
+    last = [r for r in equity if r["strategy"] == mm.name][-1]
+    assert float(last["net"]) == pytest.approx(session.info(mm).pnl.net, abs=1e-9)
+    signals = read_csv(out / "signals.csv")
+    assert {r["kind"] for r in signals if r["strategy"] == imb.name} >= {"exit"}
+    assert np.isfinite([float(r["strength"]) for r in signals]).all()
+
+
+def test_a_strategy_failing_mid_run_is_reported_not_fatal(
+    sample: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plugin = tmp_path / "fragile.py"
+    plugin.write_text(FAILING)
+    out = tmp_path / "out"
+    code = main(["backtest", *sample, *WINDOW, "-s", str(plugin), "-s", "mean_reversion", "--out", str(out)])
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "strategy fragile stopped" in err
+    assert "RuntimeError: cannot go on" in err
+    summary = json.loads((out / "summary.json").read_text())
+    fragile, other = summary["strategies"]
+    assert fragile["status"] == "failed"
+    assert fragile["error"]["callback"] == "on_book"
+    assert "raise RuntimeError" in fragile["error"]["traceback"]
+    assert fragile["metrics"]["fills"] == 1
+    assert other["status"] == "enabled"
+
+
+def test_a_start_without_a_snapshot_is_pointed_out(
+    sample: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    window = ["--from", "2024-01-02T00:01:00Z", "--to", "2024-01-02T00:02:00Z"]
+    assert main(["backtest", *sample, *window, "-s", "market_maker", "--out", str(tmp_path)]) == 0
+    assert "the book data has no snapshot" in capsys.readouterr().err
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert any("no snapshot" in w for w in summary["run"]["warnings"])
+
+
+def test_bad_inputs_exit_with_a_clear_message(
+    sample: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = str(tmp_path / "out")
+    broken = tmp_path / "binance_trades_2024-01-01_BTCUSDT.csv"
+    broken.write_text(
+        "exchange,symbol,timestamp,local_timestamp,id,side,price,amount\nx,y,notatime,1,2,buy,1,1\n"
+    )
+    assert main(["backtest", str(broken), "-s", "mean_reversion", "--out", out]) == 1
+    assert str(broken) in capsys.readouterr().err
+
+    assert main(["backtest", *sample, "-s", "no_such_strategy", "--out", out]) == 1
+    assert "no strategy file or registered strategy named 'no_such_strategy'" in capsys.readouterr().err
+
+    bad_plugin = tmp_path / "bad.py"
+    bad_plugin.write_text("def oops(:\n")
+    assert main(["backtest", *sample, "-s", str(bad_plugin), "--out", out]) == 1
+    assert "bad.py" in capsys.readouterr().err
+
+    assert main(["backtest", *sample, "-s", "mean_reversion", "-p", "lookback=many", "--out", out]) == 1
+    assert "parameter 'lookback' expects int" in capsys.readouterr().err
+
+    assert main(["backtest", *sample, "-s", "mean_reversion", "--fees-bps", "1", "--out", out]) == 2
+    assert "--fees-bps expects two numbers" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["backtest", *sample, "-p", "size=1", "-s", "mean_reversion", "--out", out])
+    assert exit_info.value.code == 2
+    assert not (tmp_path / "out").exists()
