@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from replayterm.core.data import Source, open_sources
+from replayterm.core.data import Cancelled, Source, open_sources
 from replayterm.core.data.synthetic import generate_files
 from replayterm.core.replay.cursor import ReplayCursor
 from replayterm.core.replay.instruments import build_instruments
@@ -365,3 +365,34 @@ def test_a_timer_due_at_an_event_time_fires_after_that_event(sources: list[Sourc
         assert "timer" in kinds, kinds
         assert kinds[-1] == "timer", kinds
         assert kinds.index("timer") > 0  # events at t were seen first
+
+
+@pytest.fixture(scope="module")
+def longer(tmp_path_factory: pytest.TempPathFactory) -> list[Source]:
+    g = generate_files(tmp_path_factory.mktemp("longer"), minutes=3.0, seed=12)
+    return open_sources([g.book, g.trades], use_cache=False)
+
+
+def test_long_moves_report_progress_and_can_be_cancelled(longer: list[Source]) -> None:
+    reference = ReplaySession(longer)
+    ref = reference.add_strategy("market_maker", {"requote_ms": 100})
+    reference.run_to_end()
+
+    session = ReplaySession(longer)
+    session.add_strategy("market_maker", {"requote_ms": 100})
+    session.run_to_end()
+    end_state = (session.position, session.now)
+    with pytest.raises(Cancelled):  # joining late replays from the start: cancel it
+        session.add_strategy("imbalance_momentum", cancel=lambda: True)
+    assert [h.name for h in session.strategies] == ["market_maker"]
+    assert (session.position, session.now) == end_state
+
+    seen: list[float] = []
+    with pytest.raises(Cancelled):  # seeking back replays from the start: cancel halfway
+        session.seek(session.end_ts - 1, progress=lambda f, _: seen.append(f), cancel=lambda: len(seen) >= 1)
+    assert seen
+    assert 0 < session.position < end_state[0]
+    handle = session.strategies[0]
+    assert session.info(handle).status is StrategyStatus.ENABLED
+    session.run_to_end()  # carries on from where the cancel left it: the same result
+    assert record(session, handle) == record(reference, ref)

@@ -131,7 +131,7 @@ def test_an_endless_callback_is_stopped_by_the_time_budget(sources: list[Source]
         assert info.error.kind == "timeout"
         assert "0.3 s time budget" in info.error.message
         assert info.error.callback in ("on_book", "on_timer")
-        assert with_bad["elapsed"] < 1.5 + clean["elapsed"]
+        assert with_bad["elapsed"] < 1.0 + clean["elapsed"]  # stopped well within a second
         assert with_bad["fills"] == clean["fills"]
 
 

@@ -70,6 +70,7 @@ class ReplaySession:
         else:
             self.instruments = build_instruments(items, progress=progress, cancel=cancel)  # type: ignore[arg-type]
         self.cursor = ReplayCursor(self.instruments)
+        self.cursor.reset()  # instruments may come from an earlier session that moved their books
         self.focus = self.settings.focus_index(self.instruments) if self.instruments else 0
         self.generation = 0  # bumped whenever strategy records were rewound
         self.clock = SimClock(self.cursor.now)
