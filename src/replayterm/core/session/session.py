@@ -11,6 +11,9 @@ replay got there: a batch of any size, steps, or a seek give the same fills byte
   the others are independent of it, so they are left as they are.
 - Disabled and failed strategies are frozen: their records stay as they were when they stopped,
   rewinds do not touch them, and enabling them again runs them afresh from the start.
+
+Threading: every method runs on the thread that drives the session, except
+``abort_current_callback`` which is meant to be called from another thread (a stop button).
 """
 
 from __future__ import annotations
@@ -21,11 +24,11 @@ from typing import Any
 
 import numpy as np
 
-from replayterm.core.data import format_time, open_sources
+from replayterm.core.data import open_sources
 from replayterm.core.data.model import Source
 from replayterm.core.data.progress import Cancelled
-from replayterm.core.execution.account import Account, OrderState
-from replayterm.core.execution.exchange import RestingOrder, SimExchange
+from replayterm.core.execution.account import OrderState
+from replayterm.core.execution.exchange import RestingOrder
 from replayterm.core.execution.latency import LatencyModel
 from replayterm.core.replay.cursor import ReplayCursor
 from replayterm.core.replay.instruments import Instrument, build_instruments
@@ -33,6 +36,7 @@ from replayterm.core.session.settings import PALETTE, SessionSettings, resolve_i
 from replayterm.core.session.views import (
     StrategyHandle,
     StrategyInfo,
+    data_notes,
     info_of,
     mark_series,
     summary_of,
@@ -128,24 +132,7 @@ class ReplaySession:
 
     def data_notes(self) -> list[str]:
         """What the user should know about the data: skipped pre-snapshot rows, ignored files."""
-        notes: list[str] = []
-        for inst in self.instruments:
-            notes.extend(inst.notes)
-            events = None if inst.book is None else inst.book.events
-            if events is None or events.skipped_rows == 0:
-                continue
-            if events.first_snapshot_group >= events.n_groups:
-                notes.append(
-                    f"{inst.name}: the book data has no snapshot, so the book stays empty "
-                    "(a start time inside a file cuts off its opening snapshot)"
-                )
-            else:
-                first = format_time(int(events.group_ts[events.first_snapshot_group]))
-                notes.append(
-                    f"{inst.name}: {events.skipped_rows:,} book rows before the first snapshot are "
-                    f"skipped; the book is empty until {first}"
-                )
-        return notes
+        return data_notes(self.instruments)
 
     def latency(self, instrument: int) -> LatencyModel:
         """The latency model orders on ``instrument`` get (the setting, or estimated from the data)."""
@@ -273,7 +260,7 @@ class ReplaySession:
             spec=spec,
             instrument_index=index,
             instrument=self.instruments[index],
-            make_exchange=self._exchange_factory(index),
+            make_exchange=self.settings.exchange_factory(self.instruments[index], self.latency(index)),
             initial_cash=self.settings.initial_cash,
             clock=self.clock,
         )
@@ -370,19 +357,6 @@ class ReplaySession:
             raise
         finally:
             self._runner.rebuild()
-
-    def _exchange_factory(self, index: int) -> Callable[[Account], SimExchange]:
-        inst = self.instruments[index]
-        latency = self.latency(index)
-        fees = self.settings.fee_schedule()
-        queue = self.settings.queue_model()
-        book = None if inst.book is None else inst.book.book
-        tick = inst.tick_size if inst.tick_size > 0 else None
-
-        def make(account: Account) -> SimExchange:
-            return SimExchange(account, latency=latency, fees=fees, queue=queue, book=book, tick_size=tick)
-
-        return make
 
     def _slot(self, handle: StrategyHandle) -> StrategySlot:
         for slot in self._slots:

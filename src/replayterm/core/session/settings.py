@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from replayterm.core.execution.account import Account
+from replayterm.core.execution.exchange import SimExchange
 from replayterm.core.execution.fees import FeeSchedule
 from replayterm.core.execution.latency import LatencyModel, default_latency
 from replayterm.core.execution.queue import PowerShare, ProbQueue, QueueModel, RiskAverseQueue
@@ -85,6 +88,19 @@ class SessionSettings:
             return default_latency(instrument.trades.local_ts, instrument.trades.exch_ts)
         empty = np.empty(0, dtype=np.int64)
         return default_latency(empty, empty)
+
+    def exchange_factory(
+        self, instrument: Instrument, latency: LatencyModel
+    ) -> Callable[[Account], SimExchange]:
+        """Builds a strategy's simulated exchange over ``instrument``'s book with these settings."""
+        fees, queue = self.fee_schedule(), self.queue_model()
+        book = None if instrument.book is None else instrument.book.book
+        tick = instrument.tick_size if instrument.tick_size > 0 else None
+
+        def make(account: Account) -> SimExchange:
+            return SimExchange(account, latency=latency, fees=fees, queue=queue, book=book, tick_size=tick)
+
+        return make
 
     def focus_index(self, instruments: list[Instrument]) -> int:
         return resolve_instrument(instruments, self.focus)

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from replayterm.core.data.timefmt import format_time
 from replayterm.core.metrics import summarize
 from replayterm.core.replay.instruments import Instrument
 from replayterm.core.strategy.context import PnLSnapshot
@@ -148,3 +149,25 @@ def _equity_marks(slot: StrategySlot) -> tuple[np.ndarray, np.ndarray]:
     ts, mark = chunk["ts"], chunk["mark"]
     ok = np.isfinite(mark)
     return ts[ok], mark[ok]
+
+
+def data_notes(instruments: list[Instrument]) -> list[str]:
+    """Per instrument: the instrument's own notes, and book rows skipped before a first snapshot."""
+    notes: list[str] = []
+    for inst in instruments:
+        notes.extend(inst.notes)
+        events = None if inst.book is None else inst.book.events
+        if events is None or events.skipped_rows == 0:
+            continue
+        if events.first_snapshot_group >= events.n_groups:
+            notes.append(
+                f"{inst.name}: the book data has no snapshot, so the book stays empty "
+                "(a start time inside a file cuts off its opening snapshot)"
+            )
+        else:
+            first = format_time(int(events.group_ts[events.first_snapshot_group]))
+            notes.append(
+                f"{inst.name}: {events.skipped_rows:,} book rows before the first snapshot are "
+                f"skipped; the book is empty until {first}"
+            )
+    return notes

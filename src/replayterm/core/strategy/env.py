@@ -51,6 +51,24 @@ class ReplayEnv:
         self.trade_views = [TradeView() for _ in range(n)]
         self._trade_cache: list[tuple[int, int, list, list, list, list, list] | None] = [None] * n
 
+    def next_sample_after(self, position: int) -> int:
+        """The sampling grid point after the last applied event (0: sample at the first event)."""
+        if position == 0:
+            return 0
+        step = self.sample_us
+        return int(self.ts[position - 1]) // step * step + step
+
+    def sync_cursor(self, position: int, now: int) -> None:
+        """After a run stepped the books to ``position`` itself: bring the cursor's counters and
+        clock along (cheap, unless the run started or stopped between events of one time)."""
+        cursor = self.cursor
+        if now > cursor.now and position == cursor.timeline.position_at(now):
+            cursor.advance_to(now)
+        elif position != cursor.position or now != cursor.now:
+            cursor.seek_position(position)
+            if now > cursor.now:
+                cursor.advance_to(now)
+
     def sync_seen(self) -> None:
         for i in range(len(self.instruments)):
             self.seen[i] = self.cursor.trades_applied(i)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import traceback
 from dataclasses import dataclass
 from enum import StrEnum
+from types import TracebackType
 
 
 class StrategyStatus(StrEnum):
@@ -23,7 +25,8 @@ class StrategyAborted(BaseException):
 class StrategyError:
     """Why a strategy stopped. ``kind``: "exception" (a callback raised), "timeout" (over the
     per-callback time budget), "aborted" (stopped on request), "start" (the class could not be
-    instantiated) or "runaway" (it kept reacting to itself at one instant without end)."""
+    instantiated), "runaway" (it kept reacting to itself at one instant without end) or
+    "exchange" (its simulated exchange could not process an event)."""
 
     ts: int  # simulated time when it happened (µs)
     callback: str  # e.g. "on_book"
@@ -33,3 +36,26 @@ class StrategyError:
 
     def __str__(self) -> str:
         return f"{self.callback}: {self.message}"
+
+    @classmethod
+    def from_exception(
+        cls,
+        ts: int,
+        callback: str,
+        exc: BaseException | None,
+        *,
+        kind: str = "exception",
+        message: str | None = None,
+        skip_first_frame: bool = False,
+    ) -> StrategyError:
+        """The error for ``exc`` raised in ``callback``; ``skip_first_frame`` drops the runner's
+        frame so that the traceback starts in the strategy's code."""
+        text = ""
+        if exc is not None:
+            tb: TracebackType | None = exc.__traceback__
+            if skip_first_frame and tb is not None and tb.tb_next is not None:
+                tb = tb.tb_next
+            text = "".join(traceback.format_exception(type(exc), exc, tb))
+        if message is None:
+            message = "" if exc is None else f"{type(exc).__name__}: {exc}"
+        return cls(ts, callback, kind, message, text)

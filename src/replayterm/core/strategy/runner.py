@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import dis
 import heapq
-import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -114,7 +113,7 @@ class EventRunner:
         p0 = p = cursor.position
         now = cursor.now
         env.sync_seen()
-        self.sampler.next = int(env.ts[p - 1]) // env.sample_us * env.sample_us + env.sample_us if p else 0
+        self.sampler.next = env.next_sample_after(p)
         self.watchdog.attach()
         try:
             self._start_new(now)
@@ -138,19 +137,8 @@ class EventRunner:
             self._end_batch(p, now)
         finally:
             self.watchdog.detach()
-            self._sync_cursor(p, now)
+            env.sync_cursor(p, now)
         return p - p0
-
-    def _sync_cursor(self, p: int, now: int) -> None:
-        """The books are already at ``p``; bring the cursor's own counters and clock along."""
-        cursor = self.env.cursor
-        if now > cursor.now and p == cursor.timeline.position_at(now):
-            cursor.advance_to(now)
-        elif p != cursor.position or now != cursor.now:
-            # Started or stopped between events that share one time (a step, a cancel).
-            cursor.seek_position(p)
-            if now > cursor.now:
-                cursor.advance_to(now)
 
     def _start_new(self, now: int) -> None:
         self.clock.now = now
@@ -262,7 +250,7 @@ class EventRunner:
         if aborted:
             self._abort(exc, slot, name)
         else:
-            self._fail(slot, exc, name, tb=exc.__traceback__)
+            self._fail(slot, exc, name, from_callback=True)
         arg = self.env.books[i] if book_event else self.env.trade_views[i]
         k = next((n for n, (_, c) in enumerate(subs) if c is ctx), len(subs))
         for cb, other in subs[k + 1 :]:
@@ -378,7 +366,7 @@ class EventRunner:
             if isinstance(exc, StrategyAborted):
                 self._abort(exc, slot, name)
             else:
-                self._fail(slot, exc, name, tb=exc.__traceback__)
+                self._fail(slot, exc, name, from_callback=True)
             return False
         return True
 
@@ -407,14 +395,12 @@ class EventRunner:
         *,
         kind: str = "exception",
         message: str | None = None,
-        tb: Any = None,
+        from_callback: bool = False,
     ) -> None:
-        if exc is not None and tb is not None and tb.tb_next is not None:
-            tb = tb.tb_next  # start the traceback in the strategy's code, not in the runner
-        text = "" if exc is None else "".join(traceback.format_exception(type(exc), exc, tb))
-        if message is None:
-            message = "" if exc is None else f"{type(exc).__name__}: {exc}"
-        slot.fail(StrategyError(self.clock.now, callback, kind, message, text))
+        error = StrategyError.from_exception(
+            self.clock.now, callback, exc, kind=kind, message=message, skip_first_frame=from_callback
+        )
+        slot.fail(error)
         self.rebuild()
 
 
