@@ -84,6 +84,8 @@ def test_mean_reversion_enters_beyond_entry_z_and_exits_inside_exit_z(sources: l
             side = -1
         else:  # back inside the exit band, or already past it on the other side
             assert (value > -0.3) if side > 0 else (value < 0.3)
+    # Each signal carries the mid at its time, where a chart draws the marker.
+    assert signals["price"].tolist() == [m["mid"] for m in signals["meta"]]
     assert set(session.plots(handle)) == {"z", "mean"}
     fills = session.fills(handle)
     assert len(fills) >= 2

@@ -3,7 +3,7 @@
 ``fills.csv``   strategy, order_id, ts (µs, when the strategy heard of it), exch_ts (µs, when it
                 happened), time (ISO of exch_ts), side (buy/sell), price, amount, fee, liquidity, leaves
 ``equity.csv``  strategy, ts, position, avg_price, realized, unrealized, fees, net, equity, mark
-``signals.csv`` strategy, ts, time, kind, strength, meta (JSON)
+``signals.csv`` strategy, ts, time, kind, strength, price (mid at that time), meta (JSON)
 ``plots.csv``   strategy, series, ts, value
 ``summary.json`` {"run": …, "strategies": [status, params, error, metrics per strategy]}
 """
@@ -84,6 +84,7 @@ def signals_table(session: ReplaySession, handles: Sequence[StrategyHandle]) -> 
                     "time": _iso(s["ts"]),
                     "kind": pa.array(s["kind"], pa.string()),
                     "strength": s["strength"],
+                    "price": s["price"],
                     "meta": pa.array([json.dumps(m, default=str) for m in s["meta"]], pa.string()),
                 }
             )

@@ -373,7 +373,7 @@ class ReplaySession:
         return fill_chunk(self._slot(handle).account.fills, since)
 
     def signals(self, handle: StrategyHandle, since: int = 0) -> RecordChunk:
-        """Signals ``[since, end)``: ts, strength, kind (list), meta (list of dicts)."""
+        """Signals ``[since, end)``: ts, strength, price (the mid then), kind (list), meta (list)."""
         return self._slot(handle).signals.since(since)
 
     def plots(self, handle: StrategyHandle, since: dict[str, int] | None = None) -> dict[str, RecordChunk]:

@@ -179,7 +179,8 @@ class StrategyContext:
     # -- output ----------------------------------------------------------------------------------
     def signal(self, kind: str, strength: float = 1.0, **meta: Any) -> None:
         """Record a signal at ``now`` (drawn as a marker); ``meta`` is free key/values."""
-        self._slot.signals.append(self._clock.now, str(kind), float(strength), meta)
+        slot = self._slot
+        slot.signals.append(self._clock.now, str(kind), float(strength), slot.mark(), meta)
 
     def plot(self, series: str, value: float) -> None:
         """Add a point at ``now`` to the line ``series``. Every call is kept: throttle it in the

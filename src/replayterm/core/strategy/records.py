@@ -77,20 +77,21 @@ class NumericLog:
 
 
 class SignalLog:
-    """``ctx.signal(kind, strength, **meta)`` records: time, kind, strength and metadata."""
+    """``ctx.signal(kind, strength, **meta)`` records: time, kind, strength, the instrument's mid
+    at that time (``price``: where a chart draws the marker) and metadata."""
 
     __slots__ = ("_kind", "_meta", "_nums")
 
     def __init__(self) -> None:
-        self._nums = NumericLog(("ts", "strength"), (np.int64, np.float64))
+        self._nums = NumericLog(("ts", "strength", "price"), (np.int64, np.float64, np.float64))
         self._kind: list[str] = []
         self._meta: list[dict[str, Any]] = []
 
     def __len__(self) -> int:
         return len(self._nums)
 
-    def append(self, ts: int, kind: str, strength: float, meta: dict[str, Any]) -> None:
-        self._nums.append(ts, strength)
+    def append(self, ts: int, kind: str, strength: float, price: float, meta: dict[str, Any]) -> None:
+        self._nums.append(ts, strength, price)
         self._kind.append(kind)
         self._meta.append(meta)
 
