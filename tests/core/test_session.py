@@ -73,6 +73,9 @@ class Probe(Strategy):
     def on_book(self, ctx: StrategyContext, book: object) -> None:
         self.trace.append(("book", ctx.now))
         self._top(ctx)
+        assert book is ctx.book
+        assert not hasattr(book, "prices")  # the file's price grid would tell what is to come
+        assert not hasattr(ctx.instrument, "trades")
 
     def on_trade(self, ctx: StrategyContext, trade) -> None:  # type: ignore[no-untyped-def]
         assert trade.local_ts == ctx.now

@@ -17,8 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from replayterm.core.book.book import Book
-from replayterm.core.strategy import Fill, Strategy, StrategyContext
+from replayterm.core.strategy import Fill, MarketBook, Strategy, StrategyContext
 
 FLAT = 1e-12
 
@@ -46,7 +45,7 @@ class ImbalanceMomentum(Strategy):
         self.next_entry = 0  # simulated time before which no new position is opened
         self.next_plot = 0
 
-    def on_book(self, ctx: StrategyContext, book: Book) -> None:
+    def on_book(self, ctx: StrategyContext, book: MarketBook) -> None:
         p = self.params
         imbalance = book.imbalance(p.levels)
         now = ctx.now

@@ -260,6 +260,7 @@ class ReplaySession:
             spec=spec,
             instrument_index=index,
             instrument=self.instruments[index],
+            market_book=self._env.views[index],
             make_exchange=self.settings.exchange_factory(self.instruments[index], self.latency(index)),
             initial_cash=self.settings.initial_cash,
             clock=self.clock,

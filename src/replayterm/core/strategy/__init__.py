@@ -8,7 +8,14 @@ Strategy files usually need only::
 
 from replayterm.core.execution.orders import BUY, SELL, Ack, Cancelled, Fill, Order, Reject, TimeInForce
 from replayterm.core.strategy.base import NoParams, Strategy, build_params, params_from_strings
-from replayterm.core.strategy.context import PnLSnapshot, StrategyContext, Trade, TradeView
+from replayterm.core.strategy.context import (
+    InstrumentInfo,
+    MarketBook,
+    PnLSnapshot,
+    StrategyContext,
+    Trade,
+    TradeView,
+)
 from replayterm.core.strategy.errors import StrategyAborted, StrategyError, StrategyStatus
 from replayterm.core.strategy.loader import (
     StrategyLoadError,
@@ -23,6 +30,8 @@ __all__ = [
     "Ack",
     "Cancelled",
     "Fill",
+    "InstrumentInfo",
+    "MarketBook",
     "NoParams",
     "Order",
     "PnLSnapshot",

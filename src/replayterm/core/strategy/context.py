@@ -7,11 +7,12 @@ is no wall clock here and no way to read data past ``ctx.now``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from replayterm.core.book.book import Book
+from replayterm.core.book.book import Book, TopStats
 from replayterm.core.execution.account import OrderState
 from replayterm.core.execution.orders import BUY, SELL, Order, TimeInForce
 from replayterm.core.replay.frame import TradeBatch
@@ -60,6 +61,59 @@ class TradeView:
         return f"TradeView({self.copy()!r})"
 
 
+class InstrumentInfo(NamedTuple):
+    exchange: str
+    symbol: str
+    name: str  # "exchange:symbol"
+    tick_size: float  # smallest price step seen in the data (0.0 when unknown)
+
+
+class MarketBook:
+    """The book a strategy reads: the live ``Book``'s queries and nothing else.
+
+    The engine's ``Book`` also carries the price grid of the whole file, which would tell a
+    strategy which prices are still to come; this facade hands out only the state as of ``now``.
+    Its attributes are the book's own bound methods, so a query costs exactly what it costs on
+    the book. Sides: +1 bid, -1 ask.
+    """
+
+    __slots__ = (
+        "best_ask",
+        "best_bid",
+        "depth",
+        "depth_bps",
+        "fill_price",
+        "imbalance",
+        "level_count",
+        "levels",
+        "microprice",
+        "mid",
+        "size_at",
+        "spread",
+        "spread_bps",
+        "top_stats",
+    )
+
+    best_bid: Callable[[], tuple[float, float] | None]
+    best_ask: Callable[[], tuple[float, float] | None]
+    levels: Callable[[int, int], np.ndarray]
+    size_at: Callable[[int, float], float]
+    level_count: Callable[[int], int]
+    mid: Callable[[], float]
+    spread: Callable[[], float]
+    spread_bps: Callable[[], float]
+    microprice: Callable[[], float]
+    imbalance: Callable[..., float]
+    depth: Callable[[int, int], float]
+    depth_bps: Callable[[int, float], float]
+    fill_price: Callable[[int, float], tuple[float, float]]
+    top_stats: Callable[..., TopStats]
+
+    def __init__(self, book: Book) -> None:
+        for name in self.__slots__:
+            setattr(self, name, getattr(book, name))
+
+
 class PnLSnapshot(NamedTuple):
     """Account figures in quote currency; ``net = realized + unrealized - fees``. ``mark`` is the
     price the open position is valued at (the mid, or the last mid when the book is one-sided)."""
@@ -75,12 +129,23 @@ class PnLSnapshot(NamedTuple):
 class StrategyContext:
     """What a strategy gets in every callback. See docs/writing-a-strategy.md."""
 
-    __slots__ = ("_clock", "_slot", "instrument", "name", "params")
+    __slots__ = ("_book", "_clock", "_slot", "_trades", "instrument", "name", "params")
 
-    def __init__(self, slot: StrategySlot, clock: SimClock, instrument: Instrument, params: Any) -> None:
+    def __init__(
+        self,
+        slot: StrategySlot,
+        clock: SimClock,
+        instrument: Instrument,
+        book: MarketBook | None,
+        params: Any,
+    ) -> None:
         self._slot = slot
         self._clock = clock
-        self.instrument = instrument
+        self._book = book
+        self._trades = instrument.trades
+        self.instrument = InstrumentInfo(
+            instrument.exchange, instrument.symbol, instrument.name, slot.tick_size
+        )
         self.name = slot.name
         self.params = params
 
@@ -91,10 +156,9 @@ class StrategyContext:
         return self._clock.now
 
     @property
-    def book(self) -> Book | None:
+    def book(self) -> MarketBook | None:
         """The instrument's order book as of ``now`` (None for a trades-only instrument)."""
-        replayer = self.instrument.book
-        return None if replayer is None else replayer.book
+        return self._book
 
     @property
     def tick_size(self) -> float:
@@ -102,7 +166,7 @@ class StrategyContext:
 
     def recent_trades(self, n: int) -> TradeBatch:
         """The last ``n`` public trades seen so far (oldest first), as columns."""
-        trades = self.instrument.trades
+        trades = self._trades
         if trades is None or n <= 0:
             return TradeBatch()
         seen = self._slot.trades_seen()

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from replayterm.core.book.book import Book
 from replayterm.core.replay.cursor import ReplayCursor
-from replayterm.core.strategy.context import TradeView
+from replayterm.core.strategy.context import MarketBook, TradeView
 
 _TRADE_CACHE = 8192  # trades converted to Python numbers at a time
 
@@ -44,6 +44,8 @@ class ReplayEnv:
         self.books: list[Book | None] = [
             None if inst.book is None else inst.book.book for inst in self.instruments
         ]
+        # What strategies get: the books' queries only (see ``MarketBook``).
+        self.views: list[MarketBook | None] = [None if b is None else MarketBook(b) for b in self.books]
         self.book_steps: list[Callable[[], int] | None] = [
             None if inst.book is None else inst.book.step for inst in self.instruments
         ]

@@ -185,7 +185,7 @@ class EventRunner:
             env.stream_book,
             env.stream_inst,
             env.book_steps,
-            env.books,
+            env.views,
             env.seen,
         )
         book_subs, trade_subs, active = self.book_subs, self.trade_subs, self.active
@@ -251,7 +251,7 @@ class EventRunner:
             self._abort(exc, slot, name)
         else:
             self._fail(slot, exc, name, from_callback=True)
-        arg = self.env.books[i] if book_event else self.env.trade_views[i]
+        arg = self.env.views[i] if book_event else self.env.trade_views[i]
         k = next((n for n, (_, c) in enumerate(subs) if c is ctx), len(subs))
         for cb, other in subs[k + 1 :]:
             if other._slot.live:

@@ -16,7 +16,7 @@ from replayterm.core.execution.account import Account
 from replayterm.core.execution.exchange import SimExchange
 from replayterm.core.replay.instruments import Instrument
 from replayterm.core.strategy.base import Strategy
-from replayterm.core.strategy.context import SimClock, StrategyContext
+from replayterm.core.strategy.context import MarketBook, SimClock, StrategyContext
 from replayterm.core.strategy.errors import StrategyError, StrategyStatus
 from replayterm.core.strategy.records import NumericLog, PlotLog, SignalLog, TextLog, equity_log
 
@@ -47,6 +47,7 @@ class StrategySlot:
         spec: str | None,
         instrument_index: int,
         instrument: Instrument,
+        market_book: MarketBook | None,
         make_exchange: ExchangeFactory,
         initial_cash: float,
         clock: SimClock,
@@ -61,6 +62,7 @@ class StrategySlot:
         self.instrument = instrument
         tick = instrument.tick_size
         self.tick_size = tick if tick > 0 else 0.0
+        self.market_book = market_book
         self._make_exchange = make_exchange
         self._initial_cash = initial_cash
         self._clock = clock
@@ -90,7 +92,7 @@ class StrategySlot:
         self.last_mark = math.nan
         self._sampled_fills = 0
         self.instance: Strategy | None = None
-        self.ctx = StrategyContext(self, self._clock, self.instrument, self.params)
+        self.ctx = StrategyContext(self, self._clock, self.instrument, self.market_book, self.params)
         # Bound callbacks the class overrides; None means "never call" (set by ``instantiate``).
         self.cb_start: Callable[..., Any] | None = None
         self.cb_book: Callable[..., Any] | None = None
