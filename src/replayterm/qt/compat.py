@@ -14,8 +14,10 @@ harmless.
 from __future__ import annotations
 
 import ctypes
+import functools
 import logging
 import sys
+from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
@@ -50,3 +52,27 @@ def guard_bool_refcounts() -> bool:
 
         log.debug("PySide6 %s drops references to None/True; work-around applied", PySide6.__version__)
     return _applied
+
+
+_reported: set[str] = set()
+
+
+def paint_guard(method: Callable[..., None]) -> Callable[..., None]:
+    """Keep an exception from escaping a Qt paint override.
+
+    An exception leaving a C++ virtual override is printed by PySide6 6.11 but can crash 6.12;
+    either way a paint method that raises would raise again on every repaint. Log it once per
+    class and skip the paint instead.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self: object, *args: object) -> None:
+        try:
+            method(self, *args)
+        except Exception:
+            name = f"{type(self).__qualname__}.{method.__name__}"
+            if name not in _reported:
+                _reported.add(name)
+                log.exception("%s failed; skipping this paint", name)
+
+    return wrapper

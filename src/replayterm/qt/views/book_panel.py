@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from replayterm.core.replay.frame import Frame
 from replayterm.qt import theme
+from replayterm.qt.compat import paint_guard
 from replayterm.qt.numfmt import price_decimals
 
 
@@ -31,6 +32,7 @@ class ImbalanceBar(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(120, 8)
 
+    @paint_guard
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
         r = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QStyleOptionGraphi
 from replayterm.core.replay.frame import Frame
 from replayterm.qt import settings as st
 from replayterm.qt import theme
+from replayterm.qt.compat import paint_guard
 from replayterm.qt.timefmt import format_time_of_day
 from replayterm.qt.widgets.empty_state import EmptyState
 
@@ -68,6 +69,7 @@ class RingImageItem(pg.GraphicsObject):
         rows, cols = self._rgba.shape[:2]
         return QRectF(0.0, 0.0, float(cols), float(rows))
 
+    @paint_guard
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from replayterm.core.replay.frame import Frame
 from replayterm.qt import settings as st
 from replayterm.qt import theme
+from replayterm.qt.compat import paint_guard
 from replayterm.qt.models.ladder_model import (
     ASK_COL,
     ASK_ZONE,
@@ -67,6 +68,7 @@ class LadderDelegate(QStyledItemDelegate):
         self._price_ask_text = QColor("#f3c0c2")
         self._last_text = QColor("#111111")
 
+    @paint_guard
     def paint(
         self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
     ) -> None:

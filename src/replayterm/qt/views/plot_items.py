@@ -17,6 +17,7 @@ from PySide6.QtGui import QColor, QPainter, QPainterPath, QPixmap
 from PySide6.QtWidgets import QStyleOptionGraphicsItem, QWidget
 
 from replayterm.qt import theme
+from replayterm.qt.compat import paint_guard
 
 SIZES = np.arange(2, 19)  # marker diameters in px, one atlas column each
 _CELL = 22
@@ -95,6 +96,7 @@ class DotsItem(pg.GraphicsObject):
     def viewTransformChanged(self) -> None:
         self.prepareGeometryChange()
 
+    @paint_guard
     def paint(self, p: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         n = self._x.shape[0]
         if not n:
@@ -148,6 +150,7 @@ class BandItem(pg.GraphicsObject):
     def boundingRect(self) -> QRectF:
         return self._rect
 
+    @paint_guard
     def paint(self, p: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         if self._path.isEmpty():
             return
@@ -177,6 +180,7 @@ class GridItem(pg.GraphicsObject):
     def dataBounds(self, ax: int, frac: float = 1.0, orthoRange: tuple[float, float] | None = None) -> object:  # noqa: N803
         return None
 
+    @paint_guard
     def paint(self, p: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         vb = self.getViewBox()
         if vb is None:

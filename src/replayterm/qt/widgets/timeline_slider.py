@@ -8,6 +8,7 @@ from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QAbstractSlider, QSlider, QStyle, QStyleOptionSlider, QToolTip, QWidget
 
 from replayterm.qt import theme
+from replayterm.qt.compat import paint_guard
 from replayterm.qt.timefmt import format_utc
 
 RESOLUTION = 1_000_000
@@ -130,6 +131,7 @@ class TimelineSlider(QSlider):
             QToolTip.showText(self.mapToGlobal(pos + QPoint(0, -28)), text, self)
 
     # ---- painting ----------------------------------------------------------------------------
+    @paint_guard
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
         if not self._gaps or self._end <= self._start:
