@@ -28,6 +28,7 @@ class FrameBuilder:
         inst = cursor.instruments[instrument]
         self._top = _TopHistory(inst.book) if inst.book is not None else None
         self.tick_size = inst.tick_size
+        self._gaps = int(cursor.gaps().shape[0])
 
     def frame(
         self,
@@ -43,7 +44,7 @@ class FrameBuilder:
         inst = cursor.instruments[self.instrument]
         now = cursor.now
         replayer = inst.book
-        stats = BookStats(gaps=int(cursor.gaps().shape[0]))
+        stats = BookStats(gaps=self._gaps)
         bids = asks = np.empty((0, 2), dtype=np.float64)
         exch_ts = 0
         group = 0
