@@ -399,3 +399,26 @@ def test_long_moves_report_progress_and_can_be_cancelled(longer: list[Source]) -
     assert session.info(handle).status is StrategyStatus.ENABLED
     session.run_to_end()  # carries on from where the cancel left it: the same result
     assert record(session, handle) == record(reference, ref)
+
+
+def test_a_window_starting_mid_file_begins_with_the_book_rebuilt_from_earlier_data(
+    sources: list[Source],
+) -> None:
+    reference = ReplaySession(sources)
+    start = reference.start_ts + (reference.end_ts - reference.start_ts) // 2
+    session = ReplaySession(sources, start_at=start)
+    handle = session.add_strategy(Probe)
+    session.run_to_end()
+    probe = session._slot(handle).instance
+    assert isinstance(probe, Probe)
+    assert probe.trace[0][0] == "start"
+    assert all(ts >= start for _, ts in probe.trace[1:])
+    first_top = probe.tops[0][1]
+    assert first_top is not None  # a full book at once, not an empty one until a re-snapshot
+    reference.seek(probe.tops[0][0])
+    book = reference.instruments[0].book
+    assert book is not None
+    assert book.book.best_bid() is not None
+    assert first_top == book.book.best_bid()[0]  # type: ignore[index]
+    session.seek(reference.start_ts)  # not before the window: clamped to its start
+    assert session.position == session.origin

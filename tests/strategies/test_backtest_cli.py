@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from replayterm.cli import main
+from replayterm.core.data import parse_time
 from replayterm.core.data.synthetic import generate_files
 from replayterm.core.execution import ConstantLatency, FeeSchedule
 from replayterm.core.session import ReplaySession, SessionSettings
@@ -121,14 +122,19 @@ def test_a_strategy_failing_mid_run_is_reported_not_fatal(
     assert other["status"] == "enabled"
 
 
-def test_a_start_without_a_snapshot_is_pointed_out(
+def test_a_window_after_the_opening_snapshot_starts_with_a_full_book(
     sample: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     window = ["--from", "2024-01-02T00:01:00Z", "--to", "2024-01-02T00:02:00Z"]
     assert main(["backtest", *sample, *window, "-s", "market_maker", "--out", str(tmp_path)]) == 0
-    assert "the book data has no snapshot" in capsys.readouterr().err
+    assert "no snapshot" not in capsys.readouterr().err
     summary = json.loads((tmp_path / "summary.json").read_text())
-    assert any("no snapshot" in w for w in summary["run"]["warnings"])
+    assert not any("no snapshot" in w for w in summary["run"]["warnings"])
+    with (tmp_path / "fills.csv").open() as fh:
+        fills = list(csv.DictReader(fh))
+    assert fills  # the market maker quotes from the first message: the book is there at once
+    start, stop = parse_time(window[1]), parse_time(window[3])
+    assert all(start <= int(f["ts"]) < stop for f in fills)
 
 
 def test_bad_inputs_exit_with_a_clear_message(

@@ -78,7 +78,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="a parameter of the --strategy given before it; repeat for several",
     )
     parser.add_argument(
-        "--from", dest="from_ts", metavar="TIME", help="only data with local time >= TIME (UTC)"
+        "--from",
+        dest="from_ts",
+        metavar="TIME",
+        help="start at local time TIME (UTC); the book is rebuilt from earlier data",
     )
     parser.add_argument("--to", dest="to_ts", metavar="TIME", help="only data with local time < TIME (UTC)")
     parser.add_argument(
@@ -226,10 +229,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         from replayterm.core.data import open_sources
 
-        sources = open_sources(
-            args.files, from_ts=from_ts, to_ts=to_ts, use_cache=not args.no_cache, progress=progress
-        )
-        session = ReplaySession(sources, settings, progress=progress)
+        # Data before --from is read too: it rebuilds the book as it stood at --from.
+        sources = open_sources(args.files, to_ts=to_ts, use_cache=not args.no_cache, progress=progress)
+        session = ReplaySession(sources, settings, start_at=from_ts, progress=progress)
     except DataError as exc:
         progress.done()
         print(f"replayterm backtest: {exc}", file=sys.stderr)
@@ -238,7 +240,7 @@ def run(args: argparse.Namespace) -> int:
         progress.done()
         print(f"replayterm backtest: {exc}", file=sys.stderr)
         return 1
-    if session.cursor.n_events == 0:
+    if session.origin >= session.cursor.n_events:
         progress.done()
         print("replayterm backtest: no book or trade rows in the given files and time range", file=sys.stderr)
         return 1

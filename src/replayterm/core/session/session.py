@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from replayterm.core.data import open_sources
+from replayterm.core.data import open_sources, parse_time
 from replayterm.core.data.model import Source
 from replayterm.core.data.progress import Cancelled
 from replayterm.core.execution.account import OrderState
@@ -62,11 +62,17 @@ class ReplaySession:
         data: Sequence[Source] | Sequence[Instrument],
         settings: SessionSettings | None = None,
         *,
+        start_at: int | None = None,
         progress: ProgressFn | None = None,
         cancel: CancelFn | None = None,
     ) -> None:
         """From opened sources (their books are indexed here, with ``progress``/``cancel``) or
-        from instruments already built with ``build_instruments``."""
+        from instruments already built with ``build_instruments``.
+
+        ``start_at``: the replay (and every strategy run) starts at this time, with the books as
+        they stood just before it, rebuilt from the data before it (so a window that begins
+        after the file's opening snapshot still has a full book).
+        """
         self.settings = settings if settings is not None else SessionSettings()
         items = list(data)
         if all(isinstance(x, Instrument) for x in items):
@@ -74,7 +80,10 @@ class ReplaySession:
         else:
             self.instruments = build_instruments(items, progress=progress, cancel=cancel)  # type: ignore[arg-type]
         self.cursor = ReplayCursor(self.instruments)
-        self.cursor.reset()  # instruments may come from an earlier session that moved their books
+        # Where runs start; the books are rebuilt up to it (instruments may also come from an
+        # earlier session that moved their books).
+        self.origin = 0 if start_at is None else self.cursor.timeline.position_at(int(start_at) - 1)
+        self.cursor.seek_position(self.origin)
         self.focus = self.settings.focus_index(self.instruments) if self.instruments else 0
         self.generation = 0  # bumped whenever strategy records were rewound
         self.clock = SimClock(self.cursor.now)
@@ -97,9 +106,14 @@ class ReplaySession:
         progress: ProgressFn | None = None,
         cancel: CancelFn | None = None,
     ) -> ReplaySession:
-        """Open data files (``DataError`` on bad input) and index their books."""
-        sources = open_sources(list(paths), from_ts=from_ts, to_ts=to_ts, progress=progress, cancel=cancel)
-        return cls(sources, settings, progress=progress, cancel=cancel)
+        """Open data files (``DataError`` on bad input) and index their books.
+
+        The replay covers ``[from_ts, to_ts)``; data before ``from_ts`` is read too, to rebuild
+        the book as it stood at ``from_ts``.
+        """
+        sources = open_sources(list(paths), to_ts=to_ts, progress=progress, cancel=cancel)
+        start = None if from_ts is None else parse_time(from_ts)
+        return cls(sources, settings, start_at=start, progress=progress, cancel=cancel)
 
     def close(self) -> None:
         """Stop the watchdog thread (the session is not usable for strategies afterwards)."""
@@ -179,6 +193,8 @@ class ReplaySession:
         strategies this re-runs them from the start: seconds on long data, hence ``progress``
         and ``cancel`` (``Cancelled`` leaves the session consistent somewhere before ``ts``)."""
         ts = int(ts)
+        if self.origin and self.cursor.timeline.position_at(ts) < self.origin:
+            ts = int(self.cursor.timeline.ts[self.origin - 1])  # not before the replay's start
         if ts >= self.cursor.now:
             self.advance_to(ts, progress=progress, cancel=cancel)
             return
@@ -189,7 +205,7 @@ class ReplaySession:
         self.generation += 1
         for slot in enabled:
             slot.reset()
-        self.cursor.seek_position(0)
+        self.cursor.seek_position(self.origin)
         self._runner.rebuild()
         self._runner.run(self.cursor.timeline.position_at(ts), ts, progress, cancel)
 
@@ -344,7 +360,7 @@ class ReplaySession:
         for slot in slots:
             slot.reset()
             slot.status, slot.error = StrategyStatus.ENABLED, None
-        cursor.seek_position(0)
+        cursor.seek_position(self.origin)
         try:
             EventRunner(self._env, self.clock, slots, self.watchdog).run(position, now, progress, cancel)
         except Cancelled:
