@@ -160,3 +160,12 @@ def test_heatmap_history_keeps_its_prices_across_recenters(qtbot: QtBot) -> None
         mid = 1000.5 + 2 * (steps - age)
         prices = sorted(lo + np.flatnonzero(view.column(age)) * tick)
         assert prices == [mid - 0.5, mid + 0.5], age
+
+
+def test_heatmap_readout_names_time_price_and_size(heatmap: HeatmapView) -> None:
+    heatmap.apply_frame(make_frame(levels([100.0], [3.5]), levels([100.5], [2.0]), ts=T0 + 1234, tick=0.5))
+    x = heatmap.columns - 0.5  # the newest column sits at the right edge
+    assert heatmap.readout_at(x, 100.0) == "12:00:00.001  100.0  size 3.500"
+    assert heatmap.readout_at(x, 100.5).endswith("size 2.000")
+    assert heatmap.readout_at(x, 101.0).endswith("size 0.000")
+    assert heatmap.readout_at(-5, 100.0) == ""

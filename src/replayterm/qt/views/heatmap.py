@@ -25,6 +25,7 @@ from replayterm.core.replay.frame import Frame
 from replayterm.qt import settings as st
 from replayterm.qt import theme
 from replayterm.qt.compat import paint_guard
+from replayterm.qt.numfmt import format_size, price_decimals
 from replayterm.qt.timefmt import format_time_of_day
 from replayterm.qt.widgets.empty_state import EmptyState
 
@@ -32,6 +33,7 @@ COLUMNS = 1200
 ROWS = 1024  # price rows kept
 VIEW_ROWS = 400  # price rows on screen
 MIN_VISIBLE = 300
+LEGEND = "resting size, log scale · one column per frame"
 GROUPINGS = (1, 2, 5, 10, 25, 100)
 _NORM_DECAY = 0.97  # weight of the previous colour scale (slow adaptation, old columns untouched)
 
@@ -164,9 +166,11 @@ class HeatmapView(QWidget):
         bar.addWidget(QLabel("Row", self))
         bar.addWidget(self.grouping_box)
         bar.addStretch(1)
-        legend = QLabel("resting size, log scale · one column per frame", self)
-        legend.setObjectName("dimLabel")
-        bar.addWidget(legend)
+        self.readout = QLabel(LEGEND, self)
+        self.readout.setObjectName("dimLabel")
+        self.readout.setFont(theme.mono_font(8.5))
+        bar.addWidget(self.readout)
+        self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -199,6 +203,30 @@ class HeatmapView(QWidget):
         if ticks != self._grouping:
             self._grouping = int(ticks)
             self.clear()
+
+    def readout_at(self, x: float, price: float) -> str:
+        """Time, price and resting size under a point of the plot ("" outside the data)."""
+        if not self.filled or self._row0_bucket is None:
+            return ""
+        col = math.floor(x)
+        row = round(price / self.bucket) - self._row0_bucket
+        if not (0 <= col < self.columns and 0 <= row < self.rows):
+            return ""
+        ring = (self.head + col) % self.columns
+        ts = int(self.col_ts[ring])
+        if ts < 0:
+            return ""
+        size = float(np.expm1(self.levels[row, ring]))
+        p = (self._row0_bucket + row) * self.bucket
+        return f"{format_time_of_day(ts)}  {p:,.{price_decimals(self.bucket)}f}  size {format_size(size)}"
+
+    def _on_mouse_moved(self, pos: object) -> None:
+        vb = self.plot.getPlotItem().getViewBox()
+        if not vb.sceneBoundingRect().contains(pos):
+            self.readout.setText(LEGEND)
+            return
+        point = vb.mapSceneToView(pos)
+        self.readout.setText(self.readout_at(point.x(), point.y()) or LEGEND)
 
     def column_label(self, x: float) -> str:
         if not self.filled:
