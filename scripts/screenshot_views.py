@@ -1,8 +1,11 @@
-"""Render the main window fed with hand-made frames and save a screenshot.
+"""Render the main window and save a screenshot.
 
     xvfb-run -a .venv/bin/python scripts/screenshot_views.py [--out /tmp/gui_shot.png] [--frames 400]
+    xvfb-run -a .venv/bin/python scripts/screenshot_views.py --sample [--seconds 20] [--speed 10]
 
-Also prints the median time the views took to render one frame.
+By default the window is fed hand-made frames (a random-walk book, no replay engine involved);
+``--sample`` plays the bundled sample through the real replay worker instead. Prints the median
+time the views took to render one frame.
 """
 
 from __future__ import annotations
@@ -32,6 +35,9 @@ def main() -> int:
     ap.add_argument("--frames", type=int, default=400)
     ap.add_argument("--dt-ms", type=int, default=150, help="simulated time between frames")
     ap.add_argument("--size", default="1680x1000")
+    ap.add_argument("--sample", action="store_true", help="play data/ through the replay worker")
+    ap.add_argument("--seconds", type=float, default=20.0, help="with --sample: wall seconds to play")
+    ap.add_argument("--speed", type=float, default=10.0, help="with --sample: replay speed")
     args = ap.parse_args()
 
     from PySide6.QtWidgets import QApplication
@@ -48,6 +54,8 @@ def main() -> int:
         window.resize(w, h)
         window.show()
         QApplication.processEvents()
+        if args.sample:
+            return _play_sample(app, window, args)
         walk = frames.BookWalk(seed=11)
         window.set_gaps([walk.start + 3_600_000_000, walk.start + 4 * 3_600_000_000 + 900_000_000])
         times = []
@@ -70,6 +78,38 @@ def main() -> int:
         f"p90 {sorted(steady)[int(len(steady) * 0.9)]:.2f} ms over {len(steady)} frames"
     )
     app.quit()
+    return 0
+
+
+def _play_sample(app, window, args) -> int:  # type: ignore[no-untyped-def]
+    import time
+
+    from replayterm.qt.app import bundled_sample
+    from replayterm.qt.controller import ReplayController
+
+    files = bundled_sample()
+    if not files:
+        print("no bundled sample in data/", file=sys.stderr)
+        return 1
+    controller = ReplayController(window)
+    times: list[float] = []
+    window.sink.rendered.connect(times.append)
+    window.request_open(files)
+    deadline = time.monotonic() + 120
+    while window.sink.frames_rendered == 0 and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.005)
+    window.transport.set_speed(args.speed)
+    window.transport.toggle_play()
+    end = time.monotonic() + args.seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.002)
+    window.grab().save(args.out)
+    window.close()
+    controller.shutdown()
+    steady = times[len(times) // 4 :] or [0.0]
+    print(f"saved {args.out}; {len(times)} frames rendered, median {statistics.median(steady):.2f} ms")
     return 0
 
 
