@@ -13,6 +13,7 @@ from qt_frames import BookWalk
 
 from replayterm.qt.main_window import MainWindow
 from replayterm.qt.settings import open_settings, recent_files
+from replayterm.qt.widgets.help_dialogs import shortcut_table
 
 
 @pytest.fixture
@@ -171,10 +172,10 @@ def test_layout_and_view_settings_round_trip(qtbot: QtBot, settings: QSettings, 
 
 
 def test_every_menu_action_has_a_keyboard_route(window: MainWindow) -> None:
-    shortcuts = dict(window.shortcut_table())
+    shortcuts = dict(shortcut_table(window))
     for name in ("Open…", "Quit", "Play / Pause", "Go to Time…", "Follow Cursor", "Depth Ladder", "Log"):
         assert name in shortcuts, name
-    keys = [k for _, k in window.shortcut_table()]
+    keys = [k for _, k in shortcut_table(window)]
     assert len(keys) == len(set(keys)), "two actions share a shortcut"
     for menu_action in window.menuBar().actions():
         assert "&" in menu_action.text()  # Alt+letter opens every menu

@@ -23,12 +23,10 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QToolBar,
     QWidget,
 )
 
-from replayterm import __version__
 from replayterm.core.replay.frame import Frame
 from replayterm.qt import settings as st
 from replayterm.qt.excepthooks import ExceptionReporter
@@ -39,8 +37,10 @@ from replayterm.qt.views.heatmap import HeatmapView
 from replayterm.qt.views.ladder_view import LadderView
 from replayterm.qt.views.log_panel import LogPanel, QtLogHandler
 from replayterm.qt.views.tape_view import TapeView
+from replayterm.qt.widgets import help_dialogs
 from replayterm.qt.widgets.error_dialog import ErrorDialog
 from replayterm.qt.widgets.open_progress import OpenProgress
+from replayterm.qt.widgets.recent_menu import RecentFilesMenu
 from replayterm.qt.widgets.transport import TransportBar
 
 log = logging.getLogger(__name__)
@@ -160,8 +160,8 @@ class MainWindow(QMainWindow):
         mb = self.menuBar()
         file = mb.addMenu("&File")
         self._menu_action(file, "&Open…", QKeySequence.StandardKey.Open, self.open_dialog)
-        self.recent_menu = file.addMenu("Open &Recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.recent_menu = RecentFilesMenu(self.settings, self.request_open, self)
+        file.addMenu(self.recent_menu)
         file.addSeparator()
         self.act_cancel_open = self._menu_action(file, "&Cancel Open", "Esc", self._cancel_open)
         self.act_cancel_open.setEnabled(False)
@@ -189,8 +189,8 @@ class MainWindow(QMainWindow):
         self.act_full_screen = self._menu_action(view, "&Full Screen", "F11", self._toggle_full_screen)
 
         help_menu = mb.addMenu("&Help")
-        self._menu_action(help_menu, "&Keyboard Shortcuts", "F1", self.show_shortcuts)
-        self._menu_action(help_menu, "&About ReplayTerm", "", self._about)
+        self._menu_action(help_menu, "&Keyboard Shortcuts", "F1", lambda: help_dialogs.show_shortcuts(self))
+        self._menu_action(help_menu, "&About ReplayTerm", "", lambda: help_dialogs.show_about(self))
         # Window-wide: also available while the menu bar or a toolbar is hidden.
         for menu in (file, playback, view, help_menu):
             self.addActions(menu.actions())
@@ -269,22 +269,6 @@ class MainWindow(QMainWindow):
         if paths:
             self.request_open(paths)
 
-    def _fill_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        recent = st.recent_files(self.settings)
-        for i, path in enumerate(recent, 1):
-            act = self.recent_menu.addAction(f"&{i % 10}  {os.path.basename(path)}")
-            act.setToolTip(path)
-            act.setStatusTip(path)
-            act.setEnabled(os.path.isfile(path))
-            act.triggered.connect(lambda _=False, p=path: self.request_open([p]))
-        if not recent:
-            self.recent_menu.addAction("(none)").setEnabled(False)
-        self.recent_menu.addSeparator()
-        clear = self.recent_menu.addAction("&Clear Recent")
-        clear.setEnabled(bool(recent))
-        clear.triggered.connect(lambda: st.clear_recent_files(self.settings))
-
     def _cancel_open(self) -> None:
         if self.progress.isVisible():
             self.progress.cancel.click()
@@ -356,32 +340,3 @@ class MainWindow(QMainWindow):
         for dialog in self.findChildren(QDialog):
             dialog.close()  # a leftover modeless dialog would keep the application alive
         super().closeEvent(event)
-
-    # ---- help --------------------------------------------------------------------------------
-    def shortcut_table(self) -> list[tuple[str, str]]:
-        rows = []
-        for menu_action in self.menuBar().actions():
-            menu = menu_action.menu()
-            for act in menu.actions() if menu else []:
-                keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in act.shortcuts())
-                if keys:
-                    rows.append((act.text().replace("&&", "\0").replace("&", "").replace("\0", "&"), keys))
-        return rows
-
-    def show_shortcuts(self) -> None:
-        width = max(len(t) for t, _ in self.shortcut_table())
-        text = "\n".join(f"{t.ljust(width)}   {k}" for t, k in self.shortcut_table())
-        box = QMessageBox(
-            QMessageBox.Icon.NoIcon, "Keyboard Shortcuts", text, QMessageBox.StandardButton.Close, self
-        )
-        box.setStyleSheet("QLabel { font-family: monospace; }")
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
-
-    def _about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About ReplayTerm",
-            f"ReplayTerm {__version__}\n\nMarket-replay terminal: rebuild limit order books tick by tick, "
-            "seek anywhere, run strategies against a simulated exchange.",
-        )

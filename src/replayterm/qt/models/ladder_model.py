@@ -143,11 +143,6 @@ class LadderModel(QAbstractTableModel):
         self._auto_center = keep
         self._emit_changed()
 
-    def clear(self) -> None:
-        self._bids = self._asks = _EMPTY_LEVELS
-        self._last_price, self._last_side = float("nan"), 0
-        self._refresh()
-
     # ---- frames ------------------------------------------------------------------------------
     def apply_frame(self, frame: Frame) -> None:
         bids = frame.bids if frame.bids.size else _EMPTY_LEVELS

@@ -118,12 +118,6 @@ class TapeModel(QAbstractTableModel):
         keep = np.flatnonzero(h.size >= self._min_size)[-self.cap :][::-1]
         return h.take(keep)
 
-    def clear(self) -> None:
-        self.beginResetModel()
-        self._history.clear()
-        self._rows = Prints.empty()
-        self.endResetModel()
-
     def apply_frame(self, frame: Frame) -> None:
         if frame.tick_size > 0:
             self._decimals = price_decimals(frame.tick_size)

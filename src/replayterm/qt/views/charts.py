@@ -213,12 +213,6 @@ class ChartsView(QWidget):
         finally:
             self._in_update = False
 
-    def clear(self) -> None:
-        self.series.clear()
-        self.trades.clear()
-        self._redraw()
-        self.stack.set_empty(True)
-
     # ---- drawing -----------------------------------------------------------------------------
     def _apply_follow_range(self) -> None:
         if math.isfinite(self._now):
