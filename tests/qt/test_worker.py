@@ -137,3 +137,78 @@ def test_bad_file_fails_cleanly_and_keeps_the_open_replay(harness: Harness, tmp_
     assert "bad.csv" in blocker.args[0]
     frame = harness.next_frame(harness.cmd.step_message)
     assert frame.symbol == "synthetic:SYNTHUSD"
+
+
+class StrategyCommands(QObject):
+    add = Signal(str, dict)
+    remove = Signal(int)
+    enable = Signal(int, bool)
+    reload = Signal(int)
+
+
+def test_strategy_frames_and_identical_results_after_seeks(harness: Harness, tmp_path: Path) -> None:
+    info = harness.open([str(p) for p in SAMPLE])
+    cmd = StrategyCommands()
+    cmd.add.connect(harness.worker.add_strategy)
+    cmd.remove.connect(harness.worker.remove_strategy)
+    with harness.qtbot.waitSignal(harness.worker.strategies_changed, timeout=30_000) as blocker:
+        cmd.add.emit("market_maker", {})
+    (strategy,) = blocker.args[0]
+    assert strategy.name == "market_maker"
+    harness.qtbot.waitUntil(lambda: bool(harness.frames[-1].strategies))  # the frame that follows
+    middle = info.start_ts + (info.end_ts - info.start_ts) // 4
+    first = harness.next_frame(harness.cmd.seek, middle)
+    (sf,) = first.strategies
+    assert sf.reset
+    assert len(sf.fills) > 0
+    fills_at_middle = sf.fills["price"].tolist()
+    # Forward, then back again: the fills up to the middle are the same every time.
+    harness.next_frame(harness.cmd.seek, info.end_ts)
+    back = harness.next_frame(harness.cmd.seek, middle)
+    assert back.strategies[0].fills["price"].tolist() == fills_at_middle
+    harness.cmd.speed.emit(float("inf"))
+    harness.cmd.play.emit()
+    harness.qtbot.waitUntil(lambda: harness.frames[-1].at_end, timeout=30_000)
+    assert harness.frames[-1].strategies[0].info.finished
+
+
+def test_a_raising_strategy_is_disabled_and_a_hanging_one_can_be_stopped(
+    harness: Harness, tmp_path: Path
+) -> None:
+    info = harness.open([str(p) for p in SAMPLE])
+    harness.next_frame(harness.cmd.seek, info.start_ts + 30_000_000)  # strategies catch up over trades
+    plugin = tmp_path / "bad.py"
+    plugin.write_text(
+        "from replayterm.core.strategy import Strategy\n"
+        "class Raises(Strategy):\n"
+        "    name = 'raises'\n"
+        "    def on_trade(self, ctx, trade):\n"
+        "        raise RuntimeError('boom')\n"
+    )
+    hang = tmp_path / "hang.py"
+    hang.write_text(
+        "from replayterm.core.strategy import Strategy\n"
+        "class Hangs(Strategy):\n"
+        "    name = 'hangs'\n"
+        "    def on_trade(self, ctx, trade):\n"
+        "        while True:\n"
+        "            pass\n"
+    )
+    cmd = StrategyCommands()
+    cmd.add.connect(harness.worker.add_strategy)
+    with harness.qtbot.waitSignal(harness.worker.strategies_changed, timeout=30_000) as blocker:
+        cmd.add.emit(str(plugin), {})
+    (raises,) = blocker.args[0]
+    assert raises.status.value == "failed"
+    assert "boom" in str(raises.error)
+    # The hanging strategy runs on the worker thread: the GUI thread stays free to stop it.
+    with harness.qtbot.waitSignal(harness.worker.strategies_changed, timeout=30_000) as blocker:
+        cmd.add.emit(str(hang), {})
+        harness.qtbot.wait(300)
+        assert harness.worker.request_abort_callback()
+    states = {s.name: s for s in blocker.args[0]}
+    assert states["hangs"].status.value != "enabled"
+    count = len(harness.frames)
+    harness.qtbot.waitUntil(lambda: len(harness.frames) > count)  # the frame that follows
+    frame = harness.next_frame(harness.cmd.step_message)  # the replay goes on
+    assert frame.events_applied > 0

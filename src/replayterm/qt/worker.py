@@ -1,10 +1,11 @@
-"""``ReplayWorker``: the one object that owns the replay, living in its own ``QThread``.
+"""``ReplayWorker``: the one object that owns the replay session, living in its own ``QThread``.
 
 DESIGN §4: the GUI thread only renders. Commands arrive as queued signals connected to the
 slots below; results leave as ``Frame`` objects (latest state + appended streams), at most one per
 display refresh. Every seek or open bumps the generation so stale frames can be dropped. The only
-method safe to call directly from another thread is ``request_cancel`` (it sets a flag that the
-long-running open checks between batches).
+methods safe to call directly from another thread are ``request_cancel`` (a flag that long opens,
+seeks and strategy catch-ups check between batches) and ``request_abort_callback`` (stops a
+strategy callback that hangs).
 """
 
 from __future__ import annotations
@@ -22,15 +23,17 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, QTimer, Signal, Slot
 
 from replayterm.core.data import Cancelled, DataError, open_sources
-from replayterm.core.replay.cursor import ReplayCursor
 from replayterm.core.replay.frames import FrameBuilder
 from replayterm.core.replay.instruments import build_instruments
+from replayterm.core.session import ReplaySession, SessionSettings, StrategyHandle
+from replayterm.core.session.streams import StrategyStreams
+from replayterm.core.strategy import StrategyLoadError
 
 log = logging.getLogger(__name__)
 
 TICK_MS = 5
 FRAME_INTERVAL_S = 1.0 / 60.0
-MAX_SPEED_TICK_BUDGET_S = 0.012
+TICK_BUDGET_S = 0.012
 MAX_EVENTS_PER_TICK = 2_000_000
 MIN_EVENTS_PER_TICK = 64
 
@@ -74,13 +77,18 @@ class ReplayWorker(QObject):
     open_cancelled = Signal()
     failed = Signal(str, str)
     state_changed = Signal(bool, float)  # playing, speed
+    busy = Signal(float, str)  # progress of a long seek or strategy start; fraction < 0 = done
+    strategies_changed = Signal(list)  # list[StrategyInfo]
+    strategy_failed = Signal(str, str)  # title, text (load errors, bad parameters)
 
-    def __init__(self) -> None:
+    def __init__(self, settings: SessionSettings | None = None) -> None:
         super().__init__()
         self._cancel = threading.Event()
         self._timer: QTimer | None = None
-        self.cursor: ReplayCursor | None = None
+        self.settings = settings if settings is not None else SessionSettings()
+        self.session: ReplaySession | None = None
         self.builder: FrameBuilder | None = None
+        self.streams = StrategyStreams()
         self.generation = 0
         self.playing = False
         self.speed = 1.0
@@ -95,8 +103,13 @@ class ReplayWorker(QObject):
     # -- thread-safe -------------------------------------------------------------------------
 
     def request_cancel(self) -> None:
-        """Ask a running open to stop (safe from any thread)."""
+        """Ask a running open, seek or strategy start to stop (safe from any thread)."""
         self._cancel.set()
+
+    def request_abort_callback(self) -> bool:
+        """Stop the strategy callback running now, if any (safe from any thread)."""
+        session = self.session
+        return session.abort_current_callback() if session is not None else False
 
     # -- slots (run in the worker thread) -----------------------------------------------------
 
@@ -115,6 +128,8 @@ class ReplayWorker(QObject):
             self._timer.timeout.disconnect(self._tick)
             self._timer.deleteLater()
             self._timer = None
+        if self.session is not None:
+            self.session.close()
 
     @Slot(list)
     @guarded
@@ -142,20 +157,23 @@ class ReplayWorker(QObject):
                     hint="Open an incremental_book_L2, book_snapshot_N or trades file",
                 )
         except Exception as exc:
-            if _is_cancel(exc):
+            if isinstance(exc, Cancelled):
                 self.open_cancelled.emit()
                 return
             # The replay that was open stays open: nothing the user had is lost.
             text = str(exc) if isinstance(exc, DataError) else f"{exc}\n\n{traceback.format_exc()}"
             self.open_failed.emit(text)
             return
-        cursor = ReplayCursor(instruments)
-        cursor.seek(cursor.start_ts)
-        self.cursor = cursor
-        self.builder = FrameBuilder(cursor, 0)
-        self._sim_clock = float(cursor.now)
+        previous = self.session
+        session = ReplaySession(instruments, self.settings)
+        session.cursor.seek(session.start_ts)
+        self.session = session
+        self.builder = FrameBuilder(session.cursor, session.focus)
+        self.streams.forget()
+        self._sim_clock = float(session.now)
         self.generation += 1
-        warnings = [w for s in sources for w in s.warnings] + [n for i in instruments for n in i.notes]
+        cursor = session.cursor
+        warnings = [w for s in sources for w in s.warnings] + session.data_notes()
         self.opened.emit(
             OpenedInfo(
                 paths=[str(p) for p in paths],
@@ -167,19 +185,23 @@ class ReplayWorker(QObject):
                 events=cursor.n_events,
             )
         )
+        if previous is not None:
+            self._carry_strategies(previous, session)
+            previous.close()
+        self._emit_strategies()
         self._publish(reset=True)
 
     @Slot()
     @guarded
     def play(self) -> None:
-        if self.cursor is None or self._timer is None:
+        if self.session is None or self._timer is None:
             return
-        if self.cursor.at_end:
-            self.cursor.seek(self.cursor.start_ts)
+        if self.session.at_end:
+            self._long(lambda p, c: self.session.seek(self.session.start_ts, progress=p, cancel=c))  # type: ignore[union-attr]
             self.generation += 1
             self._reset_pending = True
         self.playing = True
-        self._sim_clock = float(self.cursor.now)
+        self._sim_clock = float(self.session.now)
         self._last_wall = time.perf_counter()
         self._rate_window.clear()
         self._timer.start()
@@ -195,89 +217,181 @@ class ReplayWorker(QObject):
     @guarded
     def set_speed(self, speed: float) -> None:
         self.speed = float(speed) if speed > 0 else 1.0
-        if self.cursor is not None:
-            self._sim_clock = float(self.cursor.now)
+        if self.session is not None:
+            self._sim_clock = float(self.session.now)
         self._last_wall = time.perf_counter()
         self.state_changed.emit(self.playing, self.speed)
 
     @Slot()
     @guarded
     def step_message(self) -> None:
-        if self.cursor is not None:
+        if self.session is not None:
             self._pause_quietly()
-            self.cursor.step_message(instrument=self.builder.instrument if self.builder else None)
+            self.session.step_message(self.builder.instrument if self.builder else None)
             self._publish()
 
     @Slot()
     @guarded
     def step_trade(self) -> None:
-        if self.cursor is not None:
+        if self.session is not None:
             self._pause_quietly()
-            self.cursor.step_trade(instrument=self.builder.instrument if self.builder else None)
+            self.session.step_trade(self.builder.instrument if self.builder else None)
             self._publish()
 
     @Slot("qint64")
     @guarded
     def seek(self, ts: int) -> None:
-        if self.cursor is None:
+        session = self.session
+        if session is None:
             return
-        self.cursor.seek(int(ts))
-        self._sim_clock = float(self.cursor.now)
+        self._long(lambda p, c: session.seek(int(ts), progress=p, cancel=c))
+        self._sim_clock = float(session.now)
         self._last_wall = time.perf_counter()
         self.generation += 1
         self._publish(reset=True)
+
+    # -- strategies ---------------------------------------------------------------------------
+
+    @Slot(str, dict)
+    @guarded
+    def add_strategy(self, spec: str, params: dict) -> None:
+        session = self.session
+        if session is None:
+            self.strategy_failed.emit("No data open", "Open a data file before loading a strategy.")
+            return
+        try:
+            self._long(lambda p, c: session.add_strategy(spec, params or None, progress=p, cancel=c))
+        except (StrategyLoadError, TypeError, ValueError) as exc:
+            self.strategy_failed.emit(f"Cannot load strategy {spec}", str(exc))
+        self._strategies_updated()
+
+    @Slot(int)
+    @guarded
+    def remove_strategy(self, handle_id: int) -> None:
+        if self.session is not None and (handle := self._handle(handle_id)) is not None:
+            self.session.remove_strategy(handle)
+            self._strategies_updated()
+
+    @Slot(int, bool)
+    @guarded
+    def enable_strategy(self, handle_id: int, enabled: bool) -> None:
+        session = self.session
+        if session is not None and (handle := self._handle(handle_id)) is not None:
+            self._long(lambda p, c: session.enable(handle, enabled, progress=p, cancel=c))
+            self._strategies_updated()
+
+    @Slot(int)
+    @guarded
+    def reload_strategy(self, handle_id: int) -> None:
+        """Hot reload: the file's new code re-runs from the start to the current moment."""
+        session = self.session
+        if session is not None and (handle := self._handle(handle_id)) is not None:
+            try:
+                self._long(lambda p, c: session.reload_strategy(handle, progress=p, cancel=c))
+            except StrategyLoadError as exc:
+                self.strategy_failed.emit(f"Cannot reload {handle.name}", str(exc))
+            self._strategies_updated()
+
+    @Slot(int, dict)
+    @guarded
+    def set_strategy_params(self, handle_id: int, params: dict) -> None:
+        session = self.session
+        if session is not None and (handle := self._handle(handle_id)) is not None:
+            try:
+                self._long(lambda p, c: session.set_params(handle, params, progress=p, cancel=c))
+            except (TypeError, ValueError) as exc:
+                self.strategy_failed.emit(f"Bad parameters for {handle.name}", str(exc))
+            self._strategies_updated()
+
+    def _handle(self, handle_id: int) -> StrategyHandle | None:
+        assert self.session is not None
+        return next((h for h in self.session.strategies if h.id == handle_id), None)
+
+    def _carry_strategies(self, old: ReplaySession, new: ReplaySession) -> None:
+        """Strategies loaded from files or by name follow the user to newly opened data."""
+        for handle in old.strategies:
+            info = old.info(handle)
+            if info.spec is None:
+                continue
+            try:
+                new.add_strategy(info.spec, info.params, name=info.name, colour=info.colour)
+            except (StrategyLoadError, TypeError, ValueError) as exc:
+                self.strategy_failed.emit(f"Cannot reload {info.name} on the new data", str(exc))
+
+    def _strategies_updated(self) -> None:
+        self._emit_strategies()
+        self._publish()
+
+    def _emit_strategies(self) -> None:
+        session = self.session
+        self.strategies_changed.emit([] if session is None else [session.info(h) for h in session.strategies])
+
+    def _long(self, action: Callable[[Callable[[float, str], None], Callable[[], bool]], object]) -> None:
+        """Run a possibly long session call with progress and cancel; a cancel leaves it consistent."""
+        self._cancel.clear()
+        try:
+            action(self.busy.emit, self._cancel.is_set)
+        except Cancelled:
+            log.info("cancelled")
+        finally:
+            self.busy.emit(-1.0, "")
 
     # -- playback -----------------------------------------------------------------------------
 
     @guarded
     def _tick(self) -> None:
-        cursor = self.cursor
-        if cursor is None or not self.playing:
+        session = self.session
+        if session is None or not self.playing:
             return
         wall = time.perf_counter()
         elapsed = wall - self._last_wall
         self._last_wall = wall
-        before = cursor.position
+        before = session.position
+        started = time.perf_counter()
         if math.isinf(self.speed):
-            self._tick_max_speed(cursor)
+            self._tick_max_speed(session)
         else:
-            self._tick_paced(cursor, elapsed)
-        applied = cursor.position - before
-        self._rate_window.append((wall, applied))
-        if cursor.at_end:
+            self._tick_paced(session, elapsed)
+        self._adapt_batch(session.position - before, time.perf_counter() - started)
+        self._rate_window.append((wall, session.position - before))
+        if session.at_end:
             self._pause_quietly()
             self._publish()
             return
         if wall - self._last_frame_wall >= FRAME_INTERVAL_S:
             self._publish()
 
-    def _tick_paced(self, cursor: ReplayCursor, elapsed: float) -> None:
+    def _tick_paced(self, session: ReplaySession, elapsed: float) -> None:
         target = self._sim_clock + elapsed * 1e6 * self.speed
-        cap = cursor.position + MAX_EVENTS_PER_TICK
-        if cap < cursor.n_events and cursor.timeline.ts[cap] <= target:
-            # Too much to do in one tick: apply what fits and report the rest as lag.
-            reached = int(cursor.timeline.ts[cap - 1])
-            cursor.advance_to(reached)
+        timeline = session.cursor.timeline
+        cap = session.position + self._events_per_tick
+        if cap < len(timeline) and timeline.ts[cap] <= target:
+            # More than one tick's work: apply what fits and report the rest as lag.
+            reached = int(timeline.ts[cap - 1])
+            session.advance_to(reached)
             self._lag_us = int(target - reached)
             self._sim_clock = float(reached)
             return
-        cursor.advance_to(int(target))
+        session.advance_to(int(target))
         self._lag_us = 0
         self._sim_clock = target
 
-    def _tick_max_speed(self, cursor: ReplayCursor) -> None:
-        """As many events as fit in the tick's time budget, adapting the batch size."""
-        start = time.perf_counter()
-        end_pos = min(cursor.position + self._events_per_tick, cursor.n_events)
-        if end_pos > cursor.position:
-            cursor.advance_to(int(cursor.timeline.ts[end_pos - 1]))
-        took = time.perf_counter() - start
-        scale = MAX_SPEED_TICK_BUDGET_S / max(took, 1e-4)
-        self._events_per_tick = int(
-            min(MAX_EVENTS_PER_TICK, max(MIN_EVENTS_PER_TICK, self._events_per_tick * min(scale, 2.0)))
-        )
-        self._sim_clock = float(cursor.now)
+    def _tick_max_speed(self, session: ReplaySession) -> None:
+        timeline = session.cursor.timeline
+        end_pos = min(session.position + self._events_per_tick, len(timeline))
+        if end_pos > session.position:
+            session.advance_to(int(timeline.ts[end_pos - 1]))
+        self._sim_clock = float(session.now)
         self._lag_us = 0
+
+    def _adapt_batch(self, applied: int, took: float) -> None:
+        """Size the next tick's batch so that it takes about ``TICK_BUDGET_S``."""
+        if applied < self._events_per_tick // 2 and took < TICK_BUDGET_S:
+            return  # not limited by the batch size this tick: nothing learned
+        scale = min(TICK_BUDGET_S / max(took, 1e-4), 2.0)
+        self._events_per_tick = int(
+            min(MAX_EVENTS_PER_TICK, max(MIN_EVENTS_PER_TICK, self._events_per_tick * scale))
+        )
 
     def _events_per_s(self) -> float:
         now = time.perf_counter()
@@ -295,7 +409,7 @@ class ReplayWorker(QObject):
         self.state_changed.emit(False, self.speed)
 
     def _publish(self, reset: bool = False) -> None:
-        if self.builder is None:
+        if self.builder is None or self.session is None:
             return
         reset = reset or self._reset_pending
         self._reset_pending = False
@@ -307,14 +421,10 @@ class ReplayWorker(QObject):
             events_per_s=self._events_per_s() if self.playing else 0.0,
             lag_us=self._lag_us,
         )
+        if self.session.strategies:
+            frame.strategies = self.streams.collect(self.session, reset)
         self._last_frame_wall = time.perf_counter()
         self.frame_ready.emit(frame)
-
-
-def _is_cancel(exc: BaseException) -> bool:
-    from replayterm.core.book import Cancelled as BookCancelled
-
-    return isinstance(exc, Cancelled | BookCancelled)
 
 
 def start_worker(worker: ReplayWorker) -> QThread:

@@ -9,6 +9,7 @@ Plain numpy and dataclasses only: the core never imports Qt.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -89,3 +90,5 @@ class Frame:
     lag_us: int = 0
     events_applied: int = 0
     at_end: bool = False
+    # One ``replayterm.core.session.streams.StrategyFrame`` per loaded strategy.
+    strategies: list[Any] = field(default_factory=list)
