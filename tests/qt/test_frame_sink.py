@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from dataclasses import dataclass, field, fields
+
 import numpy as np
 from pytestqt.qtbot import QtBot
 from qt_frames import T0, levels, make_frame, series, trades
 
+from replayterm.core.replay.frame import Frame
+from replayterm.core.strategy.records import RecordChunk
 from replayterm.qt.frame_sink import FrameCoalescer, FrameSink
 
 
@@ -97,3 +101,73 @@ def test_frame_sink_survives_a_failing_view(qtbot: QtBot) -> None:
     assert len(good) == 3
     assert len(errors) == 1  # reported once, not once per frame
     assert "boom" in errors[0]
+
+
+@dataclass(slots=True)
+class _Handle:
+    id: int
+
+
+@dataclass(slots=True)
+class _Info:
+    handle: _Handle
+    equity: float
+
+
+@dataclass(slots=True)
+class _Strategy:
+    """Shaped like the session's per-strategy frame: state plus appended record chunks."""
+
+    info: _Info
+    reset: bool
+    fills: RecordChunk
+    plots: dict[str, RecordChunk]
+
+
+@dataclass(slots=True)
+class _FrameWithStrategies(Frame):
+    strategies: list[_Strategy] = field(default_factory=list)
+
+
+def _chunk(start: int, values: list[float]) -> RecordChunk:
+    return RecordChunk(
+        start, start + len(values), {"price": np.asarray(values), "note": [str(v) for v in values]}
+    )
+
+
+def _sframe(sid: int, start: int, fills: list[float], equity: float, reset: bool = False) -> _Strategy:
+    return _Strategy(_Info(_Handle(sid), equity), reset, _chunk(start, fills), {"ema": _chunk(start, fills)})
+
+
+def _with(frame, strategies):  # type: ignore[no-untyped-def]
+    return _FrameWithStrategies(
+        **{f.name: getattr(frame, f.name) for f in fields(Frame) if f.name != "strategies"},
+        strategies=strategies,
+    )
+
+
+def test_coalescing_keeps_every_strategy_record_of_skipped_frames() -> None:
+    c = FrameCoalescer()
+    c.push(
+        _with(_frame(0, T0, [], reset=True), [_sframe(1, 0, [1.0], 10.0, reset=True), _sframe(2, 0, [], 0.0)])
+    )
+    c.push(_with(_frame(0, T0 + 1, []), [_sframe(1, 1, [2.0, 3.0], 11.0), _sframe(2, 0, [7.0], 1.0)]))
+    c.push(_with(_frame(0, T0 + 2, []), [_sframe(1, 3, [], 12.0), _sframe(2, 1, [8.0], 2.0)]))
+    merged = c.take()
+    assert merged is not None
+    s1, s2 = merged.strategies
+    assert s1.reset
+    assert (s1.fills.start, s1.fills.end) == (0, 3)
+    assert s1.fills["price"].tolist() == [1.0, 2.0, 3.0]
+    assert s1.fills["note"] == ["1.0", "2.0", "3.0"]
+    assert s1.plots["ema"]["price"].tolist() == [1.0, 2.0, 3.0]
+    assert s1.info.equity == 12.0  # state comes from the latest frame
+    assert s2.fills["price"].tolist() == [7.0, 8.0]
+    assert not s2.reset
+    # a strategy whose records were rewound starts over
+    c.push(_with(_frame(0, T0 + 3, []), [_sframe(1, 3, [4.0], 13.0), _sframe(2, 2, [9.0], 3.0)]))
+    c.push(_with(_frame(0, T0 + 4, []), [_sframe(1, 0, [5.0], 1.0, reset=True), _sframe(2, 3, [], 3.0)]))
+    s1, s2 = c.take().strategies  # type: ignore[union-attr]
+    assert s1.reset
+    assert s1.fills["price"].tolist() == [5.0]
+    assert s2.fills["price"].tolist() == [9.0]

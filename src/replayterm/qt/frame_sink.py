@@ -1,8 +1,9 @@
 """Frame coalescing: the worker may publish faster than the screen refreshes.
 
 ``FrameCoalescer`` (plain Python) keeps the latest state of the current generation and
-concatenates the appended streams (trades, top-of-book series) of every frame it swallowed, so a
-view that only sees the rendered frames still receives every trade. ``FrameSink`` (Qt) drives it
+concatenates the appended streams (trades, top-of-book series, and each strategy's record
+chunks) of every frame it swallowed, so a view that only sees the rendered frames still receives
+every trade and fill. ``FrameSink`` (Qt) drives it
 from one ~60 Hz timer and hands each coalesced frame to the views, timing the render.
 """
 
@@ -11,12 +12,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import fields, is_dataclass, replace
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from replayterm.core.replay.frame import Frame, TopSeries, TradeBatch
+from replayterm.core.strategy.records import RecordChunk
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +55,53 @@ def concat_series(batches: list[TopSeries]) -> TopSeries:
     )
 
 
+def concat_chunks(a: RecordChunk, b: RecordChunk) -> RecordChunk:
+    """Rows [a.start, b.end) from two consecutive chunks of one record log."""
+    if len(b) == 0:
+        return a
+    if len(a) == 0:
+        return b
+    columns: dict[str, Any] = {}
+    for name, vb in b.columns.items():
+        va = a.columns.get(name)
+        if va is None:
+            columns[name] = vb
+        elif isinstance(vb, np.ndarray):
+            columns[name] = np.concatenate([np.asarray(va), vb])
+        else:
+            columns[name] = list(va) + list(vb)
+    return RecordChunk(a.start, b.end, columns)
+
+
+def merge_strategy_frames(older: Any, newer: Any) -> Any:
+    """One strategy's streams across two frames: chunks (and dicts of chunks) are concatenated,
+    state fields come from the newer frame. A ``reset`` newer frame replaces the older one."""
+    if getattr(newer, "reset", False) or not is_dataclass(newer):
+        return newer
+    updates: dict[str, Any] = {}
+    for f in fields(newer):
+        nv, ov = getattr(newer, f.name), getattr(older, f.name, None)
+        if isinstance(nv, RecordChunk) and isinstance(ov, RecordChunk):
+            updates[f.name] = concat_chunks(ov, nv)
+        elif (
+            isinstance(nv, dict)
+            and isinstance(ov, dict)
+            and all(isinstance(v, RecordChunk) for v in nv.values())
+        ):
+            merged = dict(ov)
+            for key, chunk in nv.items():
+                merged[key] = concat_chunks(ov[key], chunk) if key in ov else chunk
+            updates[f.name] = merged
+    if hasattr(newer, "reset"):
+        updates["reset"] = bool(getattr(older, "reset", False))
+    return replace(newer, **updates)
+
+
+def _strategy_key(strategy_frame: Any) -> object:
+    handle = getattr(getattr(strategy_frame, "info", None), "handle", None)
+    return getattr(handle, "id", None)
+
+
 class FrameCoalescer:
     """Merge the frames received between two renders into one.
 
@@ -69,6 +119,7 @@ class FrameCoalescer:
         self._reset = False
         self._trades: list[TradeBatch] = []
         self._series: list[TopSeries] = []
+        self._strategies: dict[object, Any] = {}
 
     def push(self, frame: Frame) -> bool:
         if frame.generation < self.generation:
@@ -86,12 +137,17 @@ class FrameCoalescer:
             self._trades.append(frame.trades)
         if len(frame.series):
             self._series.append(frame.series)
+        for sf in getattr(frame, "strategies", ()):
+            key = _strategy_key(sf)
+            prev = self._strategies.get(key)
+            self._strategies[key] = sf if prev is None else merge_strategy_frames(prev, sf)
         return True
 
     def _start_over(self) -> None:
         self._reset = True
         self._trades.clear()
         self._series.clear()
+        self._strategies.clear()
         self._latest = None
 
     @property
@@ -102,16 +158,21 @@ class FrameCoalescer:
         latest = self._latest
         if latest is None:
             return None
+        extra: dict[str, Any] = {}
+        if hasattr(latest, "strategies"):
+            extra["strategies"] = [self._strategies.get(_strategy_key(sf), sf) for sf in latest.strategies]
         merged = replace(
             latest,
             reset=self._reset,
             trades=concat_trades(self._trades),
             series=concat_series(self._series),
+            **extra,
         )
         self._latest = None
         self._reset = False
         self._trades = []
         self._series = []
+        self._strategies = {}
         return merged
 
 
