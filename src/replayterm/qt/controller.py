@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QMetaObject, QObject, Qt, QThread
+from PySide6.QtCore import QObject, Qt, QThread
 
 from replayterm.qt.main_window import MainWindow
-from replayterm.qt.worker import OpenedInfo, ReplayWorker
+from replayterm.qt.worker import OpenedInfo, ReplayWorker, stop_worker
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +62,5 @@ class ReplayController(QObject):
         """Stop the replay, end the thread and wait for it (DESIGN §4.7). Safe to call twice."""
         if not self.thread.isRunning():
             return
-        self.worker.request_cancel()
-        QMetaObject.invokeMethod(self.worker, "shutdown", Qt.ConnectionType.QueuedConnection)
-        self.thread.quit()
-        if not self.thread.wait(SHUTDOWN_WAIT_MS):
+        if not stop_worker(self.worker, self.thread, SHUTDOWN_WAIT_MS):
             log.error("The replay thread did not stop within %d s", SHUTDOWN_WAIT_MS // 1000)
