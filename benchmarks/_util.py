@@ -19,7 +19,9 @@ def result(bench: str, value: float, unit: str, **extra: Any) -> dict[str, Any]:
     return {"bench": bench, "value": round(float(value), 4), "unit": unit, **extra}
 
 
-def median_seconds(fn: Callable[[], object], repeats: int = REPEATS, setup: Callable[[], object] | None = None) -> float:
+def median_seconds(
+    fn: Callable[[], object], repeats: int = REPEATS, setup: Callable[[], object] | None = None
+) -> float:
     """Median wall time of ``fn`` over ``repeats`` runs (``setup`` runs untimed before each)."""
     times = []
     for _ in range(repeats):
