@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from replayterm.core.data import DataError, Source, format_time, open_sources, parse_time
+from replayterm.core.data import DataError, Kind, Source, format_time, open_sources, parse_time
 from replayterm.core.data.stats import exchange_span, snapshot_runs
 
 
@@ -42,15 +42,19 @@ def _span(first: int, last: int) -> dict[str, Any]:
 def describe(source: Source) -> dict[str, Any]:
     local = source.time_span()
     exchange = exchange_span(source)
+    runs = snapshot_runs(source)
+    # A book_snapshot_N file row is one snapshot; it is stored as up to 2N level rows.
+    file_rows = runs if source.kind is Kind.BOOK_SNAPSHOT and runs is not None else source.rows
     return {
         "type": source.label.rsplit(" ", 1)[-1],
         "exchange": source.exchange,
         "symbol": source.symbol,
-        "rows": source.rows,
+        "rows": file_rows,
+        "level_rows": source.rows if source.kind is Kind.BOOK_SNAPSHOT else None,
         "local_time": _span(*local) if local else None,
         "exchange_time": _span(*exchange) if exchange else None,
         "snapshot_depth": source.snapshot_depth,
-        "snapshot_runs": snapshot_runs(source),
+        "snapshot_runs": runs,
         "rows_before_snapshot": source.rows_before_snapshot if source.is_book else None,
         "unsorted_rows": source.unsorted_rows,
         "warnings": list(source.warnings),
@@ -65,7 +69,8 @@ def _text(report: dict[str, Any]) -> str:
         out.append(f"  symbols           {', '.join(symbols)}")
     for s in report["sources"]:
         out.append(f"  {s['exchange']} {s['symbol']}  {s['type']}")
-        out.append(f"    rows              {s['rows']:,}")
+        levels = f"  ({s['level_rows']:,} levels)" if s.get("level_rows") is not None else ""
+        out.append(f"    rows              {s['rows']:,}{levels}")
         for label, key in (("local time", "local_time"), ("exchange time", "exchange_time")):
             span = s[key]
             if span:

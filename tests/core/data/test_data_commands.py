@@ -53,7 +53,8 @@ def test_info_json_and_bad_files(write: Writer, tmp_path: Path, capsys: pytest.C
     assert book["exchange_time"]["last_us"] == 1200
     assert book["snapshot_runs"] == 1
     (snapshot,) = reports[2]["sources"]
-    assert (snapshot["type"], snapshot["snapshot_runs"], snapshot["rows"]) == ("book_snapshot_2", 2, 7)
+    assert (snapshot["type"], snapshot["snapshot_runs"], snapshot["rows"]) == ("book_snapshot_2", 2, 2)
+    assert snapshot["level_rows"] == 7  # two file rows hold 7 levels (one cell was empty)
 
 
 def test_info_reports_each_symbol_and_warnings(write: Writer, capsys: pytest.CaptureFixture[str]) -> None:
