@@ -5,6 +5,10 @@ Data sits in bounded column buffers; each frame appends to them and every curve 
 does not grow with the history. X is UTC seconds (µs / 1e6) on a shared, linked time axis.
 Follow mode keeps the cursor at the right edge of a fixed window; any manual zoom/pan turns it
 off; F (or the button) turns it back on. Double-click a chart to seek there.
+
+Ranges are set here, once per frame, from the arrays just handed to the curves: pyqtgraph's own
+auto-range would rescan every item's bounds while painting and, by moving the range there, make
+the whole scene paint a second time.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from replayterm.qt.models.plot_data import (
     step_xy,
     visible_slice,
 )
-from replayterm.qt.views.plot_items import BandItem, DotsItem, GridItem
+from replayterm.qt.views.plot_items import BandItem, DotsItem, GridItem, settle_scene
 from replayterm.qt.widgets.empty_state import EmptyState
 
 WINDOWS_S = (5, 10, 30, 60, 300, 900, 3600, 4 * 3600)
@@ -40,6 +44,7 @@ TRADES_CAPACITY = 200_000
 MAX_DOTS = 3000
 DOT_BIN_PX = 4  # prints within this many pixels (same side and price) share one marker
 AXIS_WIDTH = 78
+Y_PADDING = 0.04  # fraction of the data's height added above and below
 _F8 = np.float64
 
 
@@ -58,6 +63,7 @@ class ChartsView(QWidget):
         self.trades = ColumnBuffer(TRADES_CAPACITY, {"t": _F8, "price": _F8, "amount": _F8, "side": np.int8})
         self._now = math.nan  # cursor, seconds
         self._window = float(DEFAULT_WINDOW_S)
+        self._fit_y = True  # fit price and spread heights to the visible data (off after a manual zoom/pan)
         self._in_update = False
         self._redraw_timer = QTimer(self, singleShot=True, interval=0)
         self._redraw_timer.timeout.connect(self._redraw)
@@ -96,7 +102,6 @@ class ChartsView(QWidget):
         self.price_plot.showAxis("bottom", False)
         self.spread_plot.showAxis("bottom", False)
         self.imb_plot.setYRange(-1.0, 1.0, padding=0.05)
-        self.imb_plot.enableAutoRange(y=False)
         lay = self.glw.ci.layout
         lay.setRowStretchFactor(0, 6)
         lay.setRowStretchFactor(1, 1)
@@ -105,15 +110,18 @@ class ChartsView(QWidget):
         self.imb_plot.setXLink(self.price_plot)
 
         c = theme.qcolor
-        self.bid_curve = pg.PlotDataItem(pen=pg.mkPen(theme.BID, width=1))
-        self.ask_curve = pg.PlotDataItem(pen=pg.mkPen(theme.ASK, width=1))
-        self.mid_curve = pg.PlotDataItem(pen=pg.mkPen(c(theme.MID, 120), width=1, style=Qt.PenStyle.DotLine))
+        # plain curves (a PlotDataItem adds a scatter item and per-call option processing)
+        self.bid_curve = pg.PlotCurveItem(pen=pg.mkPen(theme.BID, width=1), connect="finite")
+        self.ask_curve = pg.PlotCurveItem(pen=pg.mkPen(theme.ASK, width=1), connect="finite")
+        self.mid_curve = pg.PlotCurveItem(
+            pen=pg.mkPen(c(theme.MID, 120), width=1, style=Qt.PenStyle.DotLine), connect="finite"
+        )
         self.band = BandItem(c("#8fa3bf", 34))
         # atlas rows: 0 sell, 1 unknown, 2 buy (row = side + 1)
         self.dots = DotsItem([(theme.ASK, 60, 190), (theme.NEUTRAL, 60, 190), (theme.BID, 60, 190)])
         for item in (self.band, self.bid_curve, self.ask_curve, self.mid_curve, self.dots):
             self.price_plot.addItem(item)
-        self.spread_curve = pg.PlotDataItem(pen=pg.mkPen("#8fb3ff", width=1))
+        self.spread_curve = pg.PlotCurveItem(pen=pg.mkPen("#8fb3ff", width=1), connect="finite")
         self.spread_plot.addItem(self.spread_curve)
         # imbalance as thin bars (segment pairs): strokes are far cheaper than big filled polygons
         self.imb_pos = pg.PlotCurveItem(pen=pg.mkPen(c(theme.BID, 170), width=1), connect="pairs")
@@ -151,9 +159,7 @@ class ChartsView(QWidget):
         vb = plot.getViewBox()
         plot.addItem(GridItem(axis, right, theme.GRID), ignoreBounds=True)
         vb.setMouseEnabled(x=True, y=True)
-        vb.setAutoVisible(y=True)
-        vb.enableAutoRange(y=True)
-        vb.setDefaultPadding(0.04)
+        vb.enableAutoRange(enable=False)
         return plot
 
     def _build_toolbar(self) -> None:
@@ -212,6 +218,7 @@ class ChartsView(QWidget):
             self._redraw()
         finally:
             self._in_update = False
+        settle_scene(self.glw)
 
     # ---- drawing -----------------------------------------------------------------------------
     def _apply_follow_range(self) -> None:
@@ -240,11 +247,15 @@ class ChartsView(QWidget):
         self.band.set_data(steps[0][0], steps[0][1], steps[1][1])
         for item, (bx, by) in zip((self.imb_pos, self.imb_neg), bars(x, cols[4]), strict=True):
             item.setData(bx, by)
-        self._redraw_trades(x0, x1)
+        dots = self._redraw_trades(x0, x1)
+        if self._fit_y:
+            _fit_height(self.price_plot, [*cols[:3], dots])
+            _fit_height(self.spread_plot, [cols[3]])
 
-    def _redraw_trades(self, x0: float, x1: float) -> None:
+    def _redraw_trades(self, x0: float, x1: float) -> np.ndarray:
+        """Draw the visible prints; returns the prices drawn."""
         if not self.act_trades.isChecked():
-            return
+            return np.empty(0)
         t = self.trades.column("t")
         sl = visible_slice(t, x0, x1)
         bin_width = (x1 - x0) / max(1.0, self.price_plot.getViewBox().width()) * DOT_BIN_PX
@@ -257,17 +268,19 @@ class ChartsView(QWidget):
         )
         keep = largest(amount, MAX_DOTS)
         self.dots.set_data(tt[keep], price[keep], dot_sizes(amount[keep]), np.clip(side[keep], -1, 1) + 1)
+        return price[keep]
 
     # ---- interaction -------------------------------------------------------------------------
     def _on_manual_range(self, *_: object) -> None:
+        self._fit_y = False
         if self.act_follow.isChecked():
             self.act_follow.setChecked(False)
 
     def _on_follow_toggled(self, on: bool) -> None:
         if on:
-            self.price_plot.getViewBox().enableAutoRange(y=True)
-            self.spread_plot.getViewBox().enableAutoRange(y=True)
+            self._fit_y = True
             self._apply_follow_range()
+            self._redraw()
 
     def _on_trades_toggled(self, on: bool) -> None:
         self.dots.setVisible(on)
@@ -307,3 +320,15 @@ class ChartsView(QWidget):
             self.window_box.setCurrentIndex(WINDOWS_S.index(w))
         self.act_follow.setChecked(bool(st.value(s, "charts/follow", True, bool)))
         self.act_trades.setChecked(bool(st.value(s, "charts/trades", True, bool)))
+
+
+def _fit_height(plot: pg.PlotItem, columns: list[np.ndarray]) -> None:
+    """Set the y range to the finite values of ``columns`` (padded); leave it if there are none."""
+    lo, hi = math.inf, -math.inf
+    for c in columns:
+        if c.size:
+            c_lo, c_hi = float(np.fmin.reduce(c)), float(np.fmax.reduce(c))  # NaN only if all NaN
+            if not math.isnan(c_lo):
+                lo, hi = min(lo, c_lo), max(hi, c_hi)
+    if math.isfinite(lo) and math.isfinite(hi):
+        plot.getViewBox().setYRange(lo, hi, padding=Y_PADDING)

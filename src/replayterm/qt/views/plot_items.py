@@ -1,10 +1,11 @@
-"""Two lean pyqtgraph items for per-frame updates from numpy arrays.
+"""Lean pyqtgraph items for per-frame updates from numpy arrays, and ``settle_scene``.
 
 ``DotsItem`` draws trade markers from a prebuilt sprite atlas with one
 ``drawPixmapFragments`` call; unlike ``ScatterPlotItem`` it keeps no per-point Python
 bookkeeping, so ``set_data`` costs O(1) Python whatever the number of dots.
 ``BandItem`` fills between two series (best bid / best ask) with one path built by
 ``arrayToQPath``; ``FillBetweenItem`` rebuilds polygons point by point on every curve change.
+``GridItem`` draws a plot's grid at its axes' ticks.
 """
 
 from __future__ import annotations
@@ -205,3 +206,15 @@ class GridItem(pg.GraphicsObject):
                         p.drawLine(QPointF(v, r.top()), QPointF(v, r.bottom()))
                     else:
                         p.drawLine(QPointF(r.left(), v), QPointF(r.right(), v))
+
+
+def settle_scene(view: pg.GraphicsView) -> None:
+    """Apply the view-range changes of this frame now instead of at the start of the next paint.
+
+    pyqtgraph moves each ViewBox's child transform when painting begins; the scene then finds its
+    items moved and schedules a second paint of the plot area. Settling right after the views took
+    their frame folds that work into the one paint that follows.
+    """
+    scene = view.scene()
+    if scene is not None:
+        scene.prepareForPaint()
