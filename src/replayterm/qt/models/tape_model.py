@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor
 
 from replayterm.core.replay.frame import Frame, TradeBatch
 from replayterm.qt import theme
@@ -192,22 +193,29 @@ class TapeModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else 4
 
+    def row_texts(self, r: int) -> tuple[int, tuple[str, str, str, str]]:
+        """Side and the four cell texts of row ``r`` (what the view paints)."""
+        rows = self._rows
+        n = int(rows.count[r])
+        return int(rows.side[r]), (
+            format_time_of_day(int(rows.ts[r])),
+            f"{rows.price[r]:.{self._decimals}f}",
+            format_size(float(rows.size[r])),
+            f"{n}" if n > 1 else "",
+        )
+
+    def side_color(self, side: int) -> QColor:
+        return self._fg.get(side, self._fg[0])
+
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid():
             return None
         r, c = index.row(), index.column()
         rows = self._rows
         if role == Qt.ItemDataRole.DisplayRole:
-            if c == TIME_COL:
-                return format_time_of_day(int(rows.ts[r]))
-            if c == PRICE_COL:
-                return f"{rows.price[r]:.{self._decimals}f}"
-            if c == SIZE_COL:
-                return format_size(float(rows.size[r]))
-            n = int(rows.count[r])
-            return f"{n}" if n > 1 else ""
+            return self.row_texts(r)[1][c]
         if role == Qt.ItemDataRole.ForegroundRole:
-            return self._fg.get(int(rows.side[r]), self._fg[0])
+            return self.side_color(int(rows.side[r]))
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return self._align_right
         if role == SIDE_ROLE:

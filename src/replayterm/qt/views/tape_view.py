@@ -1,11 +1,16 @@
 """Time & sales view. New prints arrive on top; while the pointer is over the tape or the user
 has scrolled down, the rows being read stay where they are (the view is shifted by the number
-of inserted rows), and the header says how many new prints are waiting above."""
+of inserted rows), and the header says how many new prints are waiting above.
+
+The table paints its visible rows itself, straight from the model's columns: every frame inserts
+rows at the top and so repaints every visible cell, and the item delegate would ask the model for
+seven roles per cell and draw each one through the style sheet (about 5 ms a frame).
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QSettings, Qt
-from PySide6.QtGui import QEnterEvent, QFontMetrics
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QRect, QSettings, Qt
+from PySide6.QtGui import QEnterEvent, QFontMetrics, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDoubleSpinBox,
@@ -21,9 +26,11 @@ from PySide6.QtWidgets import (
 from replayterm.core.replay.frame import Frame
 from replayterm.qt import settings as st
 from replayterm.qt import theme
+from replayterm.qt.compat import paint_guard
 from replayterm.qt.models.tape_model import COUNT_COL, PRICE_COL, SIZE_COL, TIME_COL, TapeModel
 
 ROW_HEIGHT = 17
+CELL_PADDING = 4  # px of space right of the text in each cell
 
 
 class _TapeTable(QTableView):
@@ -64,6 +71,44 @@ class _TapeTable(QTableView):
     def leaveEvent(self, event: QEvent) -> None:
         self.hovered = False
         super().leaveEvent(event)
+
+    @paint_guard
+    def paintEvent(self, event: QPaintEvent) -> None:
+        model = self.model()
+        if not isinstance(model, TapeModel):
+            super().paintEvent(event)
+            return
+        n = model.rowCount()
+        first = self.rowAt(event.rect().top())
+        if n == 0 or first < 0:
+            return
+        last = self.rowAt(event.rect().bottom())
+        last = n - 1 if last < 0 else last
+        vp = self.viewport()
+        p = QPainter(vp)
+        p.setFont(self.font())
+        alt = self.palette().color(QPalette.ColorRole.AlternateBase)
+        cols = [
+            (self.columnViewportPosition(c), self.columnWidth(c))
+            for c in (TIME_COL, PRICE_COL, SIZE_COL, COUNT_COL)
+        ]
+        width = vp.width()
+        flags = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        pens = {}
+        for r in range(first, last + 1):
+            y = self.rowViewportPosition(r)
+            h = self.rowHeight(r)
+            if r % 2:
+                p.fillRect(0, y, width, h, alt)
+            side, texts = model.row_texts(r)
+            pen = pens.get(side)
+            if pen is None:
+                pen = pens[side] = model.side_color(side)
+            p.setPen(pen)
+            for (x, w), text in zip(cols, texts, strict=True):
+                if text:
+                    p.drawText(QRect(x, y, w - CELL_PADDING, h), flags, text)
+        p.end()
 
 
 class TapeView(QWidget):
