@@ -5,6 +5,11 @@ place and emits one ``dataChanged`` covering the table (none when nothing visibl
 Rows run from the highest price (row 0) down. With grouping ``g`` ticks, bid levels fall into
 the bucket below (floor) and ask levels into the bucket above (ceil), so a bucket never mixes
 the two sides.
+
+The strategies' own resting orders (``StrategyFrame.resting`` of the enabled strategies trading
+the shown instrument) are marked in the row of their price: buys in the bid column, sells in the
+ask column, with their size, the estimated queue ahead and the strategy colour. They are part of
+the same per-frame refresh (no extra ``dataChanged``).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 
 from replayterm.core.replay.frame import Frame
+from replayterm.core.strategy import StrategyStatus
 from replayterm.qt.numfmt import format_size, price_decimals
 
 GROUPINGS = (1, 2, 5, 10, 25, 100)
@@ -23,6 +29,7 @@ BID_COL, PRICE_COL, ASK_COL = 0, 1, 2
 
 BAR_ROLE = Qt.ItemDataRole.UserRole + 1
 FLAGS_ROLE = Qt.ItemDataRole.UserRole + 2
+OWN_ROLE = Qt.ItemDataRole.UserRole + 3  # own orders in a cell: (size, queue ahead, [colour]), or None
 
 # Row flags (FLAGS_ROLE)
 BEST_BID = 1
@@ -42,6 +49,36 @@ _ALIGN = (
 )
 
 Index = QModelIndex | QPersistentModelIndex
+
+
+def compact(v: float) -> str:
+    """At most four characters for a queue or order size: ``0``, ``0.25``, ``3.4``, ``12``, ``1.2k``."""
+    a = abs(v)
+    if a < 5e-4:
+        return "0"
+    if a >= 1000:
+        return f"{v / 1000:.1f}k" if a < 9950 else f"{v / 1000:.0f}k"
+    if a >= 9.95:
+        return f"{v:.0f}"
+    if a >= 1:
+        return f"{v:.1f}"
+    return f"{v:.3f}".rstrip("0").rstrip(".") if a < 0.01 else f"{v:.2f}".rstrip("0").rstrip(".")
+
+
+OwnCell = tuple[str, str, list[str], str]  # size text, queue-ahead text, strategy colours, tooltip
+
+
+def own_orders(frame: Frame) -> list[tuple[float, int, float, float, float, str, str]]:
+    """(price, side, leaves, queue ahead, level size, colour, strategy name) of the resting
+    orders of the enabled strategies that trade the frame's instrument."""
+    out = []
+    for sf in getattr(frame, "strategies", ()):
+        info = sf.info
+        if info.status is not StrategyStatus.ENABLED or (frame.symbol and info.instrument != frame.symbol):
+            continue
+        for o in sf.resting:
+            out.append((o.price, o.side, o.leaves, o.queue_ahead, o.level_size, info.colour, info.name))
+    return out
 
 
 def _infer_tick(bids: np.ndarray, asks: np.ndarray) -> float:
@@ -66,6 +103,7 @@ class LadderModel(QAbstractTableModel):
         self._asks = _EMPTY_LEVELS
         self._last_price = float("nan")
         self._last_side = 0
+        self._orders: list[tuple[float, int, float, float, float, str, str]] = []
         self._key: tuple[object, ...] = ()
         self._alloc()
 
@@ -81,6 +119,7 @@ class LadderModel(QAbstractTableModel):
         zeros = [0.0] * n
         self._frac: tuple[list[float], list[float], list[float]] = (zeros, list(zeros), list(zeros))
         self._flag_list = [0] * n
+        self._own: dict[tuple[int, int], OwnCell] = {}
         self._key = ()
 
     @property
@@ -154,6 +193,7 @@ class LadderModel(QAbstractTableModel):
             self._tick = tick
             self._top = None
         self._bids, self._asks = bids, asks
+        self._orders = own_orders(frame)
         if frame.reset:
             self._last_price, self._last_side = float("nan"), 0
         if len(frame.trades):
@@ -213,13 +253,16 @@ class LadderModel(QAbstractTableModel):
             if 0 <= row < n:
                 flags[row] |= LAST_TRADE | (LAST_BUY if side > 0 else LAST_SELL if side < 0 else 0)
         key = (top, g, tick)
+        own = self._own_cells(top, n, g, tick)
         if (
             key == self._key
             and np.array_equal(bid, self._bid)
             and np.array_equal(ask, self._ask)
             and np.array_equal(flags, self._flags)
+            and own == self._own
         ):
             return False
+        self._own = own
         if key != self._key:
             self._decimals = price_decimals(tick * g)
             self._price = buckets * g * tick
@@ -244,6 +287,33 @@ class LadderModel(QAbstractTableModel):
         self._flag_list = flags.tolist()
         return True
 
+    def _own_cells(
+        self, top: int, n: int, g: int, tick: float
+    ) -> dict[tuple[int, int], tuple[str, list[str], str]]:
+        if not self._orders:
+            return {}
+        d = price_decimals(tick)
+        cells: dict[tuple[int, int], list[tuple[float, int, float, float, float, str, str]]] = {}
+        for order in self._orders:
+            price, side = order[0], order[1]
+            t = round(price / tick)
+            bucket = t // g if side > 0 else -((-t) // g)
+            row = top - bucket
+            if 0 <= row < n:
+                cells.setdefault((row, BID_COL if side > 0 else ASK_COL), []).append(order)
+        out = {}
+        for cell, orders in cells.items():
+            leaves = sum(o[2] for o in orders)
+            queue = min(o[3] for o in orders)
+            colours = list(dict.fromkeys(o[5] for o in orders))
+            tip = "\n".join(
+                f"{o[6]}: {'buy' if o[1] > 0 else 'sell'} {o[2]:g} @ {o[0]:.{d}f} · "
+                f"{o[3]:g} ahead in the queue of {o[4]:g}"
+                for o in orders
+            )
+            out[cell] = (compact(leaves), compact(queue), colours, tip)
+        return out
+
     # ---- reading back ------------------------------------------------------------------------
     def levels(self) -> list[tuple[float, float, float]]:
         """What the ladder shows, top row first: (price, bid size, ask size)."""
@@ -256,6 +326,13 @@ class LadderModel(QAbstractTableModel):
     def cell(self, row: int, col: int) -> tuple[str, float, int]:
         """Text, bar fraction and row flags in one call (the delegate's fast path)."""
         return self._text[col][row], self._frac[col][row], self._flag_list[row]
+
+    def own(self, row: int, col: int) -> OwnCell | None:
+        """Own orders in a cell: (size, queue ahead, strategy colours, tooltip), or None."""
+        return self._own.get((row, col))
+
+    def own_cells(self) -> dict[tuple[int, int], OwnCell]:
+        return dict(self._own)
 
     def row_of_price(self, price: float) -> int | None:
         if self._top is None or not math.isfinite(self._tick):
@@ -280,6 +357,12 @@ class LadderModel(QAbstractTableModel):
             return self._frac[c][r]
         if role == FLAGS_ROLE:
             return self._flag_list[r]
+        if role == OWN_ROLE:
+            own = self._own.get((r, c))
+            return None if own is None else own[:3]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            own = self._own.get((r, c))
+            return None if own is None else own[3]
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return _ALIGN[c]
         return None

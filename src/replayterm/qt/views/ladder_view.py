@@ -1,8 +1,12 @@
-"""Depth ladder view: a fixed-row table with size bars, grouping and auto-center/lock."""
+"""Depth ladder view: a fixed-row table with size bars, grouping and auto-center/lock.
+
+Own resting orders of the strategies show at the outer edge of their side's cell: a dot per
+strategy colour, then the size and the queue ahead (``0.010 q3.41``); the tooltip has details.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSettings, QSize, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRect, QSettings, QSize, Qt
 from PySide6.QtGui import QAction, QColor, QFontMetrics, QKeySequence, QPainter, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -34,6 +38,7 @@ from replayterm.qt.models.ladder_model import (
     LAST_SELL,
     LAST_TRADE,
     LadderModel,
+    OwnCell,
 )
 
 ROW_HEIGHT = 18
@@ -67,6 +72,9 @@ class LadderDelegate(QStyledItemDelegate):
         self._price_bid_text = QColor("#b9e6d2")
         self._price_ask_text = QColor("#f3c0c2")
         self._last_text = QColor("#111111")
+        self._own_bg = QColor(10, 12, 16, 215)
+        self._own_font = theme.mono_font(8)
+        self._own_colours: dict[str, QColor] = {}
 
     @paint_guard
     def paint(
@@ -82,6 +90,9 @@ class LadderDelegate(QStyledItemDelegate):
                 painter.fillRect(rect.right() - w, rect.top() + 2, w, rect.height() - 3, self._bar_bid)
             painter.setPen(self._best_bid_text if flags & BEST_BID else self._text)
             painter.drawText(rect.adjusted(4, 0, -6, 0), _RIGHT, text)
+            own = self._model.own(row, col)
+            if own is not None:
+                self._paint_own(painter, rect, own, text, left=True)
         elif col == ASK_COL:
             painter.fillRect(rect, self._bg_ask)
             if frac > 0:
@@ -89,6 +100,9 @@ class LadderDelegate(QStyledItemDelegate):
                 painter.fillRect(rect.left() + 1, rect.top() + 2, w, rect.height() - 3, self._bar_ask)
             painter.setPen(self._best_ask_text if flags & BEST_ASK else self._text)
             painter.drawText(rect.adjusted(6, 0, -4, 0), _LEFT, text)
+            own = self._model.own(row, col)
+            if own is not None:
+                self._paint_own(painter, rect, own, text, left=False)
         else:
             if flags & LAST_TRADE:
                 painter.fillRect(rect, self._last_bg)
@@ -106,6 +120,44 @@ class LadderDelegate(QStyledItemDelegate):
                 painter.fillRect(rect, self._bg_spread)
                 painter.setPen(self._dim)
             painter.drawText(rect, _CENTER, text)
+
+    def _colour(self, hex_colour: str) -> QColor:
+        c = self._own_colours.get(hex_colour)
+        if c is None:
+            c = self._own_colours[hex_colour] = QColor(hex_colour)
+        return c
+
+    def _paint_own(self, painter: QPainter, rect: QRect, own: OwnCell, size_text: str, left: bool) -> None:
+        """A chip at the outer edge of the cell: a dot per strategy, the order size and the queue
+        ahead (``0.01 q3.4``); narrower cells drop the size, then the queue (the tooltip keeps all)."""
+        size, queue, colours, _ = own
+        room = rect.width() - painter.fontMetrics().horizontalAdvance(size_text) - 12
+        painter.save()
+        painter.setFont(self._own_font)
+        fm = painter.fontMetrics()
+        dots = colours[:3]
+        dot_w = 7
+        label = ""
+        for candidate in (f"{size} q{queue}", f"q{queue}"):
+            if fm.horizontalAdvance(candidate) + dot_w * len(dots) + 9 <= room:
+                label = candidate
+                break
+        w = (fm.horizontalAdvance(label) + 4 if label else 0) + dot_w * len(dots) + 5
+        x = rect.left() + 1 if left else rect.right() - w
+        chip = QRect(x, rect.top() + 2, w, rect.height() - 4)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(self._colour(dots[0]))
+        painter.setBrush(self._own_bg)
+        painter.drawRoundedRect(chip, 3, 3)
+        painter.setPen(Qt.PenStyle.NoPen)
+        cy = chip.center().y() + 0.5
+        for i, c in enumerate(dots):
+            painter.setBrush(self._colour(c))
+            painter.drawEllipse(QPointF(chip.left() + 5.5 + i * dot_w, cy), 2.8, 2.8)
+        if label:
+            painter.setPen(self._colour(dots[0]).lighter(140))
+            painter.drawText(chip.adjusted(2 + dot_w * len(dots), 0, -2, 0), _LEFT, label)
+        painter.restore()
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         return QSize(60, ROW_HEIGHT)
