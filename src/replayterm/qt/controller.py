@@ -1,8 +1,10 @@
 """Wiring between the main window and the replay worker, and the worker's thread lifetime.
 
 Every command crosses threads as a queued signal (DESIGN §4.3); frames, progress and errors come
-back the same way. The one direct call is ``request_cancel``: it only sets a flag, and a queued
-cancel would wait behind the very open it is meant to stop.
+back the same way. The direct calls are ``request_cancel`` (it only sets a flag, and a queued
+cancel would wait behind the very open or strategy run it is meant to stop) and
+``request_abort_callback`` (stops a strategy callback that does not return, which no queued
+command could ever reach).
 """
 
 from __future__ import annotations
@@ -47,6 +49,17 @@ class ReplayController(QObject):
         wk.open_failed.connect(w.open_failed)
         wk.open_cancelled.connect(w.open_cancelled)
         wk.failed.connect(w.show_error)
+
+        ui = w.strategies
+        ui.add_strategy.connect(wk.add_strategy)
+        ui.remove_strategy.connect(wk.remove_strategy)
+        ui.enable_strategy.connect(wk.enable_strategy)
+        ui.reload_strategy.connect(wk.reload_strategy)
+        ui.set_strategy_params.connect(wk.set_strategy_params)
+        wk.strategies_changed.connect(ui.set_strategies)
+        wk.strategy_failed.connect(ui.show_strategy_error)
+        wk.busy.connect(ui.set_busy)
+        ui.set_worker_controls(cancel=wk.request_cancel, abort=wk.request_abort_callback)
 
         self.thread.start()
         w.speed_changed.emit(w.transport.current_speed)  # the worker starts at 1x; the window may not

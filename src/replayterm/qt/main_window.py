@@ -6,6 +6,7 @@ Wiring contract with the replay worker (all connections queued across threads):
                closing()
   slots in     show_frame(Frame), show_error(str, str), set_progress(float, str),
                open_finished(), open_failed(str), open_cancelled(), set_gaps(list[int])
+  strategies   ``self.strategies`` (StrategyUI) has its own request signals and answer slots
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import os
 from collections.abc import Sequence
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDockWidget,
@@ -31,6 +32,7 @@ from replayterm.core.replay.frame import Frame
 from replayterm.qt import settings as st
 from replayterm.qt.excepthooks import ExceptionReporter
 from replayterm.qt.frame_sink import FrameSink
+from replayterm.qt.strategy.ui import StrategyUI
 from replayterm.qt.views.book_panel import BookPanel
 from replayterm.qt.views.charts import ChartsView
 from replayterm.qt.views.heatmap import HeatmapView
@@ -80,10 +82,12 @@ class MainWindow(QMainWindow):
         self.log_panel = LogPanel(self)
         self.error_dialog = ErrorDialog(self)
         self.progress = OpenProgress(self)
+        self.strategies = StrategyUI(self.settings, self.charts, self)
 
         self.sink = FrameSink(self)
         for view in (self.transport, self.ladder, self.tape, self.charts, self.heatmap, self.book):
             self.sink.add_consumer(view.apply_frame)
+        self.sink.add_consumer(self.strategies.apply_frame)
         self.sink.add_consumer(self._on_frame)
         self.sink.consumer_failed.connect(self.show_error)
 
@@ -97,7 +101,8 @@ class MainWindow(QMainWindow):
         self._build_docks()
         self._build_menus()
         self._build_status_bar()
-        self._default_state = self.saveState(STATE_VERSION)
+        self._default_state = QByteArray()
+        self._arranged = False
         self._restore_settings()
 
     # ---- composition -------------------------------------------------------------------------
@@ -112,8 +117,14 @@ class MainWindow(QMainWindow):
             (t.step_trade, self.step_trade),
             (self.charts.seek_requested, self.seek_requested),
             (self.progress.cancel_clicked, self.cancel_open),
+            (self.strategies.seek_requested, self.seek_requested),
+            (self.strategies.error, self.show_error),
+            (self.strategies.status, self.status_label_text),
+            (self.strategies.busy_changed, self._on_strategy_busy),
         ):
             src.connect(dst)
+        for command in (self.play, self.pause, self.seek_requested, self.step_message, self.step_trade):
+            command.connect(self.strategies.command_sent)
 
     def _dock(self, title: str, name: str, widget: QWidget, key: str) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -136,6 +147,10 @@ class MainWindow(QMainWindow):
             "tape": self._dock("Time && Sales", "tape", self.tape, "Ctrl+4"),
             "book": self._dock("Book", "book", self.book, "Ctrl+5"),
             "log": self._dock("Log", "log", self.log_panel, "Ctrl+6"),
+            "strategies": self._dock("Strategies", "strategies", self.strategies.panel, "Ctrl+7"),
+            "pnl": self._dock("Strategy PnL", "pnl", self.strategies.pnl, "Ctrl+8"),
+            "fills": self._dock("Fills", "fills", self.strategies.fills_view, "Ctrl+9"),
+            "signals": self._dock("Signals", "signals", self.strategies.signals_view, "Ctrl+0"),
         }
         h, v = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, d["ladder"])
@@ -144,9 +159,25 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(d["charts"], d["heatmap"], v)
         self.splitDockWidget(d["tape"], d["book"], v)
         self.splitDockWidget(d["heatmap"], d["log"], v)
-        self.resizeDocks([d["ladder"], d["charts"], d["tape"]], [300, 1000, 330], h)
-        self.resizeDocks([d["charts"], d["heatmap"], d["log"]], [460, 300, 110], v)
-        self.resizeDocks([d["tape"], d["book"]], [560, 320], v)
+        self.splitDockWidget(d["charts"], d["pnl"], v)
+        self.splitDockWidget(d["tape"], d["strategies"], v)
+        self.tabifyDockWidget(d["log"], d["fills"])
+        self.tabifyDockWidget(d["log"], d["signals"])
+        d["strategies"].hide()  # until it shares a tab group with the book (see _arrange_tabs)
+
+    def _arrange_tabs(self) -> None:
+        """The second tab group and the sizes of the default layout. Run once the window is
+        shown: a second tab group made while the window is hidden leaves a stray, visible tab
+        bar behind (Qt 6), and so does restoring such a layout then."""
+        d = self.docks
+        h, v = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
+        d["strategies"].show()
+        self.tabifyDockWidget(d["strategies"], d["book"])
+        d["strategies"].raise_()
+        d["log"].raise_()
+        self.resizeDocks([d["ladder"], d["charts"], d["tape"]], [320, 940, 370], h)
+        self.resizeDocks([d["charts"], d["pnl"], d["heatmap"], d["log"]], [390, 230, 160, 150], v)
+        self.resizeDocks([d["tape"], d["strategies"]], [400, 480], v)
 
     def _menu_action(
         self, menu: QMenu, text: str, key: str | QKeySequence.StandardKey, slot: object
@@ -163,7 +194,7 @@ class MainWindow(QMainWindow):
         self.recent_menu = RecentFilesMenu(self.settings, self.request_open, self)
         file.addMenu(self.recent_menu)
         file.addSeparator()
-        self.act_cancel_open = self._menu_action(file, "&Cancel Open", "Esc", self._cancel_open)
+        self.act_cancel_open = self._menu_action(file, "&Cancel Open or Run", "Esc", self._cancel_open)
         self.act_cancel_open.setEnabled(False)
         file.addSeparator()
         self._menu_action(file, "&Quit", "Ctrl+Q", self.close)
@@ -188,11 +219,14 @@ class MainWindow(QMainWindow):
         self._menu_action(view, "Reset &Layout", "Ctrl+Shift+R", self.reset_layout)
         self.act_full_screen = self._menu_action(view, "&Full Screen", "F11", self._toggle_full_screen)
 
+        strategy = mb.addMenu("&Strategy")
+        self.strategies.fill_menu(strategy)
+
         help_menu = mb.addMenu("&Help")
         self._menu_action(help_menu, "&Keyboard Shortcuts", "F1", lambda: help_dialogs.show_shortcuts(self))
         self._menu_action(help_menu, "&About ReplayTerm", "", lambda: help_dialogs.show_about(self))
         # Window-wide: also available while the menu bar or a toolbar is hidden.
-        for menu in (file, playback, view, help_menu):
+        for menu in (file, playback, view, strategy, help_menu):
             self.addActions(menu.actions())
 
     def _build_status_bar(self) -> None:
@@ -204,13 +238,21 @@ class MainWindow(QMainWindow):
         self.render_label.setToolTip("Time spent rendering the last frame in all views")
         sb.addWidget(self.status_label, 1)
         sb.addPermanentWidget(self.progress)
+        sb.addPermanentWidget(self.strategies.busy)
         sb.addPermanentWidget(self.render_label)
         self.sink.rendered.connect(self._on_rendered)
 
     # ---- slots for the worker ----------------------------------------------------------------
     @Slot(object)
     def show_frame(self, frame: Frame) -> None:
+        self.strategies.frame_arrived(frame)
         self.sink.push(frame)
+
+    def status_label_text(self, text: str) -> None:
+        self.status_label.setText(text)
+
+    def _on_strategy_busy(self, busy: bool) -> None:
+        self.act_cancel_open.setEnabled(busy or self.progress.isVisible())
 
     @Slot(str, str)
     def show_error(self, title: str, text: str) -> None:
@@ -272,6 +314,8 @@ class MainWindow(QMainWindow):
     def _cancel_open(self) -> None:
         if self.progress.isVisible():
             self.progress.cancel.click()
+        else:
+            self.strategies.busy.click_cancel()
 
     def _end_open(self) -> None:
         self.progress.finish()
@@ -286,7 +330,11 @@ class MainWindow(QMainWindow):
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if paths:
             event.acceptProposedAction()
-            self.request_open(paths)
+            for path in (p for p in paths if p.endswith(".py")):
+                self.strategies.load(path)
+            data = [p for p in paths if not p.endswith(".py")]
+            if data:
+                self.request_open(data)
 
     # ---- frame-level window updates ----------------------------------------------------------
     def _on_frame(self, frame: Frame) -> None:
@@ -301,7 +349,20 @@ class MainWindow(QMainWindow):
         self.error_dialog.report(title, text, details)
 
     # ---- layout and settings -----------------------------------------------------------------
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._arranged:
+            return
+        self._arranged = True
+        self._arrange_tabs()
+        self._default_state = self.saveState(STATE_VERSION)
+        state = self.settings.value("window/state")
+        if isinstance(state, QByteArray | bytes):
+            self.restoreState(QByteArray(state), STATE_VERSION)
+
     def reset_layout(self) -> None:
+        if self._default_state.isEmpty():
+            return
         self.restoreState(self._default_state, STATE_VERSION)
         for dock in self.docks.values():
             dock.show()
@@ -311,14 +372,12 @@ class MainWindow(QMainWindow):
 
     def _restore_settings(self) -> None:
         s = self.settings
-        geometry, state = s.value("window/geometry"), s.value("window/state")
+        geometry = s.value("window/geometry")
         if isinstance(geometry, QByteArray | bytes):
             self.restoreGeometry(QByteArray(geometry))
         else:
             self.resize(1600, 950)
-        if isinstance(state, QByteArray | bytes):
-            self.restoreState(QByteArray(state), STATE_VERSION)
-        for view in (self.ladder, self.tape, self.charts, self.heatmap):
+        for view in (self.ladder, self.tape, self.charts, self.heatmap, self.strategies):
             view.load_settings(s)
         speed = s.value("transport/speed")
         if speed is not None:
@@ -327,9 +386,10 @@ class MainWindow(QMainWindow):
     def save_settings(self) -> None:
         s = self.settings
         s.setValue("window/geometry", self.saveGeometry())
-        s.setValue("window/state", self.saveState(STATE_VERSION))
+        if self._arranged:  # a window never shown has no layout worth keeping
+            s.setValue("window/state", self.saveState(STATE_VERSION))
         s.setValue("transport/speed", self.transport.current_speed)
-        for view in (self.ladder, self.tape, self.charts, self.heatmap):
+        for view in (self.ladder, self.tape, self.charts, self.heatmap, self.strategies):
             view.save_settings(s)
         s.sync()
 
