@@ -12,35 +12,39 @@ from replayterm.core.replay.instruments import Instrument, build_instruments
 
 
 class TerminalProgress:
-    """A one-line progress bar on stderr, drawn only when stderr is a terminal (quiet in logs)."""
+    """Progress on stderr: a redrawn bar on a terminal, one line per phase otherwise (for logs)."""
 
-    def __init__(self, label: str, stream: TextIO | None = None, min_interval_s: float = 0.1) -> None:
+    def __init__(self, label: str = "", stream: TextIO | None = None, min_interval_s: float = 0.1) -> None:
         self.label = label
         self.stream = stream or sys.stderr
-        self.enabled = self.stream.isatty()
+        self.tty = self.stream.isatty()
         self.min_interval_s = min_interval_s
         self._last = 0.0
+        self._phase = ""
         self._drawn = False
 
     def __call__(self, fraction: float, message: str = "") -> None:
-        if not self.enabled:
+        text = message or self.label
+        if not self.tty:
+            if text and text != self._phase and text != "done":
+                self._phase = text
+                print(f"{text}...", file=self.stream, flush=True)
             return
         now = time.monotonic()
         if now - self._last < self.min_interval_s and fraction < 1.0:
             return
         self._last = now
-        fraction = min(max(fraction, 0.0), 1.0)
-        filled = int(fraction * 30)
-        bar = "#" * filled + "-" * (30 - filled)
-        text = f"\r{self.label} [{bar}] {fraction * 100:5.1f}% {message}"[:120]
-        self.stream.write(text.ljust(120))
+        filled = int(30 * min(max(fraction, 0.0), 1.0))
+        bar = "#" * filled + "." * (30 - filled)
+        self.stream.write(f"\r{text[:40]:<40} [{bar}] {fraction * 100:5.1f}%")
         self.stream.flush()
         self._drawn = True
 
     def done(self) -> None:
         if self._drawn:
-            self.stream.write("\r" + " " * 120 + "\r")
+            self.stream.write("\r" + " " * 82 + "\r")
             self.stream.flush()
+            self._drawn = False
 
 
 def open_instruments(files: Sequence[str], label: str = "opening") -> list[Instrument]:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from replayterm import __version__
+from replayterm.commands._common import TerminalProgress
 from replayterm.core.data import DataError, format_time, parse_time
 from replayterm.core.execution import ConstantLatency, FeeSchedule
 from replayterm.core.session import QUEUE_MODELS, ReplaySession, SessionSettings
@@ -158,34 +159,6 @@ def settings_from_args(args: argparse.Namespace) -> SessionSettings:
     )
 
 
-class Progress:
-    """A progress bar on stderr when it is a terminal; one line per phase otherwise."""
-
-    def __init__(self) -> None:
-        self.tty = sys.stderr.isatty()
-        self._last = 0.0
-        self._phase = ""
-
-    def __call__(self, fraction: float, message: str) -> None:
-        if not self.tty:
-            if message != self._phase and message != "done":
-                self._phase = message
-                print(f"{message}...", file=sys.stderr, flush=True)
-            return
-        now = time.monotonic()
-        if now - self._last < 0.1 and fraction < 1.0:
-            return
-        self._last = now
-        width = 30
-        filled = int(width * min(max(fraction, 0.0), 1.0))
-        bar = "#" * filled + "." * (width - filled)
-        print(f"\r{message[:40]:<40} [{bar}] {fraction * 100:5.1f}%", end="", file=sys.stderr, flush=True)
-
-    def done(self) -> None:
-        if self.tty:
-            print("\r" + " " * 82 + "\r", end="", file=sys.stderr, flush=True)
-
-
 def print_table(summary: dict[str, Any]) -> None:
     """One line per strategy on stdout: status, fills, volume, fees, net PnL, drawdown."""
     names = ("fills", "volume", "fees", "net_pnl", "max_dd")
@@ -224,7 +197,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"replayterm backtest: strategy {entry['spec']}: {exc}", file=sys.stderr)
         return 1
 
-    progress = Progress()
+    progress = TerminalProgress()
     started = time.perf_counter()
     try:
         from replayterm.core.data import open_sources
