@@ -169,3 +169,24 @@ def test_heatmap_readout_names_time_price_and_size(heatmap: HeatmapView) -> None
     assert heatmap.readout_at(x, 100.5).endswith("size 2.000")
     assert heatmap.readout_at(x, 101.0).endswith("size 0.000")
     assert heatmap.readout_at(-5, 100.0) == ""
+
+
+def test_heatmap_time_labels_follow_the_columns_once_the_ring_is_full(qtbot: QtBot) -> None:
+    view = HeatmapView(columns=40, rows=40)
+    qtbot.addWidget(view)
+    view.resize(600, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    book = levels([100.0], [1.0]), levels([100.5], [1.0])
+    for i in range(60):  # full ring: the x range no longer changes
+        view.apply_frame(make_frame(*book, ts=T0 + i * 1_000_000, tick=0.5))
+    view.plot.grab()  # lay the axis out
+    axis = view.time_axis
+    assert axis.picture is not None
+    shown = dict(axis._labels)
+    assert shown
+    assert all(text == view.column_label(v) for v, text in shown.items())
+    view.apply_frame(make_frame(*book, ts=T0 + 60 * 1_000_000, tick=0.5))
+    assert axis.picture is None  # every column moved one place left: the labels are redrawn
+    view.plot.grab()
+    assert all(text == view.column_label(v) for v, text in axis._labels.items())

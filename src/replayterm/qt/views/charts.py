@@ -34,6 +34,7 @@ from replayterm.qt.models.plot_data import (
     step_xy,
     visible_slice,
 )
+from replayterm.qt.views.axes import LeanAxis, LeanDateAxis
 from replayterm.qt.views.plot_items import BandItem, DotsItem, GridItem, settle_scene
 from replayterm.qt.widgets.empty_state import EmptyState
 
@@ -142,15 +143,16 @@ class ChartsView(QWidget):
         self.stack = EmptyState(self.glw, parent=self)
 
     def _add_plot(self, row: int, name: str) -> pg.PlotItem:
-        axis = pg.DateAxisItem(orientation="bottom", utcOffset=0)
-        plot = self.glw.addPlot(row=row, col=0, axisItems={"bottom": axis})
+        axis = LeanDateAxis(orientation="bottom", utcOffset=0)
+        plot = self.glw.addPlot(row=row, col=0, axisItems={"bottom": axis, "right": LeanAxis("right")})
+        for hidden in ("left", "top"):  # never shown: they need not follow the view
+            plot.getAxis(hidden).unlinkFromView()
         plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.hideAxis("left")
         plot.showAxis("right")
         right = plot.getAxis("right")
         right.setWidth(AXIS_WIDTH)
-        right.enableAutoSIPrefix(False)
         right.setLabel(name, color=theme.DIM)
         for ax in (right, axis):
             ax.setTextPen(theme.DIM)

@@ -27,6 +27,7 @@ from replayterm.qt import theme
 from replayterm.qt.compat import paint_guard
 from replayterm.qt.numfmt import format_size, price_decimals
 from replayterm.qt.timefmt import format_time_of_day
+from replayterm.qt.views.axes import LeanAxis
 from replayterm.qt.views.plot_items import settle_scene
 from replayterm.qt.widgets.empty_state import EmptyState
 
@@ -85,15 +86,31 @@ class RingImageItem(pg.GraphicsObject):
             painter.drawImage(QRectF(tail, 0, h, rows), self._image, QRectF(0, 0, h, rows))
 
 
-class _ColumnTimeAxis(pg.AxisItem):
-    """Bottom axis of the heatmap: labels each display column with its own UTC time."""
+class _ColumnTimeAxis(LeanAxis):
+    """Bottom axis of the heatmap: labels each display column with its own UTC time.
+
+    The x range stays put once the ring is full while the columns under it change, so the axis
+    checks after each new column whether a label it shows would now read differently.
+    """
 
     def __init__(self, owner: HeatmapView) -> None:
         super().__init__("bottom")
         self._owner = owner
+        self._labels: dict[float, str] = {}  # the labels of the last layout, by tick value
+
+    def generateDrawSpecs(self, p: QPainter) -> object:
+        self._labels = {}
+        return super().generateDrawSpecs(p)
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
-        return [self._owner.column_label(v) for v in values]
+        labels = [self._owner.column_label(v) for v in values]
+        self._labels.update(zip(values, labels, strict=True))
+        return labels
+
+    def refresh_labels(self) -> None:
+        if any(self._owner.column_label(v) != text for v, text in self._labels.items()):
+            self.picture = None
+            self.update()
 
 
 class HeatmapView(QWidget):
@@ -130,7 +147,9 @@ class HeatmapView(QWidget):
         self._shown = 0
         self._pixels.fill(self._bg)
 
-        self.plot = pg.PlotWidget(parent=self, axisItems={"bottom": _ColumnTimeAxis(self)})
+        self.time_axis = _ColumnTimeAxis(self)
+        axes = {"bottom": self.time_axis, "right": LeanAxis("right")}
+        self.plot = pg.PlotWidget(parent=self, axisItems=axes)
         self.plot.setBackground(theme.BASE)
         pi = self.plot.getPlotItem()
         pi.setMenuEnabled(False)
@@ -144,7 +163,8 @@ class HeatmapView(QWidget):
             ax.setStyle(tickFont=theme.mono_font(8))
         pi.getAxis("right").setWidth(78)
         pi.getAxis("bottom").setHeight(24)  # labels are empty until columns exist: do not collapse
-        pi.getAxis("right").enableAutoSIPrefix(False)
+        for hidden in ("left", "top"):  # never shown: they need not follow the view
+            pi.getAxis(hidden).unlinkFromView()
         vb = pi.getViewBox()
         vb.setMouseEnabled(x=False, y=False)
         vb.setMenuEnabled(False)
@@ -252,6 +272,7 @@ class HeatmapView(QWidget):
     # ---- frames ------------------------------------------------------------------------------
     def apply_frame(self, frame: Frame) -> None:
         self._take_frame(frame)
+        self.time_axis.refresh_labels()
         settle_scene(self.plot)
 
     def _take_frame(self, frame: Frame) -> None:
@@ -335,7 +356,7 @@ class HeatmapView(QWidget):
         v = np.log1p(col).astype(np.float32)
         nz = v[v > 0]
         if nz.size:
-            top = float(np.quantile(nz, 0.98))
+            top = _quantile(nz, 0.98)
             self._scale = (
                 top
                 if not math.isfinite(self._scale)
@@ -382,6 +403,15 @@ class HeatmapView(QWidget):
         g = st.value(s, "heatmap/grouping", 1, int)
         if g in GROUPINGS:
             self.grouping_box.setCurrentIndex(GROUPINGS.index(g))
+
+
+def _quantile(values: np.ndarray, q: float) -> float:
+    """``np.quantile(values, q)`` (linear) by partial sort: this runs for every new column."""
+    pos = q * (values.shape[0] - 1)
+    lo = int(pos)
+    hi = min(lo + 1, values.shape[0] - 1)
+    part = np.partition(values, (lo, hi))
+    return float(part[lo] + (pos - lo) * (part[hi] - part[lo]))
 
 
 def _off_center(bucket: int, lo: int | None, size: int) -> bool:

@@ -189,17 +189,21 @@ class GridItem(pg.GraphicsObject):
         r = vb.viewRect()
         p.setPen(self._pen)
         x_axis, y_axis = self._axes
+        (x0, x1), (y0, y1) = vb.viewRange()
         for axis, lo, hi, size, vertical in (
-            (x_axis, r.left(), r.right(), vb.width(), True),
-            (y_axis, r.top(), r.bottom(), vb.height(), False),
+            (x_axis, x0, x1, vb.width(), True),
+            (y_axis, y0, y1, vb.height(), False),
         ):
             if axis is None or (not axis.isVisible() and axis.linkedView() is None):
                 continue
-            try:
-                levels = axis.tickValues(lo, hi, size)
-            except AttributeError:
-                # DateAxisItem measures its labels on its first paint; until then it has no ticks
-                continue
+            if hasattr(axis, "grid_ticks"):
+                levels = axis.grid_ticks(lo, hi)  # the ticks the axis drew (or will draw)
+            else:
+                try:
+                    levels = axis.tickValues(lo, hi, size)
+                except AttributeError:
+                    # DateAxisItem measures its labels on its first paint; until then it has no ticks
+                    continue
             for _spacing, values in levels[:1]:
                 for v in values:
                     if vertical:
