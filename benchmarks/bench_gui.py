@@ -127,6 +127,7 @@ def run() -> Iterator[dict[str, Any]]:
         frames / elapsed,
         "frames/s",
         render_ms_p50=round(float(np.median(render_ms)), 2) if render_ms else None,
+        gui_ms_per_frame=round(window.sink.frame_cost_ms, 2),
         target=">= 30",
     )
     yield result(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -8,7 +9,7 @@ from qt_frames import T0, levels, make_frame, series, trades
 
 from replayterm.core.replay.frame import Frame
 from replayterm.core.strategy.records import RecordChunk
-from replayterm.qt.frame_sink import FrameCoalescer, FrameSink
+from replayterm.qt.frame_sink import FASTEST_MS, SLOWEST_MS, FrameCoalescer, FrameSink, frame_interval_ms
 
 
 def _frame(gen: int, ts: int, trade_ts: list[int], reset: bool = False):  # type: ignore[no-untyped-def]
@@ -171,3 +172,30 @@ def test_coalescing_keeps_every_strategy_record_of_skipped_frames() -> None:
     assert s1.reset
     assert s1.fills["price"].tolist() == [5.0]
     assert s2.fills["price"].tolist() == [9.0]
+
+
+def test_frame_interval_follows_what_a_frame_costs_the_gui() -> None:
+    assert frame_interval_ms(2.0) == FASTEST_MS  # cheap frames: full rate
+    assert frame_interval_ms(11.0) == 22  # 11 ms of work every 22 ms: half the GUI thread
+    assert frame_interval_ms(40.0) == SLOWEST_MS  # never slower than ~33 Hz
+    assert frame_interval_ms(float("nan")) == SLOWEST_MS
+    assert frame_interval_ms(1.0, fastest=5) == 5
+
+
+def test_frame_sink_slows_down_while_frames_are_expensive(qtbot: QtBot) -> None:
+    sink = FrameSink()
+    rendered = []
+
+    def heavy(frame: Frame) -> None:
+        t = time.thread_time()
+        while time.thread_time() - t < 0.02:
+            pass
+        rendered.append(frame)
+        if len(rendered) < 6:
+            sink.push(_frame(0, frame.local_ts + 1, []))  # the replay keeps publishing
+
+    sink.add_consumer(heavy)
+    sink.push(_frame(0, T0, [], reset=True))
+    qtbot.waitUntil(lambda: len(rendered) == 6, timeout=3000)
+    assert sink.frame_cost_ms >= 15
+    assert sink.interval_ms == SLOWEST_MS

@@ -3,13 +3,17 @@
 ``FrameCoalescer`` (plain Python) keeps the latest state of the current generation and
 concatenates the appended streams (trades, top-of-book series, and each strategy's record
 chunks) of every frame it swallowed, so a view that only sees the rendered frames still receives
-every trade and fill. ``FrameSink`` (Qt) drives it
-from one ~60 Hz timer and hands each coalesced frame to the views, timing the render.
+every trade and fill. ``FrameSink`` (Qt) drives it from one timer and hands each coalesced frame
+to the views, timing the render. The timer runs at 60 Hz while the GUI thread has time to spare
+and slows (down to ~33 Hz) when a frame's work - applying it, painting it and whatever else the
+GUI thread did meanwhile - would take more than half of the thread's time: a GUI that renders
+flat out answers input late.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import fields, is_dataclass, replace
@@ -24,6 +28,18 @@ from replayterm.core.strategy.records import RecordChunk
 log = logging.getLogger(__name__)
 
 FrameConsumer = Callable[[Frame], None]
+
+FASTEST_MS = 16  # ~60 Hz
+SLOWEST_MS = 30  # ~33 Hz: slower than this and motion stops looking continuous
+BUSY_SHARE = 0.5  # share of the GUI thread's time that frames may take
+_COST_SMOOTHING = 0.2  # weight of the newest frame in the running cost estimate
+
+
+def frame_interval_ms(cost_ms: float, fastest: int = FASTEST_MS, slowest: int = SLOWEST_MS) -> int:
+    """Render interval that keeps a frame's GUI work (``cost_ms``) at ``BUSY_SHARE`` of the time."""
+    if not math.isfinite(cost_ms):
+        return slowest
+    return int(min(max(fastest, slowest), max(fastest, math.ceil(cost_ms / BUSY_SHARE))))
 
 
 def concat_trades(batches: list[TradeBatch]) -> TradeBatch:
@@ -181,21 +197,26 @@ class FrameSink(QObject):
 
     ``rendered(ms)`` reports how long the views took; ``consumer_failed(title, text)`` reports a
     view that raised (once per distinct error, so a broken view cannot flood the user).
+    ``interval_ms`` is the fastest render interval; the sink slows down from there (see
+    ``frame_interval_ms``) while frames cost the GUI thread more than it can spare.
     """
 
     rendered = Signal(float)
     consumer_failed = Signal(str, str)
 
-    def __init__(self, parent: QObject | None = None, interval_ms: int = 16) -> None:
+    def __init__(self, parent: QObject | None = None, interval_ms: int = FASTEST_MS) -> None:
         super().__init__(parent)
         self.coalescer = FrameCoalescer()
         self._consumers: list[FrameConsumer] = []
         self._reported: set[str] = set()
         self.last_render_ms = 0.0
         self.frames_rendered = 0
+        self._fastest = int(interval_ms)
+        self.frame_cost_ms = 0.0  # smoothed GUI-thread CPU time per rendered frame
+        self._cpu_mark: float | None = None  # GUI-thread CPU time at the previous render
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self._timer.setInterval(interval_ms)
+        self._timer.setInterval(self._fastest)
         self._timer.timeout.connect(self._on_timer)
 
     def add_consumer(self, consumer: FrameConsumer) -> None:
@@ -204,6 +225,10 @@ class FrameSink(QObject):
     @property
     def generation(self) -> int:
         return self.coalescer.generation
+
+    @property
+    def interval_ms(self) -> int:
+        return self._timer.interval()
 
     @Slot(object)
     def push(self, frame: Frame) -> None:
@@ -229,6 +254,21 @@ class FrameSink(QObject):
     def _on_timer(self) -> None:
         if not self.flush():
             self._timer.stop()  # idle: no wake-ups until the next frame arrives
+            self._cpu_mark = None
+            return
+        self._pace()
+
+    def _pace(self) -> None:
+        """Measure what the last frame period cost the GUI thread and set the next interval."""
+        cpu = time.thread_time()
+        if self._cpu_mark is not None:
+            cost = (cpu - self._cpu_mark) * 1e3
+            w = _COST_SMOOTHING if self.frame_cost_ms > 0 else 1.0
+            self.frame_cost_ms += w * (cost - self.frame_cost_ms)
+            interval = frame_interval_ms(self.frame_cost_ms, self._fastest)
+            if interval != self._timer.interval():
+                self._timer.setInterval(interval)
+        self._cpu_mark = cpu
 
     def _report(self, consumer: FrameConsumer, exc: Exception) -> None:
         name = getattr(consumer, "__qualname__", repr(consumer))
