@@ -135,6 +135,11 @@ class StrategyUI(QObject):
         """The window sent the worker a command that it answers with a frame."""
         self.stall.command_sent()
 
+    @property
+    def now_us(self) -> int:
+        """Replay time of the last frame shown (µs)."""
+        return self._now
+
     def frame_arrived(self, frame: Frame) -> None:
         """Every frame as it arrives (before coalescing): the worker is alive."""
         self.stall.activity(bool(frame.playing and not frame.at_end))
