@@ -106,10 +106,10 @@ def test_heatmap_writes_one_column_per_frame(heatmap: HeatmapView) -> None:
     asks = levels([100.5, 101.0], [2.0, 5.0])
     heatmap.apply_frame(make_frame(bids, asks, ts=T0, tick=0.5, reset=True))
     assert heatmap.columns_written == 1
-    before = heatmap.rgba.copy()
+    before = heatmap.pixels.copy()
     heatmap.apply_frame(make_frame(bids, asks, ts=T0 + 1000, tick=0.5))
     assert heatmap.columns_written == 2
-    changed_cols = np.flatnonzero(np.any(heatmap.rgba != before, axis=(0, 2)))
+    changed_cols = np.flatnonzero(np.any(heatmap.pixels != before, axis=0))
     assert changed_cols.tolist() == [1]  # only the new column was written
     col = heatmap.column(0)
     lo, _ = heatmap.price_window()

@@ -69,9 +69,19 @@ def dot_sizes(amount: np.ndarray, small: float = 3.0, large: float = 14.0) -> np
     (pyqtgraph caches one symbol pixmap per size)."""
     if amount.size == 0:
         return np.empty(0)
-    ref = float(np.quantile(amount, 0.99)) or float(amount.max()) or 1.0
+    ref = quantile(amount, 0.99) or float(amount.max()) or 1.0
     frac = np.sqrt(np.clip(amount / ref, 0.0, 1.0))
     return np.rint(small + (large - small) * frac)
+
+
+def quantile(values: np.ndarray, q: float) -> float:
+    """``np.quantile(values, q)`` (linear interpolation) by partial sort, a few times cheaper."""
+    n = values.shape[0]
+    pos = q * (n - 1)
+    lo = int(pos)
+    hi = min(lo + 1, n - 1)
+    part = np.partition(values, (lo, hi))
+    return float(part[lo] + (pos - lo) * (part[hi] - part[lo]))
 
 
 def largest(amount: np.ndarray, k: int) -> np.ndarray:

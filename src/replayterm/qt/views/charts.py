@@ -35,7 +35,7 @@ from replayterm.qt.models.plot_data import (
     visible_slice,
 )
 from replayterm.qt.views.axes import LeanAxis, LeanDateAxis
-from replayterm.qt.views.plot_items import BandItem, DotsItem, GridItem, settle_scene
+from replayterm.qt.views.plot_items import BandItem, CursorLine, DotsItem, GridItem, settle_scene
 from replayterm.qt.widgets.empty_state import EmptyState
 
 WINDOWS_S = (5, 10, 30, 60, 300, 900, 3600, 4 * 3600)
@@ -132,7 +132,7 @@ class ChartsView(QWidget):
         self.imb_plot.addItem(pg.InfiniteLine(pos=0.0, angle=0, pen=pg.mkPen(theme.GRID)), ignoreBounds=True)
         self.cursors = []
         for p in (self.price_plot, self.spread_plot, self.imb_plot):
-            line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(c(theme.LAST, 200), width=1))
+            line = CursorLine(pg.mkPen(c(theme.LAST, 200), width=1))
             line.setVisible(False)
             p.addItem(line, ignoreBounds=True)
             self.cursors.append(line)

@@ -1,6 +1,7 @@
 """Liquidity heatmap (Bookmap style): resting size by price (rows) and time (columns).
 
-History is a fixed ring of ``columns`` × ``rows`` RGBA pixels. Each frame whose clock moved
+History is a fixed ring of ``columns`` × ``rows`` opaque 32-bit pixels (``QImage.Format_RGB32``,
+the layout the raster painter scales without converting). Each frame whose clock moved
 colours ONE new column (log-scaled sizes through a lookup table) and writes it at the ring head;
 nothing already drawn is recomputed. ``RingImageItem`` blits the ring in two pieces (oldest part,
 then newest part) straight from the numpy buffer, so there is no per-frame unrolling or
@@ -25,6 +26,7 @@ from replayterm.core.replay.frame import Frame
 from replayterm.qt import settings as st
 from replayterm.qt import theme
 from replayterm.qt.compat import paint_guard
+from replayterm.qt.models.plot_data import quantile
 from replayterm.qt.numfmt import format_size, price_decimals
 from replayterm.qt.timefmt import format_time_of_day
 from replayterm.qt.views.axes import LeanAxis
@@ -56,28 +58,37 @@ def heat_lut() -> np.ndarray:
     return cmap.getLookupTable(0.0, 1.0, 256, alpha=True).astype(np.uint8)
 
 
+def rgb32(rgba: np.ndarray) -> np.ndarray:
+    """RGBA rows (uint8) as ``0xffRRGGBB`` uint32 pixels (Qt's RGB32)."""
+    c = rgba.astype(np.uint32)
+    return (0xFF << 24) | (c[:, 0] << 16) | (c[:, 1] << 8) | c[:, 2]
+
+
 class RingImageItem(pg.GraphicsObject):
-    """Draws an (rows, columns, 4) RGBA ring buffer with the oldest column on the left.
+    """Draws a (rows, columns) RGB32 ring buffer with the oldest column on the left.
 
     Item coordinates: x = display column (0 … columns), y = row (0 … rows); the owner maps rows
     to prices with the item transform.
     """
 
-    def __init__(self, rgba: np.ndarray) -> None:
+    def __init__(self, pixels: np.ndarray) -> None:
         super().__init__()
-        self._rgba = rgba
-        self._image = pg.functions.ndarray_to_qimage(rgba, QImage.Format.Format_RGBA8888)
+        self._pixels = pixels
+        rows, cols = pixels.shape
+        self._image = pg.functions.ndarray_to_qimage(
+            pixels.view(np.uint8).reshape(rows, cols, 4), QImage.Format.Format_RGB32
+        )
         self.head = 0  # ring index of the oldest column
 
     def boundingRect(self) -> QRectF:
-        rows, cols = self._rgba.shape[:2]
+        rows, cols = self._pixels.shape
         return QRectF(0.0, 0.0, float(cols), float(rows))
 
     @paint_guard
     def paint(
         self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None
     ) -> None:
-        rows, cols = self._rgba.shape[:2]
+        rows, cols = self._pixels.shape
         h, tail = self.head, cols - self.head
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         if tail:
@@ -124,10 +135,9 @@ class HeatmapView(QWidget):
         super().__init__(parent)
         self.columns, self.rows, self.view_rows = columns, rows, min(view_rows, rows)
         self.levels = np.zeros((rows, columns), dtype=np.float32)  # log1p(size), for tests/tooltips
-        self.rgba = np.zeros((rows, columns, 4), dtype=np.uint8)
-        # The same pixels as one uint32 each: fills and shifts then run at memset/memmove speed
-        # (assigning a 4-byte colour to the uint8 view broadcasts, about 50 times slower).
-        self._pixels = self.rgba.view(np.uint32).reshape(rows, columns)
+        # One uint32 per pixel: fills and shifts run at memset/memmove speed (a 4-byte colour
+        # assigned to a uint8 (…, 4) view broadcasts, about 50 times slower).
+        self.pixels = np.zeros((rows, columns), dtype=np.uint32)
         self.col_ts = np.full(columns, -1, dtype=np.int64)
         self.col_bid = np.full(columns, np.nan)
         self.col_ask = np.full(columns, np.nan)
@@ -135,8 +145,7 @@ class HeatmapView(QWidget):
         self.filled = 0
         self.columns_written = 0
         self.recenters = 0
-        self._lut = heat_lut()
-        self._lut32 = self._lut.view(np.uint32).reshape(-1)
+        self._lut32 = rgb32(heat_lut())
         self._bg = self._lut32[0]
         self._scale = math.nan  # log-size mapped to the top colour
         self._tick = math.nan
@@ -145,7 +154,7 @@ class HeatmapView(QWidget):
         self._view0_bucket: int | None = None  # bucket index of the lowest row on screen
         self._last_ts: int | None = None
         self._shown = 0
-        self._pixels.fill(self._bg)
+        self.pixels.fill(self._bg)
 
         self.time_axis = _ColumnTimeAxis(self)
         axes = {"bottom": self.time_axis, "right": LeanAxis("right")}
@@ -169,7 +178,7 @@ class HeatmapView(QWidget):
         vb.setMouseEnabled(x=False, y=False)
         vb.setMenuEnabled(False)
         vb.enableAutoRange(enable=False)
-        self.image = RingImageItem(self.rgba)
+        self.image = RingImageItem(self.pixels)
         pi.addItem(self.image)
         pen_bid = pg.mkPen(theme.BID, width=1)
         pen_ask = pg.mkPen(theme.ASK, width=1)
@@ -210,7 +219,7 @@ class HeatmapView(QWidget):
 
     def clear(self) -> None:
         self.levels.fill(0)
-        self._pixels.fill(self._bg)
+        self.pixels.fill(self._bg)
         self.col_ts[:] = -1
         self.col_bid[:] = np.nan
         self.col_ask[:] = np.nan
@@ -325,7 +334,7 @@ class HeatmapView(QWidget):
 
     def _shift_rows(self, shift: int) -> None:
         """Move history so row r now shows bucket row0 + shift + r (rows leaving are dropped)."""
-        levels, pixels = self.levels, self._pixels
+        levels, pixels = self.levels, self.pixels
         if abs(shift) >= self.rows:
             levels.fill(0)
             pixels.fill(self._bg)
@@ -356,7 +365,7 @@ class HeatmapView(QWidget):
         v = np.log1p(col).astype(np.float32)
         nz = v[v > 0]
         if nz.size:
-            top = _quantile(nz, 0.98)
+            top = quantile(nz, 0.98)
             self._scale = (
                 top
                 if not math.isfinite(self._scale)
@@ -366,7 +375,7 @@ class HeatmapView(QWidget):
         idx = np.clip(v * (255.0 / scale), 0, 255).astype(np.uint8)
         h = self.head
         self.levels[:, h] = v
-        self._pixels[:, h] = self._lut32[idx]
+        self.pixels[:, h] = self._lut32[idx]
         self.col_ts[h] = frame.local_ts
         self.col_bid[h] = frame.bids[0, 0] if frame.bids.size else np.nan
         self.col_ask[h] = frame.asks[0, 0] if frame.asks.size else np.nan
@@ -403,15 +412,6 @@ class HeatmapView(QWidget):
         g = st.value(s, "heatmap/grouping", 1, int)
         if g in GROUPINGS:
             self.grouping_box.setCurrentIndex(GROUPINGS.index(g))
-
-
-def _quantile(values: np.ndarray, q: float) -> float:
-    """``np.quantile(values, q)`` (linear) by partial sort: this runs for every new column."""
-    pos = q * (values.shape[0] - 1)
-    lo = int(pos)
-    hi = min(lo + 1, values.shape[0] - 1)
-    part = np.partition(values, (lo, hi))
-    return float(part[lo] + (pos - lo) * (part[hi] - part[lo]))
 
 
 def _off_center(bucket: int, lo: int | None, size: int) -> bool:

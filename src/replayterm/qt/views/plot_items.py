@@ -5,7 +5,7 @@
 bookkeeping, so ``set_data`` costs O(1) Python whatever the number of dots.
 ``BandItem`` fills between two series (best bid / best ask) with one path built by
 ``arrayToQPath``; ``FillBetweenItem`` rebuilds polygons point by point on every curve change.
-``GridItem`` draws a plot's grid at its axes' ticks.
+``GridItem`` draws a plot's grid at its axes' ticks, ``CursorLine`` the replay clock.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt import internals
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPixmap
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QStyleOptionGraphicsItem, QWidget
 
 from replayterm.qt import theme
@@ -210,6 +210,48 @@ class GridItem(pg.GraphicsObject):
                         p.drawLine(QPointF(v, r.top()), QPointF(v, r.bottom()))
                     else:
                         p.drawLine(QPointF(r.left(), v), QPointF(r.right(), v))
+
+
+class CursorLine(pg.GraphicsObject):
+    """A vertical line at ``value()`` across the whole view (the replay clock on a chart).
+
+    ``InfiniteLine`` recomputes a rotated, padded bounding rectangle through the view transform
+    whenever the line or the view moves; this line just covers the view.
+    """
+
+    def __init__(self, pen: QPen) -> None:
+        super().__init__()
+        self._pen = QPen(pen)
+        self._pen.setCosmetic(True)
+        self._x = 0.0
+
+    def value(self) -> float:
+        return self._x
+
+    def setValue(self, x: float) -> None:
+        if x != self._x:
+            self._x = float(x)
+            self.update()
+
+    def boundingRect(self) -> QRectF:
+        vb = self.getViewBox()
+        return vb.viewRect() if vb is not None else QRectF()
+
+    def viewRangeChanged(self) -> None:
+        self.prepareGeometryChange()
+
+    def dataBounds(self, ax: int, frac: float = 1.0, orthoRange: tuple[float, float] | None = None) -> object:  # noqa: N803
+        return None
+
+    @paint_guard
+    def paint(self, p: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        vb = self.getViewBox()
+        if vb is None:
+            return
+        (x0, x1), (y0, y1) = vb.viewRange()
+        if x0 <= self._x <= x1:
+            p.setPen(self._pen)
+            p.drawLine(QPointF(self._x, y0), QPointF(self._x, y1))
 
 
 def settle_scene(view: pg.GraphicsView) -> None:
