@@ -18,6 +18,7 @@ class GrowingColumns:
         self._dtypes = {name: np.dtype(dt) for name, dt in dtypes.items()}
         self._data = {name: np.empty(_MIN_CAPACITY, dtype=dt) for name, dt in self._dtypes.items()}
         self._n = 0
+        self.stamp = 0  # changes with every change of the rows: a view can skip redrawing
 
     def __len__(self) -> int:
         return self._n
@@ -28,6 +29,7 @@ class GrowingColumns:
 
     def clear(self) -> None:
         self._n = 0
+        self.stamp += 1
 
     def append(self, **columns: np.ndarray) -> None:
         if set(columns) != set(self._data):
@@ -47,6 +49,7 @@ class GrowingColumns:
         for name, arr in self._data.items():
             arr[self._n : need] = columns[name]
         self._n = need
+        self.stamp += 1
 
     def column(self, name: str) -> np.ndarray:
         """A view of the rows so far (valid until the next append or clear)."""
@@ -58,6 +61,7 @@ class GrowingColumns:
         for arr in self._data.values():
             arr[:kept] = arr[: self._n][mask]
         self._n = kept
+        self.stamp += 1
 
     def drop_front(self, k: int) -> None:
         """Forget the oldest ``k`` rows."""
@@ -67,3 +71,4 @@ class GrowingColumns:
         for arr in self._data.values():
             arr[: self._n - k] = arr[k : self._n]
         self._n -= k
+        self.stamp += 1

@@ -49,7 +49,8 @@ class _Marks:
         self.fill_sell = pg.ScatterPlotItem(
             symbol="o", size=FILL_SIZE, pen=edge, brush=pg.mkBrush(theme.ASK), pxMode=True
         )
-        self.lines: dict[str, pg.PlotDataItem] = {}
+        self.lines: dict[str, pg.PlotCurveItem] = {}
+        self.drawn: dict[str, tuple[object, ...]] = {}  # what each item shows: skip equal redraws
         self.colour = colour
         self.plot = plot
         for item in self.scatters():
@@ -59,11 +60,11 @@ class _Marks:
     def scatters(self) -> tuple[pg.ScatterPlotItem, ...]:
         return (self.sig_up, self.sig_down, self.fill_buy, self.fill_sell)
 
-    def line(self, name: str) -> pg.PlotDataItem:
+    def line(self, name: str) -> pg.PlotCurveItem:
         item = self.lines.get(name)
         if item is None:
             style = (Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine)[len(self.lines) % 3]
-            item = self.lines[name] = pg.PlotDataItem(pen=pg.mkPen(self.colour, width=1.3, style=style))
+            item = self.lines[name] = pg.PlotCurveItem(pen=pg.mkPen(self.colour, width=1.3, style=style))
             item.setZValue(Z_MARKERS - 1)
             self.plot.addItem(item, ignoreBounds=True)
         return item
@@ -140,20 +141,32 @@ class ChartOverlay(QObject):
             self._draw_fills(marks, self.data.fills.find(sid), lo, hi)
             for name in self.data.plot_names(sid):
                 if self.data.router.decided(sid, name):
-                    self._draw_line(marks.line(name), self.data.plots.find(sid, name), lo, hi, bins)
+                    self._draw_line(marks, name, self.data.plots.find(sid, name), lo, hi, bins)
 
     @staticmethod
-    def _visible(cols: GrowingColumns | None, lo: float, hi: float) -> tuple[np.ndarray, slice] | None:
+    def _visible(
+        marks: _Marks, kind: str, cols: GrowingColumns | None, lo: float, hi: float
+    ) -> tuple[np.ndarray, slice] | None:
+        """The visible rows of ``cols`` (thinned), or None when the items already show them."""
         if cols is None or not len(cols):
+            key: tuple[object, ...] = ("empty",)
+            ts, sl = np.empty(0, dtype=np.int64), slice(0, 0)
+        else:
+            ts = cols.column("ts")
+            i0 = int(np.searchsorted(ts, lo, side="left"))
+            i1 = int(np.searchsorted(ts, hi, side="right"))
+            sl = thin(slice(i0, i1))
+            key = (id(cols), cols.stamp, sl.start, sl.stop, sl.step)
+        if marks.drawn.get(kind) == key:
             return None
-        ts = cols.column("ts")
-        i0 = int(np.searchsorted(ts, lo, side="left"))
-        i1 = int(np.searchsorted(ts, hi, side="right"))
-        return ts, thin(slice(i0, i1))
+        marks.drawn[kind] = key
+        return ts, sl
 
     def _draw_signals(self, marks: _Marks, cols: GrowingColumns | None, lo: float, hi: float) -> None:
-        found = self._visible(cols, lo, hi)
-        if found is None or cols is None:
+        found = self._visible(marks, "signals", cols, lo, hi)
+        if found is None:
+            return
+        if cols is None or not len(cols):
             marks.sig_up.setData([], [])
             marks.sig_down.setData([], [])
             return
@@ -165,8 +178,10 @@ class ChartOverlay(QObject):
         marks.sig_down.setData(x[down], y[down])
 
     def _draw_fills(self, marks: _Marks, cols: GrowingColumns | None, lo: float, hi: float) -> None:
-        found = self._visible(cols, lo, hi)
-        if found is None or cols is None:
+        found = self._visible(marks, "fills", cols, lo, hi)
+        if found is None:
+            return
+        if cols is None or not len(cols):
             marks.fill_buy.setData([], [])
             marks.fill_sell.setData([], [])
             return
@@ -177,13 +192,18 @@ class ChartOverlay(QObject):
         marks.fill_sell.setData(x[~buy], y[~buy])
 
     def _draw_line(
-        self, item: pg.PlotDataItem, cols: GrowingColumns | None, lo: float, hi: float, bins: int
+        self, marks: _Marks, name: str, cols: GrowingColumns | None, lo: float, hi: float, bins: int
     ) -> None:
+        item = marks.line(name)
         if cols is None or not len(cols):
             item.setData([], [])
             return
         ts = cols.column("ts")
         sl = visible_slice(ts, lo, hi)
+        key = (id(cols), cols.stamp, sl.start, sl.stop, bins, self._now)
+        if marks.drawn.get(f"line:{name}") == key:
+            return
+        marks.drawn[f"line:{name}"] = key
         x, (v,) = decimate_minmax(ts[sl] / 1e6, [cols.column("value")[sl]], bins)
         until = self._now if math.isfinite(self._now) else None
         item.setData(*step_xy(x, v, until))

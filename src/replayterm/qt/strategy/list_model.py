@@ -6,7 +6,15 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QColor
 
 from replayterm.core.session.views import StrategyInfo
@@ -18,6 +26,7 @@ from replayterm.qt.timefmt import format_utc
 NAME_COL, STATUS_COL, POS_COL, PNL_COL, FILLS_COL = range(5)
 HEADERS = ("Strategy", "Status", "Position", "Net PnL", "Fills")
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
+NUMBERS_MS = 100  # live numbers refresh at 10 Hz: faster is unreadable and costs every frame
 
 Index = QModelIndex | QPersistentModelIndex
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -54,6 +63,8 @@ class StrategyListModel(QAbstractTableModel):
             "failed": QColor(theme.BAD),
         }
         self._pos, self._neg, self._dim = QColor(theme.BID), QColor(theme.ASK), QColor(theme.DIM)
+        self._numbers_timer = QTimer(self, singleShot=True, interval=NUMBERS_MS)
+        self._numbers_timer.timeout.connect(self._changed_all)
         store.structure_changed.connect(self._on_structure)
         store.numbers_changed.connect(self._on_numbers)
 
@@ -76,7 +87,8 @@ class StrategyListModel(QAbstractTableModel):
         self.endResetModel()
 
     def _on_numbers(self) -> None:
-        self._changed_all()
+        if not self._numbers_timer.isActive():
+            self._numbers_timer.start()
 
     def _changed_all(self) -> None:
         if self._ids:

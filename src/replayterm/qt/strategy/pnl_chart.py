@@ -8,6 +8,7 @@ one ``setData`` per frame with the visible slice only, decimated to the pixel wi
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
@@ -24,6 +25,19 @@ from replayterm.qt.widgets.empty_state import EmptyState
 AXIS_WIDTH = 78  # the price chart's right axis width: the time axes line up
 _DASHES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine)
 NO_STRATEGY = "No strategy loaded\n\nStrategy ▸ Load Strategy File… (Ctrl+L) or a built-in"
+
+
+def hold_to(x: np.ndarray, y: np.ndarray, until: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """The line through the samples, held flat from the last one to ``until`` (samples that
+    repeat the previous value are not recorded, so the line would stop short of now)."""
+    if until is None or x.shape[0] == 0 or until <= x[-1]:
+        return x, y
+    return np.append(x, until), np.append(y, y[-1])
+
+
+def decimate_one(x: np.ndarray, y: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray]:
+    xd, (yd,) = decimate_minmax(x, [y], bins)
+    return xd, yd
 
 
 class PnLChart(QWidget):
@@ -43,9 +57,10 @@ class PnLChart(QWidget):
         self._follow = follow_action
         self._now = math.nan
         self._drawn: tuple[object, ...] = ()
-        self._net: dict[int, pg.PlotDataItem] = {}
-        self._pos: dict[int, pg.PlotDataItem] = {}
-        self._ind: dict[tuple[int, str], pg.PlotDataItem] = {}
+        self._net: dict[int, pg.PlotCurveItem] = {}
+        self._pos: dict[int, pg.PlotCurveItem] = {}
+        self._ind: dict[tuple[int, str], pg.PlotCurveItem] = {}
+        self._keys: dict[object, tuple[object, ...]] = {}  # what each curve shows: skip equal redraws
         self._redraw_timer = QTimer(self, singleShot=True, interval=0)
         self._redraw_timer.timeout.connect(self.redraw)
 
@@ -144,10 +159,10 @@ class PnLChart(QWidget):
             colour = self.store.colour(sid)
             net = self._net.get(sid)
             if net is None:
-                net = self._net[sid] = pg.PlotDataItem(pen=pg.mkPen(colour, width=1.6))
+                net = self._net[sid] = pg.PlotCurveItem(pen=pg.mkPen(colour, width=1.6))
                 self.pnl_plot.addItem(net)
                 fill = theme.qcolor(colour.name(), 38)
-                pos = self._pos[sid] = pg.PlotDataItem(
+                pos = self._pos[sid] = pg.PlotCurveItem(
                     pen=pg.mkPen(colour, width=1.2), fillLevel=0.0, brush=pg.mkBrush(fill)
                 )
                 self.pos_plot.addItem(pos)
@@ -166,11 +181,11 @@ class PnLChart(QWidget):
                 self.ind_plot.removeItem(self._ind.pop(key))
         self._rebuild_ind_legend()
 
-    def _indicator_item(self, sid: int, name: str) -> pg.PlotDataItem:
+    def _indicator_item(self, sid: int, name: str) -> pg.PlotCurveItem:
         item = self._ind.get((sid, name))
         if item is None:
             style = _DASHES[sum(1 for k in self._ind if k[0] == sid) % len(_DASHES)]
-            item = self._ind[(sid, name)] = pg.PlotDataItem(
+            item = self._ind[(sid, name)] = pg.PlotCurveItem(
                 pen=pg.mkPen(self.store.colour(sid), width=1.2, style=style)
             )
             self.ind_plot.addItem(item)
@@ -209,27 +224,46 @@ class PnLChart(QWidget):
         for sid, net_item in self._net.items():
             cols = self.data.equity.find(sid)
             if cols is None or not len(cols):
-                net_item.setData([], [])
-                self._pos[sid].setData([], [])
+                self._update(("net", sid), net_item, ("empty",), lambda: ([], []))
+                self._update(("pos", sid), self._pos[sid], ("empty",), lambda: ([], []))
                 continue
             ts = cols.column("ts")
             sl = visible_slice(ts, lo, hi)
+            stamp = (id(cols), cols.stamp, sl.start, sl.stop, bins, until)
+            if self._keys.get(("net", sid)) == stamp:
+                continue
             x, (net, pos) = decimate_minmax(
                 ts[sl] / 1e6, [cols.column("net")[sl], cols.column("position")[sl]], bins
             )
-            net_item.setData(x, net)
-            self._pos[sid].setData(*step_xy(x, pos, until))
+            self._update(("net", sid), net_item, stamp, lambda x=x, net=net: hold_to(x, net, until))
+            self._update(("pos", sid), self._pos[sid], stamp, lambda x=x, pos=pos: step_xy(x, pos, until))
         for sid in self.store.ids():
             for name in self.data.plot_names(sid):
-                if self.data.router.decided(sid, name) is not False:
-                    continue
                 cols = self.data.plots.find(sid, name)
-                if cols is None:
+                if cols is None or self.data.router.decided(sid, name) is not False:
                     continue
                 ts = cols.column("ts")
                 sl = visible_slice(ts, lo, hi)
-                x, (v,) = decimate_minmax(ts[sl] / 1e6, [cols.column("value")[sl]], bins)
-                self._indicator_item(sid, name).setData(x, v)
+                values = cols.column("value")
+                self._update(
+                    ("plot", sid, name),
+                    self._indicator_item(sid, name),
+                    (id(cols), cols.stamp, sl.start, sl.stop, bins),
+                    lambda ts=ts, sl=sl, values=values: decimate_one(ts[sl] / 1e6, values[sl], bins),
+                )
+
+    def _update(
+        self,
+        name: object,
+        item: pg.PlotCurveItem,
+        key: tuple[object, ...],
+        data: Callable[[], tuple[object, object]],
+    ) -> None:
+        """``setData`` only when what the curve should show changed."""
+        if self._keys.get(name) == key:
+            return
+        self._keys[name] = key
+        item.setData(*data())
 
     # ---- reading back (tests, export) --------------------------------------------------------
     def equity(self, sid: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
