@@ -303,6 +303,31 @@ def test_saving_the_file_reloads_it_from_the_start_to_the_current_moment(
     qtbot.waitUntil(lambda: any("Reloading flip: flip.py was saved" in m for m in messages()), timeout=5000)
     qtbot.waitUntil(lambda: any("Reloaded flip (Flipv2_new)" in m for m in messages()), timeout=5000)
 
+    # a save that does not import: the error is shown and the running version stays
+    path.write_text(HEADER + "class Broken(Strategy):\n    def on_trade(self, ctx, trade)\n")
+    os.utime(path, (time.time() + 4, time.time() + 4))
+    dialog = app.window.error_dialog
+    qtbot.waitUntil(dialog.isVisible, timeout=20_000)
+    assert "Cannot reload flip" in dialog.text()
+    assert "SyntaxError" in dialog.text()
+    assert app.info(sid).class_name == "Flipv2_new"
+    assert app.info(sid).status is StrategyStatus.ENABLED
+    assert not any("Reloaded flip (Broken" in m for m in messages())
+
+
+def test_a_file_that_does_not_load_is_reported_and_nothing_is_added(
+    app: App, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    path = tmp_path / "nothing.py"
+    path.write_text("x = 1\n")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    app.ui.panel.act_load.trigger()
+    dialog = app.window.error_dialog
+    qtbot.waitUntil(dialog.isVisible, timeout=20_000)
+    assert "defines no subclass" in dialog.text()
+    assert len(app.ui.store) == 0
+    assert not app.ui.panel.empty.isHidden()
+
 
 def test_closing_the_window_while_a_callback_hangs_does_not_hang(
     app: App, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path

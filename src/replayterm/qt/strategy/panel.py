@@ -137,6 +137,7 @@ class StrategyPanel(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.setMinimumHeight(22 * 4 + 26)  # the header and four strategies
         hh = self.table.horizontalHeader()
         hh.setHighlightSections(False)
         hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -286,12 +287,13 @@ class StrategyPanel(QWidget):
         if err is None:
             self.error_box.hide()
             return
-        what = {"exception": "raised", "timeout": "ran out of time", "aborted": "was stopped"}.get(
-            err.kind, err.kind
-        )
+        when = f"{format_utc(err.ts)} UTC"
+        if err.kind in ("aborted", "timeout"):  # the message already names the callback
+            what = f"{info.name}: {err.message}, at {when}."
+        else:
+            what = f"{info.name} failed in {err.callback} at {when}: {err.message}"
         self.error_title.setText(
-            f"Failed: {info.name} {what} in {err.callback} at {format_utc(err.ts)} UTC — {err.message}. "
-            "Fix the file and save (hot reload), or tick Enabled to run it again."
+            f"{what}\nFix the file and save it (hot reload), or tick Enabled to run it again."
         )
         text = err.traceback or err.message
         if self.error_text.toPlainText() != text:

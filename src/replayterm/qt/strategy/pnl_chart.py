@@ -155,6 +155,7 @@ class PnLChart(QWidget):
     def _sync_items(self) -> None:
         self.stack.set_empty(len(self.store) == 0)
         self.legend.clear()
+        self.legend.setColumnCount(max(1, min(3, len(self.store))))  # side by side: less of the curves hidden
         for sid in self.store.ids():
             colour = self.store.colour(sid)
             net = self._net.get(sid)
@@ -194,6 +195,7 @@ class PnLChart(QWidget):
 
     def _rebuild_ind_legend(self) -> None:
         self.ind_legend.clear()
+        self.ind_legend.setColumnCount(max(1, min(3, len(self._ind))))
         for (sid, name), item in self._ind.items():
             self.ind_legend.addItem(item, f"{self.store.name(sid)} · {name}")
         self._show_indicators(bool(self._ind))
