@@ -349,3 +349,29 @@ def test_closing_the_window_while_a_callback_hangs_does_not_hang(
     app.window.close()
     assert not app.controller.thread.isRunning()
     assert time.monotonic() - started < 10
+
+
+def test_a_long_strategy_start_shows_progress_and_can_be_cancelled(
+    app: App, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    path = tmp_path / "slow.py"
+    path.write_text(
+        HEADER + "import time\n"
+        "class Slow(Strategy):\n"
+        "    name = 'slow'\n"
+        "    def on_trade(self, ctx, trade):\n"
+        "        time.sleep(0.0002)\n"
+    )
+    app.seek(app.end)  # a start runs the strategy over the whole file: seconds
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    app.ui.panel.act_load.trigger()
+    busy = app.ui.busy
+    qtbot.waitUntil(lambda: busy.isVisible() and busy.progress.bar.isVisible(), timeout=20_000)
+    assert "running strategies" in busy.progress.message.text()
+    assert app.window.act_cancel_open.isEnabled()  # Esc cancels too
+    qtbot.mouseClick(busy.progress.cancel, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not busy.isVisible(), timeout=20_000)
+    assert len(app.ui.store) == 0  # a cancelled start leaves nothing behind
+    before = app.ui.now_us
+    app.seek(app.start + 1_000_000)
+    assert app.ui.now_us != before

@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QModelIndex, QSettings, Qt
+from PySide6.QtCore import QMimeData, QModelIndex, QPointF, QSettings, Qt, QUrl
+from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QCheckBox, QLineEdit, QSpinBox, QTableView
 from pytestqt.qtbot import QtBot
 from qt_frames import T0, levels, make_frame
@@ -412,3 +413,36 @@ def test_failed_strategy_shows_its_traceback_in_the_panel(window: MainWindow, qt
     assert "RuntimeError: boom" in panel.error_text.toPlainText()
     assert panel.model.data(panel.model.index(0, 1)) == "failed"
     qtbot.waitUntil(lambda: any("s1 failed" in m for m in window.log_panel.messages()), timeout=2000)
+
+
+def test_dropping_a_py_file_loads_it_as_a_strategy(window: MainWindow, qtbot: QtBot, tmp_path: Path) -> None:
+    plugin, data = tmp_path / "mine.py", tmp_path / "book.csv.gz"
+    plugin.write_text("x = 1\n")
+    data.write_bytes(b"")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(plugin)), QUrl.fromLocalFile(str(data))])
+    drop = QDropEvent(
+        QPointF(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    opened: list[list[str]] = []
+    window.open_requested.connect(opened.append)
+    with qtbot.waitSignal(window.strategies.add_strategy, timeout=1000) as added:
+        window.dropEvent(drop)
+    assert added.args == [str(plugin), {}]
+    assert opened == [[str(data)]]  # the market data still opens as data
+
+
+def test_strategy_menu_actions_have_shortcuts(window: MainWindow) -> None:
+    menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Strategy")
+    keys = {a.text(): a.shortcut().toString() for a in menu.actions() if not a.isSeparator()}
+    assert keys["&Load Strategy File…"] == "Ctrl+L"
+    assert keys["&Reload Strategy"] == "Ctrl+R"
+    assert keys["&Enabled"] == "Ctrl+E"
+    assert keys["&Stop Strategy Callback"] == "Ctrl+."
+    assert "Load &Built-in" in keys
+    builtins = next(a.menu() for a in menu.actions() if a.text() == "Load &Built-in")
+    assert {"market_maker", "mean_reversion", "imbalance_momentum"} <= {a.text() for a in builtins.actions()}
