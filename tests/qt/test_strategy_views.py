@@ -446,3 +446,20 @@ def test_strategy_menu_actions_have_shortcuts(window: MainWindow) -> None:
     assert "Load &Built-in" in keys
     builtins = next(a.menu() for a in menu.actions() if a.text() == "Load &Built-in")
     assert {"market_maker", "mean_reversion", "imbalance_momentum"} <= {a.text() for a in builtins.actions()}
+
+
+def test_the_enable_box_in_the_list_asks_the_worker(window: MainWindow, qtbot: QtBot) -> None:
+    ui = window.strategies
+    ui.set_strategies([info(1), info(2, status=StrategyStatus.DISABLED)])
+    model = ui.panel.model
+    assert model.data(model.index(1, 0), Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Unchecked
+    with qtbot.waitSignal(ui.enable_strategy, timeout=1000) as sent:
+        model.setData(model.index(0, 0), Qt.CheckState.Unchecked.value, Qt.ItemDataRole.CheckStateRole)
+    assert sent.args == [1, False]
+    # the box shows the worker's answer, not the click
+    assert model.data(model.index(0, 0), Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Checked
+    ui.panel.select(2)
+    assert not ui.panel.act_enable.isChecked()
+    with qtbot.waitSignal(ui.enable_strategy, timeout=1000) as sent:
+        ui.panel.act_enable.trigger()
+    assert sent.args == [2, True]

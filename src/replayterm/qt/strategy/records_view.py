@@ -18,6 +18,14 @@ from replayterm.qt import theme
 from replayterm.qt.strategy.records_model import RecordTableModel
 
 ROW_HEIGHT = 19
+_SAMPLES = {  # typical widest content per column title
+    "Time (UTC)": "00:00:00.000",
+    "Strategy": "imbalance_momentum",
+    "Price": "000,000.00",
+    "Mid": "000,000.00",
+    "Kind": "max_short",
+    "Liq.": "Maker",
+}
 
 
 class RecordsView(QWidget):
@@ -46,11 +54,11 @@ class RecordsView(QWidget):
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(True)
         metrics = self.table.fontMetrics()
-        widths = {"Time (UTC)": "00:00:00.000", "Strategy": "imbalance_momentum", "Price": "000,000.00"}
         for col in range(model.columnCount()):
             title = str(model.headerData(col, Qt.Orientation.Horizontal))
-            sample = widths.get(title, max(title, "-0.0000"))
-            hh.resizeSection(col, metrics.horizontalAdvance(sample) + 26)
+            sample = max(title, _SAMPLES.get(title, "-0.0000"), key=len)
+            extra = 46 if title == "Strategy" else 22  # the colour swatch
+            hh.resizeSection(col, metrics.horizontalAdvance(sample) + extra)
         self.table.doubleClicked.connect(self._on_double_click)
 
         self.count = QLabel("", self)
