@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtGui import QColor, QPainter, QPen, QPicture
 
 _ALIGN = {
     "left": Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
@@ -25,6 +25,7 @@ _ALIGN = {
     "bottom": Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
 }
 _MAX_CACHED_LABELS = 4096
+_DRAWN_ONCE = QPicture()  # marks a layout drawn directly and not recorded yet
 
 
 class LeanAxisMixin:
@@ -37,6 +38,7 @@ class LeanAxisMixin:
         self._tick_state: tuple[Any, Any] = (None, None)
         self._label_sizes: dict[str, tuple[float, float]] = {}
         self._length_px = 0.0
+        self._specs: Any = None
         self.enableAutoSIPrefix(False)  # type: ignore[attr-defined]
 
     def tickValues(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, list[float]]]:  # noqa: N803
@@ -67,6 +69,39 @@ class LeanAxisMixin:
             br = p.boundingRect(QRectF(0, 0, 100, 100), Qt.AlignmentFlag.AlignCenter, text)
             size = self._label_sizes[text] = (br.width(), br.height() * 0.8)
         return size
+
+    def paint(self, p: QPainter, opt: Any, widget: Any) -> None:
+        """Draw a fresh layout straight away; record it for replay only once it is reused.
+
+        ``AxisItem`` records every layout into a QPicture and replays it. On a followed chart the
+        layout changes every frame, so the recording would be replayed once and thrown away.
+        """
+        ax: Any = self
+        if ax.picture is None:
+            p.save()
+            try:
+                if ax.style["tickFont"] is not None:
+                    p.setFont(ax.style["tickFont"])
+                self._specs = self.generateDrawSpecs(p)
+                if self._specs is not None:
+                    ax.drawPicture(p, *self._specs)
+            finally:
+                p.restore()
+            ax.picture = _DRAWN_ONCE
+        elif ax.picture is _DRAWN_ONCE:
+            picture = QPicture()
+            painter = QPainter(picture)
+            try:
+                if ax.style["tickFont"] is not None:
+                    painter.setFont(ax.style["tickFont"])
+                if self._specs is not None:
+                    ax.drawPicture(painter, *self._specs)
+            finally:
+                painter.end()
+            ax.picture = picture
+            picture.play(p)
+        else:
+            ax.picture.play(p)
 
     def setStyle(self, **kwargs: Any) -> None:
         super().setStyle(**kwargs)  # type: ignore[misc]

@@ -35,7 +35,7 @@ from replayterm.qt.models.plot_data import (
     visible_slice,
 )
 from replayterm.qt.views.axes import LeanAxis, LeanDateAxis
-from replayterm.qt.views.plot_items import BandItem, CursorLine, DotsItem, GridItem, settle_scene
+from replayterm.qt.views.plot_items import BandItem, CursorLine, CurveItem, DotsItem, GridItem, settle_scene
 from replayterm.qt.widgets.empty_state import EmptyState
 
 WINDOWS_S = (5, 10, 30, 60, 300, 900, 3600, 4 * 3600)
@@ -111,22 +111,19 @@ class ChartsView(QWidget):
         self.imb_plot.setXLink(self.price_plot)
 
         c = theme.qcolor
-        # plain curves (a PlotDataItem adds a scatter item and per-call option processing)
-        self.bid_curve = pg.PlotCurveItem(pen=pg.mkPen(theme.BID, width=1), connect="finite")
-        self.ask_curve = pg.PlotCurveItem(pen=pg.mkPen(theme.ASK, width=1), connect="finite")
-        self.mid_curve = pg.PlotCurveItem(
-            pen=pg.mkPen(c(theme.MID, 120), width=1, style=Qt.PenStyle.DotLine), connect="finite"
-        )
+        self.bid_curve = CurveItem(pg.mkPen(theme.BID, width=1))
+        self.ask_curve = CurveItem(pg.mkPen(theme.ASK, width=1))
+        self.mid_curve = CurveItem(pg.mkPen(c(theme.MID, 120), width=1, style=Qt.PenStyle.DotLine))
         self.band = BandItem(c("#8fa3bf", 34))
         # atlas rows: 0 sell, 1 unknown, 2 buy (row = side + 1)
         self.dots = DotsItem([(theme.ASK, 60, 190), (theme.NEUTRAL, 60, 190), (theme.BID, 60, 190)])
         for item in (self.band, self.bid_curve, self.ask_curve, self.mid_curve, self.dots):
             self.price_plot.addItem(item)
-        self.spread_curve = pg.PlotCurveItem(pen=pg.mkPen("#8fb3ff", width=1), connect="finite")
+        self.spread_curve = CurveItem(pg.mkPen("#8fb3ff", width=1))
         self.spread_plot.addItem(self.spread_curve)
         # imbalance as thin bars (segment pairs): strokes are far cheaper than big filled polygons
-        self.imb_pos = pg.PlotCurveItem(pen=pg.mkPen(c(theme.BID, 170), width=1), connect="pairs")
-        self.imb_neg = pg.PlotCurveItem(pen=pg.mkPen(c(theme.ASK, 170), width=1), connect="pairs")
+        self.imb_pos = CurveItem(pg.mkPen(c(theme.BID, 170), width=1), connect="pairs")
+        self.imb_neg = CurveItem(pg.mkPen(c(theme.ASK, 170), width=1), connect="pairs")
         self.imb_plot.addItem(self.imb_pos)
         self.imb_plot.addItem(self.imb_neg)
         self.imb_plot.addItem(pg.InfiniteLine(pos=0.0, angle=0, pen=pg.mkPen(theme.GRID)), ignoreBounds=True)

@@ -30,7 +30,7 @@ from replayterm.qt.models.plot_data import quantile
 from replayterm.qt.numfmt import format_size, price_decimals
 from replayterm.qt.timefmt import format_time_of_day
 from replayterm.qt.views.axes import LeanAxis
-from replayterm.qt.views.plot_items import settle_scene
+from replayterm.qt.views.plot_items import CurveItem, settle_scene
 from replayterm.qt.widgets.empty_state import EmptyState
 
 COLUMNS = 1200
@@ -182,8 +182,8 @@ class HeatmapView(QWidget):
         pi.addItem(self.image)
         pen_bid = pg.mkPen(theme.BID, width=1)
         pen_ask = pg.mkPen(theme.ASK, width=1)
-        self.bid_line = pg.PlotCurveItem(pen=pen_bid, connect="finite")
-        self.ask_line = pg.PlotCurveItem(pen=pen_ask, connect="finite")
+        self.bid_line = CurveItem(pen_bid)
+        self.ask_line = CurveItem(pen_ask)
         pi.addItem(self.bid_line)
         pi.addItem(self.ask_line)
 

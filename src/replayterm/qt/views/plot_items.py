@@ -5,7 +5,8 @@
 bookkeeping, so ``set_data`` costs O(1) Python whatever the number of dots.
 ``BandItem`` fills between two series (best bid / best ask) with one path built by
 ``arrayToQPath``; ``FillBetweenItem`` rebuilds polygons point by point on every curve change.
-``GridItem`` draws a plot's grid at its axes' ticks, ``CursorLine`` the replay clock.
+``CurveItem`` is a bare polyline, ``GridItem`` draws a plot's grid at its axes' ticks,
+``CursorLine`` the replay clock.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt import internals
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QStyleOptionGraphicsItem, QWidget
 
@@ -205,11 +206,54 @@ class GridItem(pg.GraphicsObject):
                     # DateAxisItem measures its labels on its first paint; until then it has no ticks
                     continue
             for _spacing, values in levels[:1]:
-                for v in values:
-                    if vertical:
-                        p.drawLine(QPointF(v, r.top()), QPointF(v, r.bottom()))
-                    else:
-                        p.drawLine(QPointF(r.left(), v), QPointF(r.right(), v))
+                if vertical:
+                    p.drawLines([QLineF(v, r.top(), v, r.bottom()) for v in values])
+                else:
+                    p.drawLines([QLineF(r.left(), v, r.right(), v) for v in values])
+
+
+class CurveItem(pg.GraphicsObject):
+    """A polyline (or segment pairs) with a cosmetic pen, rebuilt from numpy arrays each frame.
+
+    ``PlotCurveItem`` re-validates its options on every ``setData`` and derives a pixel-padded
+    bounding box through the view transform whenever the view moves; this item keeps the path
+    built once per ``setData`` and covers its view (a chart curve spans it anyway). NaN breaks the
+    line with ``connect="finite"``.
+    """
+
+    def __init__(self, pen: QPen, connect: str = "finite") -> None:
+        super().__init__()
+        self._pen = QPen(pen)
+        self._pen.setCosmetic(True)
+        self._connect = connect
+        self._x = self._y = np.empty(0)
+        self._path = QPainterPath()
+
+    def setData(self, x: np.ndarray, y: np.ndarray) -> None:
+        self._x, self._y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+        self._path = (
+            pg.arrayToQPath(self._x, self._y, connect=self._connect) if self._x.size else QPainterPath()
+        )
+        self.update()
+
+    def getData(self) -> tuple[np.ndarray, np.ndarray]:
+        return self._x, self._y
+
+    def boundingRect(self) -> QRectF:
+        vb = self.getViewBox()
+        return vb.viewRect() if vb is not None else self._path.boundingRect()
+
+    def viewRangeChanged(self) -> None:
+        self.prepareGeometryChange()
+
+    def dataBounds(self, ax: int, frac: float = 1.0, orthoRange: tuple[float, float] | None = None) -> object:  # noqa: N803
+        return None
+
+    @paint_guard
+    def paint(self, p: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        if not self._path.isEmpty():
+            p.setPen(self._pen)
+            p.drawPath(self._path)
 
 
 class CursorLine(pg.GraphicsObject):
