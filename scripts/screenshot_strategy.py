@@ -91,7 +91,8 @@ def main() -> int:
         window.close()
         controller.shutdown()
     steady = times[len(times) // 4 :] or [0.0]
-    print(f"saved {args.out}; {len(times)} frames rendered, median {statistics.median(steady):.2f} ms per frame")
+    median = statistics.median(steady)
+    print(f"saved {args.out}; {len(times)} frames rendered, median {median:.2f} ms per frame")
     app.quit()
     return 0
 
