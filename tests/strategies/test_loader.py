@@ -76,3 +76,14 @@ def test_params_from_strings_converts_and_rejects(tmp_path: Path) -> None:
         params_from_strings(cls.Params, {"every": "x"})
     with pytest.raises(ValueError, match="unknown parameter 'nope'"):
         params_from_strings(cls.Params, {"nope": "1"})
+
+
+def test_reload_sees_a_same_size_save_within_the_same_second(tmp_path: Path) -> None:
+    import os
+
+    path = write(tmp_path, "counter.py", PLUGIN)
+    stat = path.stat()
+    assert load_strategy_class(path).name == "counter"
+    path.write_text(PLUGIN.replace('name = "counter"', 'name = "counte2"'))  # same size
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # and the same timestamp
+    assert load_strategy_class(path).name == "counte2"

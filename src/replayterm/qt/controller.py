@@ -10,12 +10,11 @@ command could ever reach).
 from __future__ import annotations
 
 import logging
-import time
 
-from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, QTimer
+from PySide6.QtCore import QObject, Qt, QThread
 
 from replayterm.qt.main_window import MainWindow
-from replayterm.qt.worker import OpenedInfo, ReplayWorker
+from replayterm.qt.worker import OpenedInfo, ReplayWorker, stop_worker
 
 log = logging.getLogger(__name__)
 
@@ -73,24 +72,6 @@ class ReplayController(QObject):
         log.info("%s: %s events", ", ".join(info.instruments), f"{info.events:,}")
 
     def shutdown(self) -> None:
-        """Stop the replay, end the thread and wait for it (DESIGN §4.7). Safe to call twice.
-
-        The worker's ``shutdown`` and then the thread's ``quit`` are queued to the worker's thread
-        (in that order), not called blocking: a strategy callback that never returns (running
-        now, or in a command still queued) would otherwise hang the window for good. While
-        waiting, such a callback is stopped and long runs are cancelled.
-        """
-        if not self.thread.isRunning():
-            return
-        worker = self.worker
-        worker.request_cancel()
-        QMetaObject.invokeMethod(worker, "shutdown", Qt.ConnectionType.QueuedConnection)
-        QTimer.singleShot(0, worker, lambda: QThread.currentThread().quit())
-        deadline = time.monotonic() + SHUTDOWN_WAIT_MS / 1000
-        while not self.thread.wait(50):
-            if worker.request_abort_callback():
-                log.warning("Stopped a strategy callback that was still running at exit")
-            worker.request_cancel()
-            if time.monotonic() > deadline:
-                log.error("The replay thread did not stop within %d s", SHUTDOWN_WAIT_MS // 1000)
-                return
+        """Stop the replay, end the thread and wait for it (see ``stop_worker``). Safe to call twice."""
+        if not stop_worker(self.worker, self.thread, SHUTDOWN_WAIT_MS):
+            log.error("The replay thread did not stop within %d s", SHUTDOWN_WAIT_MS // 1000)

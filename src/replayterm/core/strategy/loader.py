@@ -74,7 +74,10 @@ def load_module_from_path(path: Path) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module  # dataclasses and pickling look the module up by name
     try:
-        spec.loader.exec_module(module)
+        # Compiled from the text on disk, not through the bytecode cache: that cache trusts the
+        # file's mtime (whole seconds) and size, so a quick same-size save could reload old code.
+        code = compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
+        exec(code, module.__dict__)
     except Exception as exc:
         sys.modules.pop(module_name, None)
         tb = "".join(traceback.format_exception(exc, limit=-3))
