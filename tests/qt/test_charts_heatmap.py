@@ -68,6 +68,20 @@ def test_follow_mode_tracks_the_cursor_until_the_user_pans(charts: ChartsView) -
     assert z0 == pytest.approx(walk.ts / 1e6 - 60, abs=0.01)
 
 
+def test_hidden_chart_keeps_the_data_and_draws_it_when_shown(qtbot: QtBot) -> None:
+    view = ChartsView()
+    qtbot.addWidget(view)
+    view.resize(900, 500)
+    view.apply_frame(make_frame(reset=True, ts=T0, top=series([T0], [1.0], [2.0], [0.0])))
+    view.apply_frame(make_frame(ts=T0 + 10, top=series([T0 + 10], [5.0], [6.0], [0.0])))
+    assert len(view.series) == 2
+    assert len(view.bid_curve.getData()[0]) == 0  # nothing drawn while hidden
+    view.show()
+    qtbot.waitExposed(view)
+    _, y = view.bid_curve.getData()
+    assert y.tolist()[-1] == 5.0
+
+
 def test_chart_reset_drops_history(charts: ChartsView) -> None:
     charts.apply_frame(make_frame(reset=True, top=series([T0], [1.0], [2.0], [0.0])))
     charts.apply_frame(make_frame(reset=True, ts=T0 + 10, top=series([T0 + 10], [5.0], [6.0], [0.0])))

@@ -18,6 +18,7 @@ from replayterm.qt.views.log_panel import LogPanel, QtLogHandler
 def test_book_panel_shows_the_stats_and_flags_data_problems(qtbot: QtBot) -> None:
     panel = BookPanel()
     qtbot.addWidget(panel)
+    panel.show()
     frame = make_frame(levels([100.0, 99.5], [2.0, 1.0]), levels([100.5], [6.0]), tick=0.5)
     frame.stats.imbalance = 0.25
     frame.stats.crossed_removals = 0
@@ -32,6 +33,16 @@ def test_book_panel_shows_the_stats_and_flags_data_problems(qtbot: QtBot) -> Non
     assert panel.values["gaps"].property("warn") is True
     assert panel.values["crossed"].property("warn") is False
     assert panel.imbalance_bar.value == 0.25
+
+
+def test_hidden_book_panel_catches_up_when_shown(qtbot: QtBot) -> None:
+    panel = BookPanel()
+    qtbot.addWidget(panel)
+    panel.apply_frame(make_frame(levels([100.0], [2.0]), levels([100.5], [6.0]), tick=0.5))
+    panel.apply_frame(make_frame(levels([101.0], [2.0]), levels([101.5], [6.0]), tick=0.5))
+    assert panel.text("best_bid") == "—"  # behind another tab: nothing laid out or painted
+    panel.show()
+    assert panel.text("best_bid") == "101.0"  # the latest frame, once visible
 
 
 def test_log_panel_filters_by_level(qtbot: QtBot) -> None:

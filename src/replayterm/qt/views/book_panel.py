@@ -6,7 +6,7 @@ import math
 from typing import ClassVar
 
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtGui import QPainter, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from replayterm.core.replay.frame import Frame
@@ -110,6 +110,7 @@ class BookPanel(QWidget):
         layout.addLayout(grid)
         layout.addStretch(1)
         self._warn: dict[str, bool] = {}
+        self._pending: Frame | None = None
 
     def _set(self, key: str, text: str, warn: bool = False) -> None:
         label = self.values[key]
@@ -125,6 +126,19 @@ class BookPanel(QWidget):
         return self.values[key].text()
 
     def apply_frame(self, frame: Frame) -> None:
+        if not self.isVisible():  # a tab behind another dock: show the latest state when shown
+            self._pending = frame
+            return
+        self._pending = None
+        self._show(frame)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._pending is not None:
+            frame, self._pending = self._pending, None
+            self._show(frame)
+
+    def _show(self, frame: Frame) -> None:
         s = frame.stats
         d = price_decimals(frame.tick_size)
 

@@ -18,7 +18,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from replayterm.core.replay.frame import Frame
@@ -65,6 +65,7 @@ class ChartsView(QWidget):
         self._now = math.nan  # cursor, seconds
         self._window = float(DEFAULT_WINDOW_S)
         self._fit_y = True  # fit price and spread heights to the visible data (off after a manual zoom/pan)
+        self._stale = False  # frames arrived while hidden
         self._in_update = False
         self._redraw_timer = QTimer(self, singleShot=True, interval=0)
         self._redraw_timer.timeout.connect(self._redraw)
@@ -207,6 +208,18 @@ class ChartsView(QWidget):
             self.trades.append(t=tr.local_ts / 1e6, price=tr.price, amount=tr.amount, side=tr.side)
         self._now = frame.local_ts / 1e6
         self.stack.set_empty(False)
+        if not self.isVisible():  # a tab behind another dock: keep the data, draw when shown
+            self._stale = True
+            return
+        self._draw_now()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self._draw_now()
+
+    def _draw_now(self) -> None:
+        self._stale = False
         for line in self.cursors:
             line.setValue(self._now)
             line.setVisible(True)

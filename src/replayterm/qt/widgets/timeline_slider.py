@@ -63,14 +63,19 @@ class TimelineSlider(QSlider):
         return self.isSliderDown() or self._debounce.isActive()
 
     def set_time(self, us: int) -> None:
-        """Follow the replay clock without emitting anything."""
+        """Follow the replay clock without emitting anything (and without a repaint while the
+        handle stays on the same pixel)."""
         if self.busy:
             return
         v = self.to_value(us)
-        if v != self.value():
+        if v != self.value() and self._pixel(v) != self._pixel(self.value()):
             self.blockSignals(True)
             self.setValue(v)
             self.blockSignals(False)
+
+    def _pixel(self, value: int) -> int:
+        # the widget is a little wider than the groove, so this never misses a handle move
+        return value * max(1, self.width()) // RESOLUTION
 
     def set_gaps(self, gaps_us: list[int]) -> None:
         self._gaps = [int(g) for g in gaps_us]
