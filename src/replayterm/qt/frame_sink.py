@@ -5,7 +5,7 @@ concatenates the appended streams (trades, top-of-book series, and each strategy
 chunks) of every frame it swallowed, so a view that only sees the rendered frames still receives
 every trade and fill. ``FrameSink`` (Qt) drives it from one timer and hands each coalesced frame
 to the views, timing the render. The timer runs at 60 Hz while the GUI thread has time to spare
-and slows (down to ~33 Hz) when a frame's work - applying it, painting it and whatever else the
+and slows (down to ~36 Hz) when a frame's work - applying it, painting it and whatever else the
 GUI thread did meanwhile - would take more than half of the thread's time: a GUI that renders
 flat out answers input late.
 """
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 FrameConsumer = Callable[[Frame], None]
 
 FASTEST_MS = 16  # ~60 Hz
-SLOWEST_MS = 30  # ~33 Hz: slower than this and motion stops looking continuous
+SLOWEST_MS = 28  # ~36 Hz: slower than this and motion stops looking continuous
 BUSY_SHARE = 0.5  # share of the GUI thread's time that frames may take
 _COST_SMOOTHING = 0.2  # weight of the newest frame in the running cost estimate
 
@@ -266,7 +266,10 @@ class FrameSink(QObject):
             w = _COST_SMOOTHING if self.frame_cost_ms > 0 else 1.0
             self.frame_cost_ms += w * (cost - self.frame_cost_ms)
             interval = frame_interval_ms(self.frame_cost_ms, self._fastest)
-            if interval != self._timer.interval():
+            current = self._timer.interval()
+            at_bound = interval in (self._fastest, SLOWEST_MS)
+            # a new interval restarts the timer from now: not for every millisecond of jitter
+            if interval != current and (at_bound or abs(interval - current) >= 2):
                 self._timer.setInterval(interval)
         self._cpu_mark = cpu
 
