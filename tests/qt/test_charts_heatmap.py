@@ -82,6 +82,28 @@ def test_hidden_chart_keeps_the_data_and_draws_it_when_shown(qtbot: QtBot) -> No
     assert y.tolist()[-1] == 5.0
 
 
+def test_chart_heights_fit_the_data_until_the_user_sets_them(charts: ChartsView) -> None:
+    walk = BookWalk(seed=3)
+    for i in range(20):
+        charts.apply_frame(walk.step(dt_us=500_000, reset=i == 0))
+    price_vb, spread_vb = charts.price_plot.getViewBox(), charts.spread_plot.getViewBox()
+    _, bid = charts.bid_curve.getData()
+    _, ask = charts.ask_curve.getData()
+    (y0, y1) = price_vb.viewRange()[1]
+    assert y0 <= np.nanmin(bid)
+    assert np.nanmax(ask) <= y1
+    assert (y1 - y0) <= (np.nanmax(ask) - np.nanmin(bid)) * 1.5  # fitted, not just containing
+    spread_vb.scaleBy((1.0, 3.0))
+    spread_vb.sigRangeChangedManually.emit(spread_vb.state["mouseEnabled"])  # a wheel zoom there
+    zoomed = spread_vb.viewRange()[1]
+    assert not charts.act_follow.isChecked()
+    charts.apply_frame(walk.step(dt_us=500_000))
+    assert charts.price_plot in charts._fitting  # the other plot still fits its data
+    assert spread_vb.viewRange()[1] == pytest.approx(zoomed)  # ...this one keeps what the user set
+    charts.act_follow.trigger()  # F: follow again, and fit both heights again
+    assert spread_vb.viewRange()[1] != pytest.approx(zoomed)
+
+
 def test_chart_reset_drops_history(charts: ChartsView) -> None:
     charts.apply_frame(make_frame(reset=True, top=series([T0], [1.0], [2.0], [0.0])))
     charts.apply_frame(make_frame(reset=True, ts=T0 + 10, top=series([T0 + 10], [5.0], [6.0], [0.0])))

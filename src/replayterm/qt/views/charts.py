@@ -64,7 +64,7 @@ class ChartsView(QWidget):
         self.trades = ColumnBuffer(TRADES_CAPACITY, {"t": _F8, "price": _F8, "amount": _F8, "side": np.int8})
         self._now = math.nan  # cursor, seconds
         self._window = float(DEFAULT_WINDOW_S)
-        self._fit_y = True  # fit price and spread heights to the visible data (off after a manual zoom/pan)
+        self._fitting: set[pg.PlotItem] = set()  # plots whose height follows the visible data
         self._stale = False  # frames arrived while hidden
         self._in_update = False
         self._redraw_timer = QTimer(self, singleShot=True, interval=0)
@@ -72,6 +72,7 @@ class ChartsView(QWidget):
 
         self._build_actions()
         self._build_plots()
+        self._fitting = {self.price_plot, self.spread_plot}
         self._build_toolbar()
 
     # ---- construction ------------------------------------------------------------------------
@@ -134,7 +135,7 @@ class ChartsView(QWidget):
             line.setVisible(False)
             p.addItem(line, ignoreBounds=True)
             self.cursors.append(line)
-            p.getViewBox().sigRangeChangedManually.connect(self._on_manual_range)
+            p.getViewBox().sigRangeChangedManually.connect(lambda *_, p=p: self._on_manual_range(p))
         self.price_plot.getViewBox().sigXRangeChanged.connect(self._on_x_range_changed)
         self.glw.scene().sigMouseClicked.connect(self._on_scene_click)
 
@@ -260,8 +261,9 @@ class ChartsView(QWidget):
         for item, (bx, by) in zip((self.imb_pos, self.imb_neg), bars(x, cols[4]), strict=True):
             item.setData(bx, by)
         dots = self._redraw_trades(x0, x1)
-        if self._fit_y:
+        if self.price_plot in self._fitting:
             _fit_height(self.price_plot, [*cols[:3], dots])
+        if self.spread_plot in self._fitting:
             _fit_height(self.spread_plot, [cols[3]])
 
     def _redraw_trades(self, x0: float, x1: float) -> np.ndarray:
@@ -283,14 +285,14 @@ class ChartsView(QWidget):
         return price[keep]
 
     # ---- interaction -------------------------------------------------------------------------
-    def _on_manual_range(self, *_: object) -> None:
-        self._fit_y = False
+    def _on_manual_range(self, plot: pg.PlotItem) -> None:
+        self._fitting.discard(plot)  # the user set this plot's height (as pyqtgraph's auto-range does)
         if self.act_follow.isChecked():
             self.act_follow.setChecked(False)
 
     def _on_follow_toggled(self, on: bool) -> None:
         if on:
-            self._fit_y = True
+            self._fitting = {self.price_plot, self.spread_plot}
             self._apply_follow_range()
             self._redraw()
 
