@@ -127,6 +127,10 @@ class _TopHistory:
             return TopSeries()
         step = max(1, (g1 - g0) // max_points)
         # Sample backwards from the newest message so the last point is always the current state.
-        idx = np.arange(g1 - 1, g0 - 1, -step)[::-1]
-        imbalance = self.imbalance[idx] if self.imbalance is not None else np.full(idx.shape[0], np.nan)
-        return TopSeries(self.group_ts[idx], self.bid[idx], self.ask[idx], imbalance)
+        # A strided slice, not fancy indexing: views of the recorded history (never written after
+        # the checkpoint pass), so the worker copies nothing while it holds the GIL.
+        first = g1 - 1 - ((g1 - 1 - g0) // step) * step
+        sl = slice(first, g1, step)
+        n = len(range(first, g1, step))
+        imbalance = self.imbalance[sl] if self.imbalance is not None else np.full(n, np.nan)
+        return TopSeries(self.group_ts[sl], self.bid[sl], self.ask[sl], imbalance)
