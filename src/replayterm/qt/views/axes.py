@@ -25,7 +25,7 @@ _ALIGN = {
     "bottom": Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
 }
 _MAX_CACHED_LABELS = 4096
-_DRAWN_ONCE = QPicture()  # marks a layout drawn directly and not recorded yet
+_DRAWN_ONCE: Any = object()  # stands in for the picture: a layout drawn directly, not recorded yet
 
 
 class LeanAxisMixin:
