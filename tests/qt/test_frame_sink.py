@@ -199,3 +199,45 @@ def test_frame_sink_slows_down_while_frames_are_expensive(qtbot: QtBot) -> None:
     qtbot.waitUntil(lambda: len(rendered) == 6, timeout=3000)
     assert sink.frame_cost_ms >= 15
     assert sink.interval_ms == SLOWEST_MS
+
+
+def test_frame_reaches_the_views_in_two_halves_in_order(qtbot: QtBot) -> None:
+    sink = FrameSink()
+    log: list[tuple[str, int]] = []
+
+    def busy(ms: float) -> None:
+        t = time.perf_counter()
+        while time.perf_counter() - t < ms / 1e3:
+            pass
+
+    def view(name: str, ms: float):  # type: ignore[no-untyped-def]
+        def apply(frame: Frame) -> None:
+            busy(ms)
+            log.append((name, frame.local_ts))
+
+        apply.__qualname__ = name
+        return apply
+
+    for name, ms in (("a", 2.0), ("b", 2.0), ("c", 14.0)):
+        sink.add_consumer(view(name, ms))
+    assert sink.flush() is False
+    sink.push(_frame(0, T0, [], reset=True))
+    assert sink.flush()  # flush() renders to every view at once
+    assert [n for n, _ in log] == ["a", "b", "c"]
+    assert sink.frames_rendered == 1
+
+    log.clear()
+    sink.push(_frame(0, T0 + 1, []))
+    sink._on_timer()  # what the render timer does
+    assert [n for n, _ in log] == ["a", "b"]  # first half: the views before the middle of the apply time
+    assert sink.frames_rendered == 1  # the frame is not done yet...
+    qtbot.waitUntil(lambda: sink.frames_rendered == 2, timeout=2000)
+    assert [n for n, _ in log] == ["a", "b", "c"]  # ...until the rest got it, half an interval later
+
+    log.clear()
+    sink.push(_frame(0, T0 + 2, []))
+    sink._on_timer()
+    sink.push(_frame(0, T0 + 3, []))
+    assert sink.flush()  # the second half of the frame in flight comes first
+    assert log == [("a", T0 + 2), ("b", T0 + 2), ("c", T0 + 2), ("a", T0 + 3), ("b", T0 + 3), ("c", T0 + 3)]
+    assert sink.frames_rendered == 4

@@ -7,7 +7,9 @@ every trade and fill. ``FrameSink`` (Qt) drives it from one timer and hands each
 to the views, timing the render. The timer runs at 60 Hz while the GUI thread has time to spare
 and slows (down to ~36 Hz) when a frame's work - applying it, painting it and whatever else the
 GUI thread did meanwhile - would take more than half of the thread's time: a GUI that renders
-flat out answers input late.
+flat out answers input late. Each frame reaches the views in two halves, half an interval apart
+(split so both take about as long to apply): Qt paints what a half changed right after it, so
+input and timers get the event loop between two shorter blocks instead of after one long one.
 """
 
 from __future__ import annotations
@@ -214,10 +216,16 @@ class FrameSink(QObject):
         self._fastest = int(interval_ms)
         self.frame_cost_ms = 0.0  # smoothed GUI-thread CPU time per rendered frame
         self._cpu_mark: float | None = None  # GUI-thread CPU time at the previous render
+        self._apply_ms: dict[int, float] = {}  # smoothed time each consumer takes to apply a frame
+        self._later: tuple[Frame, list[FrameConsumer], float] | None = None  # the second half
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(self._fastest)
         self._timer.timeout.connect(self._on_timer)
+        self._later_timer = QTimer(self)
+        self._later_timer.setSingleShot(True)
+        self._later_timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._later_timer.timeout.connect(self._finish)
 
     def add_consumer(self, consumer: FrameConsumer) -> None:
         self._consumers.append(consumer)
@@ -236,27 +244,68 @@ class FrameSink(QObject):
             self._timer.start()
 
     def flush(self) -> bool:
-        """Render the pending frame now (if any). Returns True when something was rendered."""
+        """Render the pending frame now, to every view (if any). Returns True when one was."""
+        self._finish()
         frame = self.coalescer.take()
         if frame is None:
             return False
-        t0 = time.perf_counter()
-        for consumer in self._consumers:
+        self._done(self._apply(frame, self._consumers))
+        return True
+
+    def _on_timer(self) -> None:
+        self._finish()  # (normally done already, half an interval ago)
+        frame = self.coalescer.take()
+        if frame is None:
+            self._timer.stop()  # idle: no wake-ups until the next frame arrives
+            self._cpu_mark = None
+            return
+        first, second = self._halves()
+        ms = self._apply(frame, first)
+        if second:
+            self._later = (frame, second, ms)
+            self._later_timer.start(max(1, self._timer.interval() // 2))
+        else:
+            self._done(ms)
+        self._pace()
+
+    def _finish(self) -> None:
+        """Give the frame in flight to the views still waiting for it."""
+        if self._later is None:
+            return
+        frame, consumers, ms = self._later
+        self._later = None
+        self._later_timer.stop()
+        self._done(ms + self._apply(frame, consumers))
+
+    def _halves(self) -> tuple[list[FrameConsumer], list[FrameConsumer]]:
+        """The consumers in order, cut where the first part takes about half the apply time."""
+        costs = [self._apply_ms.get(id(c), 0.0) for c in self._consumers]
+        half, acc, cut = sum(costs) / 2, 0.0, len(costs)
+        for i, cost in enumerate(costs):
+            if acc + cost / 2 >= half:  # consumer i straddles the middle: cut at its nearer end
+                cut = i if acc > 0 else i + 1
+                break
+            acc += cost
+        return self._consumers[:cut], self._consumers[cut:]
+
+    def _apply(self, frame: Frame, consumers: list[FrameConsumer]) -> float:
+        start = t0 = time.perf_counter()
+        for consumer in consumers:
             try:
                 consumer(frame)
             except Exception as exc:
                 self._report(consumer, exc)
-        self.last_render_ms = (time.perf_counter() - t0) * 1e3
-        self.frames_rendered += 1
-        self.rendered.emit(self.last_render_ms)
-        return True
+            t1 = time.perf_counter()
+            ms, key = (t1 - t0) * 1e3, id(consumer)
+            before = self._apply_ms.get(key, ms)
+            self._apply_ms[key] = before + _COST_SMOOTHING * (ms - before)
+            t0 = t1
+        return (t0 - start) * 1e3
 
-    def _on_timer(self) -> None:
-        if not self.flush():
-            self._timer.stop()  # idle: no wake-ups until the next frame arrives
-            self._cpu_mark = None
-            return
-        self._pace()
+    def _done(self, ms: float) -> None:
+        self.last_render_ms = ms
+        self.frames_rendered += 1
+        self.rendered.emit(ms)
 
     def _pace(self) -> None:
         """Measure what the last frame period cost the GUI thread and set the next interval."""
