@@ -13,7 +13,8 @@ from replayterm.core.data import open_sources
 from replayterm.core.replay.cursor import ReplayCursor
 from replayterm.core.replay.frame import Frame
 from replayterm.core.replay.instruments import build_instruments
-from replayterm.qt.worker import OpenedInfo, ReplayWorker, start_worker, stop_worker
+from replayterm.qt.worker import OpenedInfo, ReplayWorker
+from replayterm.qt.worker_thread import start_worker, stop_worker
 
 SAMPLE = sorted((Path(__file__).resolve().parents[2] / "data").glob("*.csv.gz"))
 

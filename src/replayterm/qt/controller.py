@@ -14,7 +14,8 @@ import logging
 from PySide6.QtCore import QObject, Qt, QThread
 
 from replayterm.qt.main_window import MainWindow
-from replayterm.qt.worker import OpenedInfo, ReplayWorker, stop_worker
+from replayterm.qt.worker import OpenedInfo, ReplayWorker
+from replayterm.qt.worker_thread import stop_worker
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from replayterm.core.data import Cancelled, DataError, open_sources
 from replayterm.core.replay.frames import FrameBuilder
@@ -428,35 +428,3 @@ class ReplayWorker(QObject):
             frame.strategies = self.streams.collect(self.session, reset)
         self._last_frame_wall = time.perf_counter()
         self.frame_ready.emit(frame)
-
-
-def start_worker(worker: ReplayWorker) -> QThread:
-    """Move ``worker`` to a new thread and start it (its timers are created there)."""
-    thread = QThread()
-    thread.setObjectName("replay-worker")
-    worker.moveToThread(thread)
-    thread.started.connect(worker.start)
-    thread.start()
-    return thread
-
-
-def stop_worker(worker: ReplayWorker, thread: QThread, timeout_ms: int = 30_000) -> bool:
-    """Close = stop the worker, ``quit()``, ``wait()`` (DESIGN §4.7); True when the thread ended.
-
-    The worker's ``shutdown`` and the thread's ``quit`` are queued to the worker's thread, never
-    called blocking: a strategy callback that does not return would otherwise hang the caller.
-    While waiting, such a callback is aborted and long runs are cancelled.
-    """
-    if not thread.isRunning():
-        return True
-    worker.request_cancel()
-    QMetaObject.invokeMethod(worker, "shutdown", Qt.ConnectionType.QueuedConnection)
-    QTimer.singleShot(0, worker, lambda: QThread.currentThread().quit())
-    deadline = time.monotonic() + timeout_ms / 1000
-    while not thread.wait(50):
-        if worker.request_abort_callback():
-            log.warning("Stopped a strategy callback that was still running at exit")
-        worker.request_cancel()
-        if time.monotonic() > deadline:
-            return False
-    return True
