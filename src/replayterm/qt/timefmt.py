@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from replayterm.core.data.timefmt import parse_time as core_parse_time
+
 US_PER_S = 1_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
@@ -61,19 +63,14 @@ def parse_time(text: str, reference_us: int | None = None) -> int:
     s = text.strip()
     if not s:
         raise ValueError("Enter a time: ISO-8601 UTC (2024-07-18T12:34:56.789Z) or integer microseconds.")
-    if _INT_RE.fullmatch(s):
-        return int(s)
     if _TIME_OF_DAY_RE.fullmatch(s):
         if reference_us is None:
             raise ValueError(f"'{s}' is a time of day; give a full date too (e.g. 2024-07-18T{s}).")
         s = f"{to_datetime(reference_us).date().isoformat()}T{s}"
     try:
-        dt = datetime.fromisoformat(s)
+        return core_parse_time(s)  # integers, ISO-8601 with Z / UTC / offsets, a date alone
     except ValueError:
         raise ValueError(
             f"'{text.strip()}' is not a time. Use ISO-8601 UTC such as 2024-07-18T12:34:56.789Z, "
             "a time of day such as 12:34:56.5, or integer microseconds since the epoch."
         ) from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return (dt - _EPOCH) // _ONE_US
