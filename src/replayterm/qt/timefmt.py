@@ -9,8 +9,6 @@ from replayterm.core.data.timefmt import parse_time as core_parse_time
 
 US_PER_S = 1_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_ONE_US = timedelta(microseconds=1)
-_INT_RE = re.compile(r"[+-]?\d+")
 _TIME_OF_DAY_RE = re.compile(r"\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?")
 
 
