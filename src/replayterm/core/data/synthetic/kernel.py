@@ -359,6 +359,22 @@ def _taker(
 
 
 @nb.njit(cache=True, nogil=True)
+def _fresh_snapshot(  # type: ignore[no-untyped-def]
+    rng, amounts, ist, fst, prm, l2_ex, l2_lo, l2_snap, l2_side, l2_px, l2_amt, n_l2,
+    tk_ex, tk_lo, tk_bpx, tk_bq, tk_apx, tk_aq, n_tk,
+):  # fmt: skip
+    """A full snapshot (the start, or after a recorder reconnect) and the ticker row it implies;
+    schedules the next reconnect. Returns the new book and ticker row counts."""
+    fst[F_NEXT_RECON] = fst[F_T] + rng.uniform(prm[P_RECON_MIN], prm[P_RECON_MAX])
+    n_l2 = emit_snapshot(rng, amounts, ist, fst, prm, l2_ex, l2_lo, l2_snap, l2_side, l2_px, l2_amt, n_l2)
+    tick = exchange_ms(fst[F_T])
+    n_tk = emit_ticker(
+        amounts, ist, tick, ist[S_LAST_LOCAL], tk_ex, tk_lo, tk_bpx, tk_bq, tk_apx, tk_aq, n_tk
+    )
+    return n_l2, n_tk
+
+
+@nb.njit(cache=True, nogil=True)
 def run_chunk(
     rng,
     amounts,
@@ -409,23 +425,10 @@ def run_chunk(
             return n_l2, n_tr, n_tk, False
         if ist[S_STARTED] == 0:
             ist[S_STARTED] = 1
-            fst[F_NEXT_RECON] = fst[F_T] + rng.uniform(prm[P_RECON_MIN], prm[P_RECON_MAX])
-            n_l2 = emit_snapshot(
-                rng, amounts, ist, fst, prm, l2_ex, l2_lo, l2_snap, l2_side, l2_px, l2_amt, n_l2
-            )
-            n_tk = emit_ticker(
-                amounts,
-                ist,
-                exchange_ms(fst[F_T]),
-                ist[S_LAST_LOCAL],
-                tk_ex,
-                tk_lo,
-                tk_bpx,
-                tk_bq,
-                tk_apx,
-                tk_aq,
-                n_tk,
-            )
+            n_l2, n_tk = _fresh_snapshot(
+                rng, amounts, ist, fst, prm, l2_ex, l2_lo, l2_snap, l2_side, l2_px, l2_amt, n_l2,
+                tk_ex, tk_lo, tk_bpx, tk_bq, tk_apx, tk_aq, n_tk,
+            )  # fmt: skip
             continue
         recentre(amounts, ist)
         _advance(rng, ist, fst, prm)
@@ -434,23 +437,10 @@ def run_chunk(
             fst[F_GAP_END] = fst[F_T] + rng.uniform(prm[P_GAP_MIN], prm[P_GAP_MAX])
         if ist[S_IN_GAP] == 1 and fst[F_T] >= fst[F_GAP_END]:
             ist[S_IN_GAP] = 0
-            fst[F_NEXT_RECON] = fst[F_T] + rng.uniform(prm[P_RECON_MIN], prm[P_RECON_MAX])
-            n_l2 = emit_snapshot(
-                rng, amounts, ist, fst, prm, l2_ex, l2_lo, l2_snap, l2_side, l2_px, l2_amt, n_l2
-            )
-            n_tk = emit_ticker(
-                amounts,
-                ist,
-                exchange_ms(fst[F_T]),
-                ist[S_LAST_LOCAL],
-                tk_ex,
-                tk_lo,
-                tk_bpx,
-                tk_bq,
-                tk_apx,
-                tk_aq,
-                n_tk,
-            )
+            n_l2, n_tk = _fresh_snapshot(
+                rng, amounts, ist, fst, prm, l2_ex, l2_lo, l2_snap, l2_side, l2_px, l2_amt, n_l2,
+                tk_ex, tk_lo, tk_bpx, tk_bq, tk_apx, tk_aq, n_tk,
+            )  # fmt: skip
             continue
         emit = ist[S_IN_GAP] == 0
         nt = 0
