@@ -85,7 +85,7 @@ class Book:
         return q.top_levels(self.prices, self.amounts, self.st, side, n)
 
     def size_at(self, side: int, price: float) -> float:
-        i = int(np.searchsorted(self.prices, price))
+        i = int(self.prices.searchsorted(price))  # the method skips numpy's Python-level wrapper
         if i >= self.prices.shape[0] or self.prices[i] != price:
             return 0.0
         return float(self.bid[i] if side > 0 else self.ask[i])
