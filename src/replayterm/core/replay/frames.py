@@ -28,7 +28,9 @@ class FrameBuilder:
         inst = cursor.instruments[instrument]
         self._top = _TopHistory(inst.book) if inst.book is not None else None
         self.tick_size = inst.tick_size
-        self._gaps = int(cursor.gaps().shape[0])
+        self._resnapshot_groups = (
+            inst.book.events.resnapshot_groups if inst.book is not None else np.empty(0, np.int64)
+        )
 
     def frame(
         self,
@@ -44,7 +46,7 @@ class FrameBuilder:
         inst = cursor.instruments[self.instrument]
         now = cursor.now
         replayer = inst.book
-        stats = BookStats(gaps=self._gaps)
+        stats = BookStats()
         bids = asks = np.empty((0, 2), dtype=np.float64)
         exch_ts = 0
         group = 0
@@ -60,6 +62,7 @@ class FrameBuilder:
             stats.crossed_removals = book.crossed_removals
             stats.skipped_rows = replayer.skipped_rows
             group = replayer.position
+            stats.resnapshots = int(np.searchsorted(self._resnapshot_groups, group, side="left"))
             if group > 0:
                 ev = replayer.events
                 exch_ts = int(ev.exch_ts[int(ev.group_start[group]) - 1])
