@@ -119,11 +119,12 @@ class _TopHistory:
         assert isinstance(replayer, BookReplayer)
         self.group_ts = replayer.events.group_ts
         cps = replayer.checkpoints
+        self.bid: np.ndarray | None = None
+        self.ask: np.ndarray | None = None
+        self.imbalance: np.ndarray | None = None
         if cps is not None and cps.best_idx is not None:
             self.bid, self.ask = cps.best_prices(replayer.events.prices)
             self.imbalance = cps.top_imbalance()
-        else:
-            self.bid = self.ask = self.imbalance = None
 
     def series(self, g0: int, g1: int, max_points: int) -> TopSeries:
         if self.bid is None or self.ask is None or g1 <= g0:
