@@ -50,7 +50,7 @@ class _Cell:
     __slots__ = ("next",)
 
     def __init__(self) -> None:
-        self.next = NO_WAKE
+        self.next: int = NO_WAKE
 
 
 class EventRunner:
@@ -91,6 +91,10 @@ class EventRunner:
         i = slot.instrument_index
         if slot.live and slot.started and slot not in self.active[i]:
             self.active[i] = (*self.active[i], slot)
+
+    def trades_seen(self, instrument_index: int) -> int:
+        """Trades of that instrument the replay has shown so far."""
+        return self.env.seen[instrument_index]
 
     def _deactivate(self, slot: StrategySlot) -> None:
         slot.active = False
