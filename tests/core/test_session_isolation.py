@@ -190,3 +190,35 @@ def test_a_failed_strategy_can_be_enabled_again(sources: list[Source]) -> None:
     assert info.status is StrategyStatus.FAILED
     assert info.error is not None
     assert "message 50" in info.error.message
+
+
+class HangInContext(Strategy):
+    """Loops forever mostly inside the simulator's own code (the context's queries)."""
+
+    name = "hang_in_ctx"
+
+    def __init__(self, params: object = None) -> None:
+        super().__init__(params)
+        self.seen = 0
+
+    def on_book(self, ctx: StrategyContext, book: object) -> None:
+        self.seen += 1
+        while self.seen >= 20:
+            for _ in range(1000):
+                ctx.pnl  # noqa: B018 - the point is to spend the time in the context
+                ctx.open_orders  # noqa: B018
+
+
+def test_an_abort_waits_until_the_callback_is_back_in_its_own_code(sources: list[Source]) -> None:
+    session = ReplaySession(sources, SessionSettings(callback_budget_s=0.2))
+    bad = session.add_strategy(HangInContext)
+    session.run_to_end()
+    info = session.info(bad)
+    assert info.status is StrategyStatus.FAILED
+    assert info.error is not None
+    assert info.error.kind == "timeout"
+    frames = [line for line in info.error.traceback.splitlines() if line.lstrip().startswith("File ")]
+    assert "test_session_isolation.py" in frames[-1]  # it landed in the strategy's own code
+    assert session.at_end
+    assert session.warnings == []
+    session.close()
