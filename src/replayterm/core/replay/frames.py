@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from replayterm.core.book.book import Book
 from replayterm.core.replay.cursor import ReplayCursor
 from replayterm.core.replay.frame import BookStats, Frame, TopSeries, TradeBatch
 
@@ -19,10 +20,16 @@ MAX_TRADES_PER_FRAME = 5000
 
 
 class FrameBuilder:
+    """``depth``: the top levels every frame carries. ``reach_ticks``: the frame also carries
+    every level within that many ticks of the touch, so views that group prices into buckets
+    (the ladder and heatmap group up to 100 ticks) get whole buckets however deep they reach;
+    the GUI sets it from the coarsest grouping it shows."""
+
     def __init__(self, cursor: ReplayCursor, instrument: int = 0, depth: int = 200) -> None:
         self.cursor = cursor
         self.instrument = instrument
         self.depth = depth
+        self.reach_ticks = 0
         self._trade_mark = 0
         self._group_mark = 0
         inst = cursor.instruments[instrument]
@@ -52,8 +59,9 @@ class FrameBuilder:
         group = 0
         if replayer is not None:
             book = replayer.book
-            bids = book.levels(1, self.depth)
-            asks = book.levels(-1, self.depth)
+            reach = self.reach_ticks * self.tick_size if self.tick_size > 0 else 0.0
+            bids = levels_within(book, 1, self.depth, reach)
+            asks = levels_within(book, -1, self.depth, reach)
             top = book.top_stats(5)
             stats.best_bid, stats.best_ask = top.best_bid, top.best_ask
             stats.mid, stats.spread, stats.spread_bps = top.mid, top.spread, top.spread_bps
@@ -108,6 +116,33 @@ class FrameBuilder:
             events_applied=cursor.position,
             at_end=cursor.at_end,
         )
+
+
+def levels_within(book: Book, side: int, n: int, reach: float) -> np.ndarray:
+    """The top ``n`` levels of ``side``, plus every further level priced within ``reach`` of the
+    touch; (k, 2) price/amount, best first. Reads the dense per-rank arrays of the book directly:
+    the levels in a price range are a slice of them."""
+    top = book.levels(side, n)
+    if reach <= 0 or top.shape[0] < n:
+        return top  # no reach asked, or the whole side is already there
+    prices = book.prices
+    best, last = float(top[0, 0]), float(top[-1, 0])
+    last_rank = int(prices.searchsorted(last))
+    if side > 0:
+        lo = int(prices.searchsorted(best - reach * (1 + 1e-12), side="left"))
+        if lo >= last_rank:
+            return top
+        amounts = book.bid[lo:last_rank]
+        nz = np.flatnonzero(amounts)[::-1]  # descending prices: best first
+        more = np.column_stack((prices[lo + nz], amounts[nz]))
+    else:
+        hi = int(prices.searchsorted(best + reach * (1 + 1e-12), side="right"))
+        if hi <= last_rank + 1:
+            return top
+        amounts = book.ask[last_rank + 1 : hi]
+        nz = np.flatnonzero(amounts)
+        more = np.column_stack((prices[last_rank + 1 + nz], amounts[nz]))
+    return np.concatenate((top, more)) if more.shape[0] else top
 
 
 class _TopHistory:

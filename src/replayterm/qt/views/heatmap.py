@@ -214,6 +214,10 @@ class HeatmapView(QWidget):
 
     # ---- state -------------------------------------------------------------------------------
     @property
+    def grouping(self) -> int:
+        return self._grouping
+
+    @property
     def bucket(self) -> float:
         return self._tick * self._grouping
 
