@@ -9,7 +9,11 @@ conversion of the whole image (``pg.ImageItem.setImage`` would re-convert all W�
 frame). Two windows follow the mid, both recentering only when it leaves their middle half: the
 view (``view_rows`` rows on screen: the axis just moves) and the buffer (``rows`` rows, a few times
 taller, so history survives the price wandering off and coming back; its rows shift, rarely).
-Columns are one per rendered frame, so the time axis labels each column with its own timestamp.
+Columns sit on a real time axis, as in Bookmap: each is a fixed slice of replay time
+(``column_us`` = the chosen span / ``columns``). A frame overwrites the column of its slice with
+the book as it stands; a frame several slices after the previous one first copies the previous
+column into the slices between (the liquidity rested there all along), so equal widths are equal
+times at any replay speed and frame rate. The axis labels each column with its slice's start.
 """
 
 from __future__ import annotations
@@ -37,7 +41,8 @@ COLUMNS = 1200
 ROWS = 1024  # price rows kept
 VIEW_ROWS = 400  # price rows on screen
 MIN_VISIBLE = 300
-LEGEND = "resting size, log scale · one column per frame"
+SPANS = (("10 s", 10), ("1 min", 60), ("5 min", 300), ("30 min", 1800), ("2 h", 7200))  # seconds
+DEFAULT_SPAN_S = 300
 GROUPINGS = (1, 2, 5, 10, 25, 100)
 _NORM_DECAY = 0.97  # weight of the previous colour scale (slow adaptation, old columns untouched)
 
@@ -131,9 +136,12 @@ class HeatmapView(QWidget):
         columns: int = COLUMNS,
         rows: int = ROWS,
         view_rows: int = VIEW_ROWS,
+        column_us: int | None = None,
     ) -> None:
         super().__init__(parent)
         self.columns, self.rows, self.view_rows = columns, rows, min(view_rows, rows)
+        self.column_us = column_us if column_us is not None else DEFAULT_SPAN_S * 1_000_000 // columns
+        self._last_bucket: int | None = None  # time slice of the newest column
         self.levels = np.zeros((rows, columns), dtype=np.float32)  # log1p(size), for tests/tooltips
         # One uint32 per pixel: fills and shifts run at memset/memmove speed (a 4-byte colour
         # assigned to a uint8 (…, 4) view broadcasts, about 50 times slower).
@@ -194,13 +202,23 @@ class HeatmapView(QWidget):
         self.grouping_box.currentIndexChanged.connect(
             lambda i: self.set_grouping(self.grouping_box.itemData(i))
         )
+        self.span_box = QComboBox(self)
+        for label, seconds in SPANS:
+            self.span_box.addItem(label, seconds)
+        self.span_box.setToolTip(
+            "Time across the whole heatmap: each column is this span / its column count (clears the history)"
+        )
+        self.span_box.setCurrentIndex(max(0, self.span_box.findData(self.span_s)))
+        self.span_box.currentIndexChanged.connect(lambda i: self.set_span(self.span_box.itemData(i)))
         bar = QHBoxLayout()
         bar.setContentsMargins(4, 3, 4, 3)
         bar.setSpacing(4)
         bar.addWidget(QLabel("Row", self))
         bar.addWidget(self.grouping_box)
+        bar.addWidget(QLabel("Span", self))
+        bar.addWidget(self.span_box)
         bar.addStretch(1)
-        self.readout = QLabel(LEGEND, self)
+        self.readout = QLabel(self.legend(), self)
         self.readout.setObjectName("dimLabel")
         self.readout.setFont(theme.mono_font(8.5))
         bar.addWidget(self.readout)
@@ -232,10 +250,26 @@ class HeatmapView(QWidget):
         self._row0_bucket = None
         self._view0_bucket = None
         self._last_ts = None
+        self._last_bucket = None
         self.image.head = 0
         self._update_overlay()
         self._update_x_range()
         self.image.update()
+
+    @property
+    def span_s(self) -> float:
+        return self.column_us * self.columns / 1e6
+
+    def set_span(self, seconds: float) -> None:
+        """Time across the whole ring; each column is ``seconds / columns`` of replay time."""
+        column_us = max(1, round(seconds * 1e6 / self.columns))
+        if column_us != self.column_us:
+            self.column_us = column_us
+            self.clear()
+            self.readout.setText(self.legend())
+
+    def legend(self) -> str:
+        return f"resting size, log scale · 1 column = {_duration(self.column_us)}"
 
     def set_grouping(self, ticks: int) -> None:
         if ticks != self._grouping:
@@ -261,10 +295,10 @@ class HeatmapView(QWidget):
     def _on_mouse_moved(self, pos: object) -> None:
         vb = self.plot.getPlotItem().getViewBox()
         if not vb.sceneBoundingRect().contains(pos):
-            self.readout.setText(LEGEND)
+            self.readout.setText(self.legend())
             return
         point = vb.mapSceneToView(pos)
-        self.readout.setText(self.readout_at(point.x(), point.y()) or LEGEND)
+        self.readout.setText(self.readout_at(point.x(), point.y()) or self.legend())
 
     def column_label(self, x: float) -> str:
         if not self.filled:
@@ -297,8 +331,11 @@ class HeatmapView(QWidget):
             self.clear()
         if not (math.isfinite(self._tick) and self._tick > 0):
             return
-        if self._last_ts is not None and frame.local_ts <= self._last_ts:
-            return  # the clock did not move: no new column
+        if self._last_ts is not None and frame.local_ts == self._last_ts:
+            return  # the clock did not move: nothing new to show
+        bucket = frame.local_ts // self.column_us
+        if self._last_bucket is not None and bucket < self._last_bucket:
+            self.clear()  # time went back without a reset: start over
         mid = frame.stats.mid
         if not math.isfinite(mid):
             bb = frame.bids[0, 0] if frame.bids.size else math.nan
@@ -308,10 +345,34 @@ class HeatmapView(QWidget):
             self._keep_centered(mid)
         if self._row0_bucket is None:
             return
-        self._write_column(frame)
+        if self._last_bucket is None or bucket > self._last_bucket:
+            if self._last_bucket is not None:
+                self._carry_forward(self._last_bucket, bucket)
+            self._write_column(frame, bucket, new=True)
+        else:
+            self._write_column(frame, bucket, new=False)  # same slice: its latest state
+        self._last_bucket = bucket
         self._last_ts = frame.local_ts
         if self.stack.empty:
             self.stack.set_empty(False)
+
+    def _carry_forward(self, last: int, bucket: int) -> None:
+        """Slices after ``last`` and before ``bucket`` had no frame: they show the newest column's
+        book (at most a ring's worth, the newest slices)."""
+        first = max(last + 1, bucket - (self.columns - 1))
+        k = bucket - first
+        if k <= 0:
+            return
+        src = (self.head - 1) % self.columns
+        idx = (self.head + np.arange(k)) % self.columns
+        self.levels[:, idx] = self.levels[:, src : src + 1]
+        self.pixels[:, idx] = self.pixels[:, src : src + 1]
+        self.col_ts[idx] = (first + np.arange(k)) * self.column_us
+        self.col_bid[idx] = self.col_bid[src]
+        self.col_ask[idx] = self.col_ask[src]
+        self.head = (self.head + k) % self.columns
+        self.filled = min(self.filled + k, self.columns)
+        self.columns_written += k
 
     def _keep_centered(self, mid: float) -> None:
         b = self.bucket
@@ -354,7 +415,7 @@ class HeatmapView(QWidget):
             levels[:-shift] = 0
             pixels[:-shift] = self._bg
 
-    def _write_column(self, frame: Frame) -> None:
+    def _write_column(self, frame: Frame, time_slice: int, *, new: bool) -> None:
         n, tick, g, row0 = self.rows, self._tick, self._grouping, self._row0_bucket
         assert row0 is not None
         col = np.zeros(n)
@@ -377,15 +438,16 @@ class HeatmapView(QWidget):
             )
         scale = self._scale if math.isfinite(self._scale) and self._scale > 0 else 1.0
         idx = np.clip(v * (255.0 / scale), 0, 255).astype(np.uint8)
-        h = self.head
+        h = self.head if new else (self.head - 1) % self.columns
         self.levels[:, h] = v
         self.pixels[:, h] = self._lut32[idx]
-        self.col_ts[h] = frame.local_ts
+        self.col_ts[h] = time_slice * self.column_us
         self.col_bid[h] = frame.bids[0, 0] if frame.bids.size else np.nan
         self.col_ask[h] = frame.asks[0, 0] if frame.asks.size else np.nan
-        self.head = (h + 1) % self.columns
-        self.filled = min(self.filled + 1, self.columns)
-        self.columns_written += 1
+        if new:
+            self.head = (h + 1) % self.columns
+            self.filled = min(self.filled + 1, self.columns)
+            self.columns_written += 1
         self.image.head = self.head
         self.image.update()
         self._update_overlay()
@@ -406,16 +468,31 @@ class HeatmapView(QWidget):
 
     # ---- reading back ------------------------------------------------------------------------
     def column(self, age: int = 0) -> np.ndarray:
-        """log1p(size) per row of the column written ``age`` frames ago (0 = newest)."""
+        """log1p(size) per row of the column ``age`` time slices before the newest (0)."""
         return self.levels[:, (self.head - 1 - age) % self.columns]
 
     def save_settings(self, s: QSettings) -> None:
         s.setValue("heatmap/grouping", self._grouping)
+        s.setValue("heatmap/span_s", int(self.span_box.currentData()))
 
     def load_settings(self, s: QSettings) -> None:
         g = st.value(s, "heatmap/grouping", 1, int)
         if g in GROUPINGS:
             self.grouping_box.setCurrentIndex(GROUPINGS.index(g))
+        i = self.span_box.findData(st.value(s, "heatmap/span_s", DEFAULT_SPAN_S, int))
+        if i >= 0:
+            self.span_box.setCurrentIndex(i)
+
+
+def _duration(us: int) -> str:
+    """``50 ms``, ``1 s``, ``1.5 s``, ``250 µs``: one column's time."""
+    if us % 1_000_000 == 0:
+        return f"{us // 1_000_000} s"
+    if us >= 1_000_000:
+        return f"{us / 1e6:g} s"
+    if us % 1000 == 0:
+        return f"{us // 1000} ms"
+    return f"{us} µs"
 
 
 def _off_center(bucket: int, lo: int | None, size: int) -> bool:
