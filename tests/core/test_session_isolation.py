@@ -142,7 +142,7 @@ def test_an_endless_callback_is_stopped_by_the_time_budget(sources: list[Source]
 
 @pytest.mark.parametrize("bad_first", [True, False])
 def test_a_blocking_call_is_stopped_when_it_returns(sources: list[Source], bad_first: bool) -> None:
-    # Called first, the abort lands between two callbacks; called last, after the event.
+    # First or last of the strategies at that event, the abort lands in the sleeping callback.
     clean = good_run(sources, SessionSettings(), None)
     with_bad = good_run(sources, SessionSettings(callback_budget_s=0.2), Sleeper, bad_first)
     info = with_bad["bad"]
