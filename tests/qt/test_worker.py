@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, SignalInstance
 
 from replayterm.core.data import open_sources
 from replayterm.core.replay.cursor import ReplayCursor
@@ -54,7 +54,7 @@ class Harness:
         self.qtbot.waitUntil(lambda: len(self.frames) > seen)  # the first frame follows at once
         return blocker.args[0]
 
-    def next_frame(self, emit: Signal, *args: object) -> Frame:
+    def next_frame(self, emit: SignalInstance, *args: object) -> Frame:
         with self.qtbot.waitSignal(self.worker.frame_ready, timeout=20_000) as blocker:
             emit.emit(*args)
         return blocker.args[0]
