@@ -252,3 +252,16 @@ def test_heatmap_columns_sit_on_a_real_time_axis(qtbot: QtBot) -> None:
     assert view.column_label(view.columns - 1) == "12:16:40"
     assert view.column_label(0) == "12:15:51"
     assert "1 column = 1 s" in view.legend()
+
+
+def test_heatmap_time_ticks_fall_on_round_times(qtbot: QtBot) -> None:
+    view = HeatmapView(columns=400, rows=40, column_us=250_000)  # 100 s across
+    qtbot.addWidget(view)
+    book = levels([100.0], [1.0]), levels([100.5], [1.0])
+    for i in range(500):
+        view.apply_frame(make_frame(*book, ts=T0 + 3_700_000 + i * 250_000, tick=0.5))
+    ((spacing, values),) = view.time_axis.tickValues(0, view.columns, 600)
+    labels = [view.column_label(v) for v in values]
+    assert spacing * view.column_us == 20_000_000  # 100 s over 600 px: a label every 20 s
+    assert labels == ["12:00:40", "12:01:00", "12:01:20", "12:01:40", "12:02:00"]
+    assert all(abs(view.time_at(v) % 20_000_000) < 1 for v in values)  # type: ignore[operator]

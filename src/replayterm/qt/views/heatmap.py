@@ -103,20 +103,39 @@ class RingImageItem(pg.GraphicsObject):
 
 
 class _ColumnTimeAxis(LeanAxis):
-    """Bottom axis of the heatmap: labels each display column with its own UTC time.
+    """Bottom axis of the heatmap: ticks at round UTC times on the columns' linear time scale.
 
-    The x range stays put once the ring is full while the columns under it change, so the axis
-    checks after each new column whether a label it shows would now read differently.
+    The x range stays put once the ring is full while the time under it moves, so after each
+    new column the axis checks whether its ticks moved by a pixel or a label would now read
+    differently, and redraws only then.
     """
+
+    STEPS_S = (1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600, 7200)
+    LABEL_PX = 110  # room one label needs
 
     def __init__(self, owner: HeatmapView) -> None:
         super().__init__("bottom")
         self._owner = owner
         self._labels: dict[float, str] = {}  # the labels of the last layout, by tick value
+        self._drawn_newest: int | None = None  # the newest column's time at the last layout
 
     def generateDrawSpecs(self, p: QPainter) -> object:
         self._labels = {}
+        self._drawn_newest = self._owner.newest_ts()
         return super().generateDrawSpecs(p)
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, list[float]]]:  # noqa: N803
+        owner = self._owner
+        lo, hi = sorted((minVal, maxVal))
+        t_lo, t_hi = owner.time_at(lo), owner.time_at(hi)
+        if t_lo is None or t_hi is None or size <= 0 or t_hi <= t_lo:
+            return []
+        fits = max(1.0, size / self.LABEL_PX)
+        step_s = next((s for s in self.STEPS_S if (t_hi - t_lo) / (s * 1e6) <= fits), self.STEPS_S[-1])
+        step = step_s * 1_000_000
+        first = -(-int(t_lo) // step) * step
+        values = [owner.x_at(t) for t in range(first, int(t_hi) + 1, step)]
+        return [(step / owner.column_us, values)]
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
         labels = [self._owner.column_label(v) for v in values]
@@ -124,7 +143,13 @@ class _ColumnTimeAxis(LeanAxis):
         return labels
 
     def refresh_labels(self) -> None:
-        if any(self._owner.column_label(v) != text for v, text in self._labels.items()):
+        owner = self._owner
+        newest, drawn = owner.newest_ts(), self._drawn_newest
+        shown = max(owner.filled, 1)
+        moved_px = 0.0
+        if newest is not None and drawn is not None and self._length_px > 0:
+            moved_px = abs(newest - drawn) / owner.column_us * self._length_px / shown
+        if moved_px >= 1.0 or any(owner.column_label(v) != text for v, text in self._labels.items()):
             self.picture = None
             self.update()
 
@@ -300,14 +325,31 @@ class HeatmapView(QWidget):
         point = vb.mapSceneToView(pos)
         self.readout.setText(self.readout_at(point.x(), point.y()) or self.legend())
 
+    def newest_ts(self) -> int | None:
+        """Start of the newest column's time slice (None before the first column)."""
+        if not self.filled:
+            return None
+        return int(self.col_ts[(self.head - 1) % self.columns])
+
+    def time_at(self, x: float) -> float | None:
+        """Replay time at display position ``x``: columns are consecutive slices, the newest
+        one at x = columns - 1 (its slice starts at its left edge)."""
+        newest = self.newest_ts()
+        return None if newest is None else newest + (x - (self.columns - 1)) * self.column_us
+
+    def x_at(self, ts: float) -> float:
+        newest = self.newest_ts()
+        assert newest is not None
+        return (self.columns - 1) + (ts - newest) / self.column_us
+
     def column_label(self, x: float) -> str:
         if not self.filled:
             return ""
         col = math.floor(x)
-        if not 0 <= col < self.columns:
+        if not 0 <= col < self.columns or self.col_ts[(self.head + col) % self.columns] < 0:
             return ""
-        ts = int(self.col_ts[(self.head + col) % self.columns])
-        return format_time_of_day(ts)[:-4] if ts >= 0 else ""
+        t = self.time_at(x)
+        return "" if t is None else format_time_of_day(round(t))[:-4]
 
     def price_window(self) -> tuple[float, float]:
         """Lowest and highest price row centers kept in the buffer."""
