@@ -165,3 +165,18 @@ def test_bad_inputs_exit_with_a_clear_message(
         main(["backtest", *sample, "-p", "size=1", "-s", "mean_reversion", "--out", out])
     assert exit_info.value.code == 2
     assert not (tmp_path / "out").exists()
+
+
+def test_summary_table_keeps_the_digits(capsys: pytest.CaptureFixture[str]) -> None:
+    from replayterm.commands.backtest import print_table
+
+    metrics = {"fills": 3, "volume": 104523.45, "fees": 0.1 + 0.2, "net_pnl": -1234.567891, "max_drawdown": 0}
+    summary = {
+        "strategies": [{"name": "mm", "status": "ok", "metrics": metrics}],
+        "run": {"events": 10, "run_s": 0.5, "events_per_s": 20},
+    }
+    print_table(summary)
+    out = capsys.readouterr().out
+    assert "104523.45" in out
+    assert "-1234.567891" in out
+    assert " 0.3 " in out  # float noise rounded away, not 0.30000000000000004

@@ -17,6 +17,7 @@ from typing import Any
 from replayterm import __version__
 from replayterm.commands._common import TerminalProgress
 from replayterm.core.data import DataError, format_time, parse_time
+from replayterm.core.data.numfmt import plain
 from replayterm.core.execution import ConstantLatency, FeeSchedule
 from replayterm.core.session import QUEUE_MODELS, ReplaySession, SessionSettings
 from replayterm.core.session.export import write_results
@@ -168,7 +169,7 @@ def print_table(summary: dict[str, Any]) -> None:
 
         def num(key: str, m: dict[str, Any] = m) -> str:
             value = m.get(key)
-            return "-" if value is None else f"{value:.6g}"
+            return "-" if value is None else plain(round(value, 8))
 
         print(
             f"{entry['name'][:24]:<24} {entry['status']:<9} {m['fills']:>7} {num('volume'):>12} "

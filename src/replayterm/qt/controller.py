@@ -41,6 +41,7 @@ class ReplayController(QObject):
         w.speed_changed.connect(wk.set_speed)
         w.step_message.connect(wk.step_message)
         w.step_trade.connect(wk.step_trade)
+        w.depth_reach_changed.connect(wk.set_depth_reach)
         w.cancel_open.connect(wk.request_cancel, Qt.ConnectionType.DirectConnection)
         w.closing.connect(self.shutdown)
 
@@ -64,6 +65,7 @@ class ReplayController(QObject):
 
         self.thread.start()
         w.speed_changed.emit(w.transport.current_speed)  # the worker starts at 1x; the window may not
+        w.depth_reach_changed.emit(w.depth_reach())
 
     def _on_opened(self, info: OpenedInfo) -> None:
         for warning in info.warnings:

@@ -214,6 +214,9 @@ class FrameSink(QObject):
         self.last_render_ms = 0.0
         self.frames_rendered = 0
         self._fastest = int(interval_ms)
+        # Clocks, replaceable so tests can give views a cost without spending real time.
+        self.wall_clock: Callable[[], float] = time.perf_counter
+        self.cpu_clock: Callable[[], float] = time.thread_time
         self.frame_cost_ms = 0.0  # smoothed GUI-thread CPU time per rendered frame
         self._cpu_mark: float | None = None  # GUI-thread CPU time at the previous render
         self._apply_ms: dict[int, float] = {}  # smoothed time each consumer takes to apply a frame
@@ -289,13 +292,13 @@ class FrameSink(QObject):
         return self._consumers[:cut], self._consumers[cut:]
 
     def _apply(self, frame: Frame, consumers: list[FrameConsumer]) -> float:
-        start = t0 = time.perf_counter()
+        start = t0 = self.wall_clock()
         for consumer in consumers:
             try:
                 consumer(frame)
             except Exception as exc:
                 self._report(consumer, exc)
-            t1 = time.perf_counter()
+            t1 = self.wall_clock()
             ms, key = (t1 - t0) * 1e3, id(consumer)
             before = self._apply_ms.get(key, ms)
             self._apply_ms[key] = before + _COST_SMOOTHING * (ms - before)
@@ -309,7 +312,7 @@ class FrameSink(QObject):
 
     def _pace(self) -> None:
         """Measure what the last frame period cost the GUI thread and set the next interval."""
-        cpu = time.thread_time()
+        cpu = self.cpu_clock()
         if self._cpu_mark is not None:
             cost = (cpu - self._cpu_mark) * 1e3
             w = _COST_SMOOTHING if self.frame_cost_ms > 0 else 1.0

@@ -61,6 +61,7 @@ class MainWindow(QMainWindow):
     step_trade = Signal()
     cancel_open = Signal()
     closing = Signal()  # the window is closing: stop the replay thread
+    depth_reach_changed = Signal(int)  # ticks from the touch the views need frames to cover
 
     def __init__(self, settings: QSettings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -98,6 +99,10 @@ class MainWindow(QMainWindow):
         self.exceptions.caught.connect(self._show_exception)
 
         self._forward_commands()
+        self._depth_reach = -1
+        self.ladder.grouping.currentIndexChanged.connect(self._update_depth_reach)
+        self.ladder.model.modelReset.connect(self._update_depth_reach)
+        self.heatmap.grouping_box.currentIndexChanged.connect(self._update_depth_reach)
         self._build_docks()
         self._build_menus()
         self._build_status_bar()
@@ -241,6 +246,18 @@ class MainWindow(QMainWindow):
         sb.addPermanentWidget(self.strategies.busy)
         sb.addPermanentWidget(self.render_label)
         self.sink.rendered.connect(self._on_rendered)
+
+    def depth_reach(self) -> int:
+        """Ticks from the touch that the ladder's and heatmap's buckets reach at their grouping."""
+        ladder = self.ladder.model.grouping * self.ladder.model.rowCount()
+        heatmap = self.heatmap.grouping * (self.heatmap.rows // 2)
+        return max(ladder, heatmap)
+
+    def _update_depth_reach(self) -> None:
+        reach = self.depth_reach()
+        if reach != self._depth_reach:
+            self._depth_reach = reach
+            self.depth_reach_changed.emit(reach)
 
     # ---- slots for the worker ----------------------------------------------------------------
     @Slot(object)

@@ -88,6 +88,7 @@ class ReplayWorker(QObject):
         self.settings = settings if settings is not None else SessionSettings()
         self.session: ReplaySession | None = None
         self.builder: FrameBuilder | None = None
+        self.depth_reach = 0  # ticks from the touch every frame covers (see set_depth_reach)
         self.streams = StrategyStreams()
         self.generation = 0
         self.playing = False
@@ -169,6 +170,7 @@ class ReplayWorker(QObject):
         session.cursor.seek(session.start_ts)
         self.session = session
         self.builder = FrameBuilder(session.cursor, session.focus)
+        self.builder.reach_ticks = self.depth_reach
         self.streams.forget()
         self._sim_clock = float(session.now)
         self.generation += 1
@@ -236,6 +238,16 @@ class ReplayWorker(QObject):
         if self.session is not None:
             self._pause_quietly()
             self.session.step_trade(self.builder.instrument if self.builder else None)
+            self._publish()
+
+    @Slot(int)
+    @guarded
+    def set_depth_reach(self, ticks: int) -> None:
+        """Frames carry every level within ``ticks`` of the touch (the views' coarsest grouping
+        times the rows they show), besides the top levels."""
+        self.depth_reach = max(0, int(ticks))
+        if self.builder is not None:
+            self.builder.reach_ticks = self.depth_reach
             self._publish()
 
     @Slot("qint64")

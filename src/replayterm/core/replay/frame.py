@@ -64,8 +64,8 @@ class BookStats:
     bid_levels: int = 0
     ask_levels: int = 0
     crossed_removals: int = 0
-    skipped_rows: int = 0
-    gaps: int = 0
+    skipped_rows: int = 0  # rows before the first snapshot, never applied (so far)
+    resnapshots: int = 0  # snapshots after the first one applied so far (book cleared and rebuilt)
 
 
 @dataclass(slots=True)

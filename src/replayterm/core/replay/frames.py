@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from replayterm.core.book.book import Book
 from replayterm.core.replay.cursor import ReplayCursor
 from replayterm.core.replay.frame import BookStats, Frame, TopSeries, TradeBatch
 
@@ -19,16 +20,24 @@ MAX_TRADES_PER_FRAME = 5000
 
 
 class FrameBuilder:
+    """``depth``: the top levels every frame carries. ``reach_ticks``: the frame also carries
+    every level within that many ticks of the touch, so views that group prices into buckets
+    (the ladder and heatmap group up to 100 ticks) get whole buckets however deep they reach;
+    the GUI sets it from the coarsest grouping it shows."""
+
     def __init__(self, cursor: ReplayCursor, instrument: int = 0, depth: int = 200) -> None:
         self.cursor = cursor
         self.instrument = instrument
         self.depth = depth
+        self.reach_ticks = 0
         self._trade_mark = 0
         self._group_mark = 0
         inst = cursor.instruments[instrument]
         self._top = _TopHistory(inst.book) if inst.book is not None else None
         self.tick_size = inst.tick_size
-        self._gaps = int(cursor.gaps().shape[0])
+        self._resnapshot_groups = (
+            inst.book.events.resnapshot_groups if inst.book is not None else np.empty(0, np.int64)
+        )
 
     def frame(
         self,
@@ -44,14 +53,15 @@ class FrameBuilder:
         inst = cursor.instruments[self.instrument]
         now = cursor.now
         replayer = inst.book
-        stats = BookStats(gaps=self._gaps)
+        stats = BookStats()
         bids = asks = np.empty((0, 2), dtype=np.float64)
         exch_ts = 0
         group = 0
         if replayer is not None:
             book = replayer.book
-            bids = book.levels(1, self.depth)
-            asks = book.levels(-1, self.depth)
+            reach = self.reach_ticks * self.tick_size if self.tick_size > 0 else 0.0
+            bids = levels_within(book, 1, self.depth, reach)
+            asks = levels_within(book, -1, self.depth, reach)
             top = book.top_stats(5)
             stats.best_bid, stats.best_ask = top.best_bid, top.best_ask
             stats.mid, stats.spread, stats.spread_bps = top.mid, top.spread, top.spread_bps
@@ -60,6 +70,7 @@ class FrameBuilder:
             stats.crossed_removals = book.crossed_removals
             stats.skipped_rows = replayer.skipped_rows
             group = replayer.position
+            stats.resnapshots = int(np.searchsorted(self._resnapshot_groups, group, side="left"))
             if group > 0:
                 ev = replayer.events
                 exch_ts = int(ev.exch_ts[int(ev.group_start[group]) - 1])
@@ -107,6 +118,33 @@ class FrameBuilder:
         )
 
 
+def levels_within(book: Book, side: int, n: int, reach: float) -> np.ndarray:
+    """The top ``n`` levels of ``side``, plus every further level priced within ``reach`` of the
+    touch; (k, 2) price/amount, best first. Reads the dense per-rank arrays of the book directly:
+    the levels in a price range are a slice of them."""
+    top = book.levels(side, n)
+    if reach <= 0 or top.shape[0] < n:
+        return top  # no reach asked, or the whole side is already there
+    prices = book.prices
+    best, last = float(top[0, 0]), float(top[-1, 0])
+    last_rank = int(prices.searchsorted(last))
+    if side > 0:
+        lo = int(prices.searchsorted(best - reach * (1 + 1e-12), side="left"))
+        if lo >= last_rank:
+            return top
+        amounts = book.bid[lo:last_rank]
+        nz = np.flatnonzero(amounts)[::-1]  # descending prices: best first
+        more = np.column_stack((prices[lo + nz], amounts[nz]))
+    else:
+        hi = int(prices.searchsorted(best + reach * (1 + 1e-12), side="right"))
+        if hi <= last_rank + 1:
+            return top
+        amounts = book.ask[last_rank + 1 : hi]
+        nz = np.flatnonzero(amounts)
+        more = np.column_stack((prices[last_rank + 1 + nz], amounts[nz]))
+    return np.concatenate((top, more)) if more.shape[0] else top
+
+
 class _TopHistory:
     """Best bid/ask and touch imbalance after every message, recorded by the checkpoint pass."""
 
@@ -116,11 +154,12 @@ class _TopHistory:
         assert isinstance(replayer, BookReplayer)
         self.group_ts = replayer.events.group_ts
         cps = replayer.checkpoints
+        self.bid: np.ndarray | None = None
+        self.ask: np.ndarray | None = None
+        self.imbalance: np.ndarray | None = None
         if cps is not None and cps.best_idx is not None:
             self.bid, self.ask = cps.best_prices(replayer.events.prices)
             self.imbalance = cps.top_imbalance()
-        else:
-            self.bid = self.ask = self.imbalance = None
 
     def series(self, g0: int, g1: int, max_points: int) -> TopSeries:
         if self.bid is None or self.ask is None or g1 <= g0:

@@ -8,18 +8,36 @@ is no wall clock here and no way to read data past ``ctx.now``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
 from replayterm.core.book.book import Book, TopStats
-from replayterm.core.execution.account import OrderState
+from replayterm.core.execution.account import Account, OrderState
+from replayterm.core.execution.exchange import SimExchange
 from replayterm.core.execution.orders import BUY, SELL, Order, TimeInForce
 from replayterm.core.replay.frame import TradeBatch
 from replayterm.core.replay.instruments import Instrument
+from replayterm.core.strategy.records import PlotLog, SignalLog, TextLog
 
-if TYPE_CHECKING:
-    from replayterm.core.strategy.slot import StrategySlot
+
+class ContextOwner(Protocol):
+    """What a context needs from the run that owns it (``StrategySlot``). A protocol, so this
+    module does not import the slot, which builds contexts: the package depends one way."""
+
+    name: str
+    tick_size: float
+    account: Account
+    exchange: SimExchange
+    signals: SignalLog
+    plots: PlotLog
+    logs: TextLog
+
+    def mark(self) -> float: ...
+    def trades_seen(self) -> int: ...
+    def exchange_changed(self) -> None: ...
+    def add_timer(self, due: int) -> None: ...
+    def clear_timers(self) -> None: ...
 
 
 class SimClock:
@@ -133,7 +151,7 @@ class StrategyContext:
 
     def __init__(
         self,
-        slot: StrategySlot,
+        slot: ContextOwner,
         clock: SimClock,
         instrument: Instrument,
         book: MarketBook | None,

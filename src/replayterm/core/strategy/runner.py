@@ -20,7 +20,6 @@ runs the callbacks of that event the failure skipped, and re-enters the loop.
 
 from __future__ import annotations
 
-import dis
 import heapq
 from collections.abc import Callable
 from typing import Any
@@ -41,16 +40,11 @@ ProgressFn = Callable[[float, str], None]
 CancelFn = Callable[[], bool]
 
 
-def _abort_point() -> None:
-    """Called right after each slow-path callback: entering it lets a pending abort land here,
-    inside the callback's ``try``, rather than in the runner's own code."""
-
-
 class _Cell:
     __slots__ = ("next",)
 
     def __init__(self) -> None:
-        self.next = NO_WAKE
+        self.next: int = NO_WAKE
 
 
 class EventRunner:
@@ -62,7 +56,6 @@ class EventRunner:
         self.slots = slots  # the caller's list: slots it adds later are seen at the next rebuild()
         self.watchdog = watchdog
         watchdog.dispatch_codes.update((EventRunner._hot.__code__, EventRunner._invoke.__code__))
-        watchdog.ignored_codes.add(_abort_point.__code__)
         self.wake = _Cell()
         self.sampler = _Cell()
         n = len(env.instruments)
@@ -91,6 +84,10 @@ class EventRunner:
         i = slot.instrument_index
         if slot.live and slot.started and slot not in self.active[i]:
             self.active[i] = (*self.active[i], slot)
+
+    def trades_seen(self, instrument_index: int) -> int:
+        """Trades of that instrument the replay has shown so far."""
+        return self.env.seen[instrument_index]
 
     def _deactivate(self, slot: StrategySlot) -> None:
         slot.active = False
@@ -233,12 +230,12 @@ class EventRunner:
         if ctx is None:
             if not aborted:
                 raise exc  # not from a strategy callback: a bug in the runner or the exchange
-            # The abort arrived after the stopped callback returned, at the end of event j.
-            if not _landed_at_loop_jump(exc):
-                self.warnings.append(
-                    f"a strategy was stopped outside its callback at {self.clock.now}; "
-                    "other strategies may have missed that event"
-                )
+            # The watchdog raises only inside a strategy's own code, so this cannot happen;
+            # should it ever, say so rather than hide it.
+            self.warnings.append(
+                f"a strategy was stopped outside its callback at {self.clock.now}; "
+                "other strategies may have missed that event"
+            )
             self._abort(exc, None, "callback")
             return j + 1
         s = st_l[j]
@@ -359,7 +356,6 @@ class EventRunner:
                 fn(ctx)
             else:
                 fn(ctx, arg)
-            _abort_point()
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt | GeneratorExit):
                 raise
@@ -402,17 +398,3 @@ class EventRunner:
         )
         slot.fail(error)
         self.rebuild()
-
-
-_LOOP_JUMPS = frozenset(
-    ins.offset for ins in dis.get_instructions(EventRunner._hot) if ins.opname.startswith("JUMP_BACKWARD")
-)
-
-
-def _landed_at_loop_jump(exc: BaseException) -> bool:
-    """Whether an asynchronous abort was raised at a loop jump of the hot loop (where the event
-    being processed is complete) rather than in the middle of the runner's own work."""
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    return tb is not None and tb.tb_frame.f_code is EventRunner._hot.__code__ and tb.tb_lasti in _LOOP_JUMPS

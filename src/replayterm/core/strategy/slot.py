@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from replayterm.core.execution.account import Account
 from replayterm.core.execution.exchange import SimExchange
@@ -20,10 +20,22 @@ from replayterm.core.strategy.context import MarketBook, SimClock, StrategyConte
 from replayterm.core.strategy.errors import StrategyError, StrategyStatus
 from replayterm.core.strategy.records import NumericLog, PlotLog, SignalLog, TextLog, equity_log
 
-if TYPE_CHECKING:
-    from replayterm.core.strategy.runner import EventRunner
-
 NO_WAKE = 1 << 62  # later than any timestamp
+
+
+class WakeTime(Protocol):
+    next: int  # the earliest wake-up of every slot the driver runs
+
+
+class SlotDriver(Protocol):
+    """What a slot needs from the runner that drives it (``EventRunner``). A protocol, so this
+    module does not import the runner, which imports it: the package depends one way."""
+
+    @property
+    def wake(self) -> WakeTime: ...
+    def activate(self, slot: StrategySlot) -> None: ...
+    def trades_seen(self, instrument_index: int) -> int: ...
+
 
 ExchangeFactory = Callable[[Account], SimExchange]
 
@@ -69,7 +81,7 @@ class StrategySlot:
         self.status = StrategyStatus.ENABLED
         self.error: StrategyError | None = None
         self.run_id = 0
-        self.runner: EventRunner | None = None
+        self.runner: SlotDriver | None = None
         self.reset()
 
     # -- lifecycle --------------------------------------------------------------------------------
@@ -171,7 +183,7 @@ class StrategySlot:
         return self.last_mark
 
     def trades_seen(self) -> int:
-        return 0 if self.runner is None else self.runner.env.seen[self.instrument_index]
+        return 0 if self.runner is None else self.runner.trades_seen(self.instrument_index)
 
     def sample_grid(self, ts: int) -> None:
         """A sampling grid point: skipped when flat with no fill since the last row (the row would

@@ -61,12 +61,15 @@ class BookPanel(QWidget):
         ("events", "Events applied"),
         ("crossed", "Crossed-book removals"),
         ("skipped", "Skipped rows"),
-        ("gaps", "Sequence gaps"),
+        ("resnapshots", "Re-snapshots"),
     )
     TOOLTIPS: ClassVar[dict[str, str]] = {
         "crossed": "Best levels removed to uncross the book after a message (tardis-node rule)",
-        "skipped": "Rows before the first snapshot of a file, which cannot be applied",
-        "gaps": "Missing or out-of-order sequence numbers detected in the feed",
+        "skipped": "Rows before the first snapshot of a file, skipped because there is no book to apply "
+        "them to yet (count so far)",
+        "resnapshots": "Times the book was cleared and rebuilt from a new snapshot after the first one "
+        "(a recorder reconnect or an exchange resync), so far; updates just before each may be missing. "
+        "They are the ticks on the timeline. Sequence numbers are not checked: Tardis files carry none.",
         "imbalance": "(bid size − ask size) / (bid size + ask size) over the top levels",
         "microprice": "Size-weighted mid: (bid·ask size + ask·bid size) / (bid size + ask size)",
     }
@@ -163,4 +166,4 @@ class BookPanel(QWidget):
         self._set("events", f"{frame.events_applied:,}")
         self._set("crossed", f"{s.crossed_removals:,}", warn=s.crossed_removals > 0)
         self._set("skipped", f"{s.skipped_rows:,}", warn=s.skipped_rows > 0)
-        self._set("gaps", f"{s.gaps:,}", warn=s.gaps > 0)
+        self._set("resnapshots", f"{s.resnapshots:,}", warn=s.resnapshots > 0)
