@@ -68,7 +68,9 @@ def _require(col: pa.Array, name: str) -> None:
         raise RowError(row, name, "", "missing value", "every line needs this column filled in")
 
 
-def _check_float(col: pa.Array, name: str, *, required: bool, non_negative: bool) -> None:
+def _check_float(
+    col: pa.Array, name: str, *, required: bool, non_negative: bool, positive: bool = False
+) -> None:
     if required:
         _require(col, name)
     if not pc.all(pc.is_finite(col)).as_py():
@@ -90,6 +92,17 @@ def _check_float(col: pa.Array, name: str, *, required: bool, non_negative: bool
             "negative amount",
             "amounts are sizes and cannot be negative; fix or remove the line",
         )
+    if positive:
+        not_positive = pc.less_equal(col, 0.0)
+        if pc.any(not_positive).as_py():
+            row = _first_true(not_positive)
+            raise RowError(
+                row,
+                name,
+                _shown(col[row].as_py()),
+                "price is not positive",
+                "a price must be greater than zero; fix or remove the line",
+            )
 
 
 def side_codes(col: pa.Array, allowed: Mapping[str, int], name: str = "side") -> pa.Array:
@@ -181,7 +194,7 @@ class Normalizer:
         head = [self._dict_array(exchange, "exchange"), self._dict_array(symbol, "symbol"), local_ts, exch_ts]
         if kind in (Kind.BOOK, Kind.TRADES, Kind.LIQUIDATIONS):
             price, amount = batch.column("price"), batch.column("amount")
-            _check_float(price, "price", required=True, non_negative=False)
+            _check_float(price, "price", required=True, non_negative=False, positive=True)
             _check_float(amount, "amount", required=True, non_negative=True)
             if kind is Kind.BOOK:
                 side = side_codes(batch.column("side"), BOOK_SIDES)
@@ -198,13 +211,14 @@ class Normalizer:
             rest = []
             for name in ("bid_price", "bid_amount", "ask_price", "ask_amount"):
                 col = batch.column(name)
-                _check_float(col, name, required=False, non_negative=name.endswith("amount"))
+                amount = name.endswith("amount")
+                _check_float(col, name, required=False, non_negative=amount, positive=not amount)
                 rest.append(pc.fill_null(col, np.nan))
         else:  # derivative_ticker: empty cells stay null
             rest = [batch.column("funding_timestamp")]
             for name in self.schema.names[5:]:
                 col = batch.column(name)
-                _check_float(col, name, required=False, non_negative=False)
+                _check_float(col, name, required=False, non_negative=False, positive=name.endswith("_price"))
                 rest.append(col)
         return pa.RecordBatch.from_arrays([*head, *rest], schema=self.schema)
 
@@ -240,7 +254,7 @@ class Normalizer:
         for j in range(width):
             price_name, amount_name = names[2 * j], names[2 * j + 1]
             price, amount = batch.column(price_name), batch.column(amount_name)
-            _check_float(price, price_name, required=False, non_negative=False)
+            _check_float(price, price_name, required=False, non_negative=False, positive=True)
             _check_float(amount, amount_name, required=False, non_negative=True)
             if price.null_count != amount.null_count or price.null_count:
                 half = pc.xor(pc.is_null(price), pc.is_null(amount))
