@@ -151,6 +151,10 @@ class Normalizer:
     def symbols(self) -> list[str]:
         return self._values["symbol"]
 
+    def dictionary(self, name: str) -> pa.Array:
+        """The exchange or symbol values seen so far; codes index into it."""
+        return self._dictionary(name)
+
     def _dictionary(self, name: str) -> pa.Array:
         values = self._values[name]
         current = self._dicts.get(name)
