@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
+from replayterm.core.data import cache_admin
 from replayterm.core.data.cache import (
     RECEIVE_SCHEMA,
     CacheEntry,
@@ -82,6 +83,7 @@ def ingest(path: Path, monitor: Monitor, use_cache: bool = True) -> Ingested:
             monitor.report(0.0, f"opening {path.name}")
             hit = entry.load()
             if hit is not None:
+                cache_admin.mark_in_use(entry.stem)
                 table, meta = hit
                 fixes = [
                     entry.receive_times(i) if g["clamped_rows"] else _NO_FIXES
@@ -177,8 +179,12 @@ def _build(reader: Reader, entry: CacheEntry | None, monitor: Monitor, notes: li
             table = _map_unlinked(table_file)
             return Ingested(path, kind, depth, table, described, reader.file_format, "off", notes, fixes)
         meta = {"kind": kind.value, "snapshot_depth": depth, "file_format": reader.file_format}
+        meta["source"] = str(entry.source)
         commit_entry(entry, table_file, receive_file, {**meta, "groups": described}, batches)
         files.clear()
+        cache_admin.mark_in_use(entry.stem)
+        with contextlib.suppress(OSError):
+            cache_admin.evict(entry.root)
         loaded = entry.load()
         if loaded is None:
             raise DataError(path, "the cache entry just written does not read back", hint=_CACHE_HINT)
