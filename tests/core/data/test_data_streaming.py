@@ -215,3 +215,22 @@ def _book(n: int) -> list[str]:
         side, price = ("bid", 100 - 1 - i % 5) if i % 2 else ("ask", 100 + 1 + i % 5)
         rows.append(f"ex,AAA,{i},{i},false,{side},{price},{i % 4}")
     return rows
+
+
+@pytest.mark.parametrize("isal", [True, False])
+def test_both_gzip_decoders_read_the_same_and_refuse_truncation(
+    write: Writer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isal: bool
+) -> None:
+    if isal and not csv_source.USE_ISAL:
+        pytest.skip("no ISA-L wheel on this platform")
+    monkeypatch.setattr(csv_source, "USE_ISAL", isal)
+    path = write("x.csv.gz", L2_HEADER, *_book(3000), gz=True)
+    (src,) = open_sources(path, use_cache=False)
+    assert src.rows == 3000
+    assert src.column("amount").tolist() == [1, 1] + [i % 4 for i in range(2, 3000)]
+    data = path.read_bytes()
+    for cut in (len(data) // 2, len(data) - 5):
+        path.write_bytes(data[:cut])
+        with pytest.raises(DataError) as info:
+            open_sources(path, use_cache=False)
+        assert "truncated or corrupt" in str(info.value)

@@ -51,7 +51,10 @@ class GroupedRows:
 
     def add(self, batch: pa.RecordBatch, file_rows: int, counts: np.ndarray | None = None) -> None:
         """Route ``batch`` (``file_rows`` lines of the file; ``counts``: rows each line became)."""
-        if batch.num_rows:
+        one_symbol = len(batch.column(EXCHANGE).dictionary) == len(batch.column(SYMBOL).dictionary) == 1
+        if batch.num_rows and one_symbol:
+            self._put(self._group(0), batch, None, counts)  # one symbol so far: every code is 0
+        elif batch.num_rows:
             exchange = batch.column(EXCHANGE).indices.to_numpy().astype(np.int32)
             symbol = batch.column(SYMBOL).indices.to_numpy().astype(np.int32)
             keys = (exchange << 16) | symbol
