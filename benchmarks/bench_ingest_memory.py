@@ -100,6 +100,10 @@ def _run_child(path: Path) -> dict[str, Any]:
         shutil.rmtree(cache, ignore_errors=True)
 
 
+def _spread(runs: list[dict[str, Any]], key: str) -> list[int]:
+    return [round(min(r[key] for r in runs)), round(max(r[key] for r in runs))]
+
+
 def run() -> Iterator[dict[str, Any]]:
     for rows in SIZES:
         path = generated_l2_file(rows)
@@ -111,7 +115,7 @@ def run() -> Iterator[dict[str, Any]]:
             med["rows_per_s"],
             "rows/s",
             seconds=round(med["seconds"], 2),
-            range=[round(min(r["rows_per_s"] for r in runs)), round(max(r["rows_per_s"] for r in runs))],
+            range=_spread(runs, "rows_per_s"),
             target=">= 2.5e6",
             **common,
         )
@@ -120,7 +124,7 @@ def run() -> Iterator[dict[str, Any]]:
             med["peak_rss_anon_mb"],
             "MB",
             at_start=round(med["start_rss_anon_mb"], 1),
-            range=[round(min(r["peak_rss_anon_mb"] for r in runs)), round(max(r["peak_rss_anon_mb"] for r in runs))],
+            range=_spread(runs, "peak_rss_anon_mb"),
             **common,
         )
         yield result("first_open_peak_rss", med["peak_rss_mb"], "MB", **common)
