@@ -27,6 +27,7 @@ from replayterm.core.data.grouping import GroupedRows, MemoryStore, SpillStore
 from replayterm.core.data.layout import detect_layout
 from replayterm.core.data.model import Kind
 from replayterm.core.data.normalize import Normalizer, RowError
+from replayterm.core.data.prefetch import prefetch
 from replayterm.core.data.progress import Monitor
 from replayterm.core.errors import DataError
 
@@ -147,7 +148,7 @@ def _build(reader: Reader, entry: CacheEntry | None, monitor: Monitor, notes: li
     fraction = 0.0
     files: list[Path] = []
     try:
-        with contextlib.closing(reader.batches(layout)) as raw_batches:
+        with contextlib.closing(prefetch(lambda: reader.batches(layout))) as raw_batches:
             for raw, fraction in raw_batches:
                 try:
                     batch = normalizer.normalize(raw)
