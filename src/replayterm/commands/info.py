@@ -80,7 +80,8 @@ def _text(report: dict[str, Any]) -> str:
         if s["snapshot_runs"] is not None:
             out.append(f"    snapshot runs     {s['snapshot_runs']:,}")
             out.append(f"    before snapshot   {s['rows_before_snapshot']:,} rows")
-        out.append(f"    unsorted rows     {s['unsorted_rows']:,}")
+        late = s["unsorted_rows"]
+        out.append(f"    late rows         {late:,}  (receive time stepped back; file order kept)")
         out.append(f"    cache             {s['cache']}")
         out.extend(f"    warning: {w}" for w in s["warnings"])
     return "\n".join(out)

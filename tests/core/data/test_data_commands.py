@@ -62,7 +62,7 @@ def test_info_reports_each_symbol_and_warnings(write: Writer, capsys: pytest.Cap
     assert main(["info", "--no-cache", str(path)]) == 0
     out = capsys.readouterr().out
     assert "symbols           A, B" in out
-    assert "unsorted rows     1" in out
+    assert "late rows         1  (receive time stepped back; file order kept)" in out
     assert "warning: local_timestamp goes backwards at line 4" in out
     assert "cache             off" in out
 
