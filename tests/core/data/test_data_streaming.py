@@ -234,3 +234,16 @@ def test_both_gzip_decoders_read_the_same_and_refuse_truncation(
         with pytest.raises(DataError) as info:
             open_sources(path, use_cache=False)
         assert "truncated or corrupt" in str(info.value)
+
+
+@pytest.mark.parametrize("use_cache", [False, True])
+def test_snapshot_lines_without_any_level_give_an_empty_source(write: Writer, use_cache: bool) -> None:
+    header = (
+        "exchange,symbol,timestamp,local_timestamp,asks[0].price,asks[0].amount,bids[0].price,bids[0].amount"
+    )
+    path = write("e_book_snapshot_1.csv", header, "ex,A,1,2,,,,", "ex,A,1,3,,,,")
+    (src,) = open_sources(path, use_cache=use_cache)
+    assert (src.symbol, src.rows) == ("A", 0)
+    if use_cache:
+        (again,) = open_sources(path)
+        assert (again.cache_state, again.rows) == ("hit", 0)

@@ -49,6 +49,10 @@ class GroupedRows:
             self.clocks.append(Clock())
         return group
 
+    def add_empty_group(self) -> None:
+        """The file's first (exchange, symbol) as a group without rows."""
+        self._group(0)
+
     def add(self, batch: pa.RecordBatch, file_rows: int, counts: np.ndarray | None = None) -> None:
         """Route ``batch`` (``file_rows`` lines of the file; ``counts``: rows each line became)."""
         one_symbol = len(batch.column(EXCHANGE).dictionary) == len(batch.column(SYMBOL).dictionary) == 1
@@ -209,18 +213,19 @@ class SpillStore:
         if spill is not None:
             yield from ipc.open_stream(pa.memory_map(str(spill[0]), "r"))
 
-    def finish(
-        self, dicts: tuple[pa.Array, pa.Array], progress: Callable[[float], None]
-    ) -> tuple[Path, int] | None:
-        """The finished table file and its batch count (None when there were no rows)."""
+    def finish(self, dicts: tuple[pa.Array, pa.Array], progress: Callable[[float], None]) -> tuple[Path, int]:
+        """The finished table file and its batch count."""
         if self.direct is not None:
             self.direct.close()
             path, batches = self.direct.path, self.direct.batches
             self.temp.remove(path)
             self.direct = None
             return path, batches
-        if self.head is None:
-            return None
+        if self.head is None:  # lines but no rows (book_snapshot_N lines with every level empty)
+            empty = IpcFileWriter(self._temp(".arrow"), self.schema)
+            empty.close()
+            self.temp.remove(empty.path)
+            return empty.path, 0
         for group in range(self.groups):
             self._flush(group)
         for spill in self.spills:

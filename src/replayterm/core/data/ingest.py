@@ -160,6 +160,8 @@ def _build(reader: Reader, entry: CacheEntry | None, monitor: Monitor, notes: li
             raise DataError(
                 path, "no data rows: the file has only a header", hint="Check that the download is complete"
             )
+        if not grouped.pairs:  # lines but no rows: one empty group, as for any other file
+            grouped.add_empty_group()
         dicts = (normalizer.dictionary("exchange"), normalizer.dictionary("symbol"))
         described = [_describe(reader, normalizer, grouped, g) for g in range(len(grouped.pairs))]
         fixes = [_fixes(c.fixes) for c in grouped.clocks]
@@ -169,9 +171,9 @@ def _build(reader: Reader, entry: CacheEntry | None, monitor: Monitor, notes: li
         assert spill is not None
         assert entry is not None
         monitor.report(0.9, f"caching {path.name}")
-        finished = spill.finish(dicts, lambda f: monitor.report(0.9 + 0.08 * f, f"caching {path.name}"))
-        assert finished is not None
-        table_file, batches = finished
+        table_file, batches = spill.finish(
+            dicts, lambda f: monitor.report(0.9 + 0.08 * f, f"caching {path.name}")
+        )
         files.append(table_file)
         receive_file = _write_fixes(entry, fixes, files)
         monitor.check()
