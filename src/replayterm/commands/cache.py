@@ -63,7 +63,7 @@ def run_list(args: argparse.Namespace) -> int:
             what = f"set of files  {item.name}"
         elif item.complete:
             rows = f"{item.rows:,} rows" if item.rows is not None else "? rows"
-            what = f"{item.source}  ({item.kind}, {rows})"
+            what = f"{item.source or item.name + ' (older cache format)'}  ({item.kind}, {rows})"
         else:
             what = f"incomplete {item.name} (an unfinished or interrupted conversion)"
         used = format_time(int(item.last_use * 1e6))[:19].replace("T", " ")
