@@ -201,6 +201,8 @@ def test_full_disk_gives_a_clear_error_and_no_entry(
     assert str(path) in text
     assert f"not enough disk space in the cache folder {cache_dir()}" in text
     assert "needs about" in text
+    needed = text.split("needs about ", 1)[1].split(" and ", 1)[0]
+    assert needed.endswith(("KB", "MB")), needed  # an estimate of the table, not 0 bytes
     assert "REPLAYTERM_CACHE_DIR" in text
     assert "replayterm cache clear" in text
     assert _leftovers() == []

@@ -193,12 +193,13 @@ def _build(reader: Reader, entry: CacheEntry | None, monitor: Monitor, notes: li
             raise DataError(path, "the cache entry just written does not read back", hint=_CACHE_HINT)
         return Ingested(path, kind, depth, loaded[0], described, reader.file_format, "built", notes, fixes)
     except BaseException as exc:
+        written = spill.bytes_written if spill is not None else 0
+        written += sum(p.stat().st_size for p in files if p.exists())
         if spill is not None:
             spill.discard()
         for leftover in files:
             remove_path(leftover)
         if entry is not None and is_disk_full(exc):
-            written = spill.bytes_written if spill is not None else 0
             needed = int(written / max(fraction, 0.01)) if written else reader_size(reader)
             raise disk_full_error(path, entry.root, needed) from exc
         if entry is not None and isinstance(exc, OSError):  # readers turn their own errors into DataError
