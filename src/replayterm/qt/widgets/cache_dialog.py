@@ -54,10 +54,11 @@ class CacheDialog(QDialog):
         self.cap.setValue(0.0 if cap is None else cap / 1e9)
         self.cap.setToolTip(
             "The first open of a file converts it into this folder. Beyond this size the least "
-            "recently used entries are removed after each conversion (files open now are kept)."
+            "recently used entries are removed after each conversion (files opened since the app "
+            "started are kept)."
         )
         self.clear_button = QPushButton("Clear Unused Entries", self)
-        self.clear_button.setToolTip("Remove every cached file except those the open replay uses")
+        self.clear_button.setToolTip("Remove every cached file except those opened since the app started")
         self.clear_button.clicked.connect(self._clear)
         note = QLabel(
             "The first open of a data file converts it here once; later opens map it in milliseconds. "
