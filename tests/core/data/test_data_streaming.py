@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import errno
 import gzip
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -167,8 +169,9 @@ def test_full_disk_gives_a_clear_error_and_no_entry(
         _interleaved(write) if where == "spill file" else write("x.csv.gz", L2_HEADER, *_book(4000), gz=True)
     )
     written = 0
+    original: Callable[[Any, pa.RecordBatch], None]
 
-    def full(self: object, batch: pa.RecordBatch) -> None:
+    def full(self: Any, batch: pa.RecordBatch) -> None:
         nonlocal written
         written += 1
         if written > 3:
