@@ -252,3 +252,19 @@ def test_snapshot_lines_without_any_level_give_an_empty_source(write: Writer, us
     if use_cache:
         (again,) = open_sources(path)
         assert (again.cache_state, again.rows) == ("hit", 0)
+
+
+def test_cancel_while_finding_the_line_of_a_step_back_leaves_no_entry(write: Writer) -> None:
+    rows = _trades(3000)
+    rows[2900] = "ex,AAA,2900,5,2900,buy,100,1"  # receive time steps back near the end
+    path = write("late.csv.gz", TRADES_HEADER, *rows, gz=True)
+    phases: list[str] = []
+
+    def progress(fraction: float, message: str) -> None:
+        phases.append(message)
+
+    with pytest.raises(Cancelled):
+        open_sources(path, progress=progress, cancel=lambda: bool(phases) and "finding" in phases[-1])
+    assert _leftovers() == []
+    (src,) = open_sources(path)
+    assert "line 2902" in src.warnings[0]

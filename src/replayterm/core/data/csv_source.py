@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import zlib
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -179,12 +179,22 @@ class CsvReader:
             stream.close()
             raw.close()
 
-    def where(self, row: int) -> tuple[int | None, str]:
-        """The file line of 0-based data row ``row`` (None if it cannot be found)."""
+    def where(self, row: int, check: Callable[[], None] | None = None) -> tuple[int | None, str]:
+        """The file line of 0-based data row ``row`` (None if it cannot be found). ``check`` is
+        called between chunks (it may raise to cancel)."""
+        chunks = self.chunks()
+        if check is not None:
+            chunks = _checked(chunks, check)
         try:
-            return line_of_row(self.chunks(), row), ""
+            return line_of_row(chunks, row), ""
         except DataError:
             return None, f"data row {row + 1}: "
+
+
+def _checked(chunks: Iterator[bytes], check: Callable[[], None]) -> Iterator[bytes]:
+    for chunk in chunks:
+        check()
+        yield chunk
 
 
 _HEADER_HINT = "a Tardis.dev CSV starts with a header such as exchange,symbol,timestamp,local_timestamp,..."

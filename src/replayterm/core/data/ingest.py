@@ -163,7 +163,7 @@ def _build(reader: Reader, entry: CacheEntry | None, monitor: Monitor, notes: li
         if not grouped.pairs:  # lines but no rows: one empty group, as for any other file
             grouped.add_empty_group()
         dicts = (normalizer.dictionary("exchange"), normalizer.dictionary("symbol"))
-        described = [_describe(reader, normalizer, grouped, g) for g in range(len(grouped.pairs))]
+        described = [_describe(reader, normalizer, grouped, g, monitor) for g in range(len(grouped.pairs))]
         fixes = [_fixes(c.fixes) for c in grouped.clocks]
         if memory is not None:
             table = memory.table(dicts)
@@ -256,13 +256,16 @@ def _map_unlinked(path: Path) -> pa.Table:
     return table
 
 
-def _describe(reader: Reader, normalizer: Normalizer, grouped: GroupedRows, group: int) -> dict[str, Any]:
+def _describe(
+    reader: Reader, normalizer: Normalizer, grouped: GroupedRows, group: int, monitor: Monitor
+) -> dict[str, Any]:
     exchange, symbol = grouped.pairs[group]
     clock = grouped.clocks[group]
     start = sum(c.rows for c in grouped.clocks[:group])
     warnings = []
     if clock.clamped_file_rows and clock.first_backwards is not None:
-        line, prefix = reader.where(clock.first_backwards)
+        monitor.report(0.9, f"finding the line where time steps back in {reader.path.name}")
+        line, prefix = reader.where(clock.first_backwards, monitor.check)
         at = f"line {line}" if line is not None else prefix.rstrip(": ")
         warnings.append(
             f"local_timestamp goes backwards at {at}; {clock.clamped_file_rows} rows arrived with an "
