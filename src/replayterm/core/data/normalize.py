@@ -138,9 +138,7 @@ class Normalizer:
         self._values: dict[str, list[str]] = {"exchange": [], "symbol": []}
         self._codes: dict[str, dict[str, int]] = {"exchange": {}, "symbol": {}}
         self._dicts: dict[str, pa.Array] = {}
-        # Per-file-row facts of the last batch, for reordering: exchange/symbol codes and, for
-        # book_snapshot_N, how many book rows each file row became.
-        self.last_codes: tuple[pa.Array, pa.Array] = (pa.array([], pa.int16()), pa.array([], pa.int16()))
+        # book_snapshot_N: how many book rows each file row of the last batch became.
         self.last_counts: np.ndarray | None = None
 
     @property
@@ -188,7 +186,6 @@ class Normalizer:
         kind = self.layout.kind
         exchange = self.codes(batch.column("exchange"), "exchange")
         symbol = self.codes(batch.column("symbol"), "symbol")
-        self.last_codes = (exchange, symbol)
         local_ts = batch.column("local_timestamp")
         exch_ts = batch.column("timestamp")
         _require(local_ts, "local_timestamp")
@@ -229,17 +226,6 @@ class Normalizer:
     def _dict_array(self, codes: pa.Array | np.ndarray, name: str) -> pa.DictionaryArray:
         indices = codes if isinstance(codes, pa.Array) else pa.array(codes, pa.int16())
         return pa.DictionaryArray.from_arrays(indices, self._dictionary(name))
-
-    def with_final_dictionaries(self, table: pa.Table) -> pa.Table:
-        """Give every chunk the complete exchange/symbol dictionaries (codes are already global)."""
-        for name in ("exchange", "symbol"):
-            chunks = [
-                pa.DictionaryArray.from_arrays(c.indices, self._dictionary(name)) for c in table[name].chunks
-            ]
-            table = table.set_column(
-                table.schema.get_field_index(name), name, pa.chunked_array(chunks, table[name].type)
-            )
-        return table
 
     def _snapshot(
         self,
