@@ -1,8 +1,10 @@
-"""``replayterm info FILE…``: what each data file holds (type, symbols, rows, time span, cache)."""
+"""``replayterm info FILE…``: what each data file holds (type, symbols, rows, time span, cache),
+then each set of files of one symbol and type (several days): days, rows, span and gaps."""
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 from typing import Any
@@ -78,9 +80,85 @@ def _text(report: dict[str, Any]) -> str:
         if s["snapshot_runs"] is not None:
             out.append(f"    snapshot runs     {s['snapshot_runs']:,}")
             out.append(f"    before snapshot   {s['rows_before_snapshot']:,} rows")
-        out.append(f"    unsorted rows     {s['unsorted_rows']:,}")
+        late = s["unsorted_rows"]
+        out.append(f"    late rows         {late:,}  (receive time stepped back; file order kept)")
         out.append(f"    cache             {s['cache']}")
         out.extend(f"    warning: {w}" for w in s["warnings"])
+    return "\n".join(out)
+
+
+# Between files of one set, a jump in receive time longer than this is reported as a gap.
+GAP_S = 1.0
+
+
+def describe_sets(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Files holding the same (exchange, symbol, type), e.g. several days: one set each.
+
+    A set reports its files in time order, the UTC days they cover, the total rows, the whole
+    span and the gaps (or overlaps) between consecutive files.
+    """
+    members: dict[tuple[str, str, str], list[tuple[str, dict[str, Any]]]] = {}
+    for report in reports:
+        for source in report.get("sources", []):
+            if source["local_time"] is not None:
+                key = (source["exchange"], source["symbol"], source["type"])
+                members.setdefault(key, []).append((report["file"], source))
+    sets = []
+    for (exchange, symbol, kind), files in members.items():
+        if len({name for name, _ in files}) < 2:
+            continue
+        files.sort(key=lambda item: item[1]["local_time"]["first_us"])
+        first = files[0][1]["local_time"]["first_us"]
+        last = max(s["local_time"]["last_us"] for _, s in files)
+        days: set[str] = set()
+        for _, s in files:
+            day = s["local_time"]["first_us"] // 86_400_000_000
+            while day <= s["local_time"]["last_us"] // 86_400_000_000:
+                days.add(format_time(day * 86_400_000_000)[:10])
+                day += 1
+        gaps = []
+        for (name_a, a), (name_b, b) in itertools.pairwise(files):
+            jump = b["local_time"]["first_us"] - a["local_time"]["last_us"]
+            if jump > GAP_S * 1e6 or jump < 0:
+                gaps.append(
+                    {
+                        "after": name_a,
+                        "before": name_b,
+                        "from": a["local_time"]["last"],
+                        "to": b["local_time"]["first"],
+                        "seconds": round(jump / 1e6, 6),
+                    }
+                )
+        sets.append(
+            {
+                "set": f"{exchange} {symbol} {kind}",
+                "files": [name for name, _ in files],
+                "days": sorted(days),
+                "rows": sum(s["rows"] for _, s in files),
+                "local_time": _span(first, last),
+                "gaps": gaps,
+            }
+        )
+    return sets
+
+
+def _set_text(item: dict[str, Any]) -> str:
+    span = item["local_time"]
+    days = item["days"]
+    out = [f"set: {item['set']}, {len(item['files'])} files"]
+    out.append(
+        f"  days              {len(days)} ({days[0]} .. {days[-1]})" if days else "  days              0"
+    )
+    out.append(f"  rows              {item['rows']:,}")
+    out.append(f"  local time        {span['first']} .. {span['last']}  ({span['span_s']:.3f} s)")
+    if not item["gaps"]:
+        out.append(f"  gaps              none (no jump over {GAP_S:g} s between files)")
+    for gap in item["gaps"]:
+        what = "overlap" if gap["seconds"] < 0 else "gap"
+        out.append(
+            f"  {what:<17} {abs(gap['seconds']):.3f} s from {gap['from']} to {gap['to']}"
+            f"  ({gap['after']} -> {gap['before']})"
+        )
     return "\n".join(out)
 
 
@@ -105,6 +183,10 @@ def run(args: argparse.Namespace) -> int:
         reports.append(report)
         if not args.json:
             print(_text(report), flush=True)
+    sets = describe_sets(reports)
     if args.json:
-        print(json.dumps(reports, indent=2))
+        print(json.dumps(reports + sets, indent=2))
+    else:
+        for item in sets:
+            print(_set_text(item), flush=True)
     return status

@@ -39,7 +39,7 @@ from replayterm.qt.views.heatmap import HeatmapView
 from replayterm.qt.views.ladder_view import LadderView
 from replayterm.qt.views.log_panel import LogPanel, QtLogHandler
 from replayterm.qt.views.tape_view import TapeView
-from replayterm.qt.widgets import help_dialogs
+from replayterm.qt.widgets import cache_dialog, help_dialogs
 from replayterm.qt.widgets.error_dialog import ErrorDialog
 from replayterm.qt.widgets.open_progress import OpenProgress
 from replayterm.qt.widgets.recent_menu import RecentFilesMenu
@@ -202,6 +202,8 @@ class MainWindow(QMainWindow):
         self.act_cancel_open = self._menu_action(file, "&Cancel Open or Run", "Esc", self._cancel_open)
         self.act_cancel_open.setEnabled(False)
         file.addSeparator()
+        cache_dialog.apply_saved_cap(self.settings)
+        self._menu_action(file, "Ca&che…", "", lambda: cache_dialog.CacheDialog(self.settings, self).exec())
         self._menu_action(file, "&Quit", "Ctrl+Q", self.close)
 
         playback = mb.addMenu("&Playback")
