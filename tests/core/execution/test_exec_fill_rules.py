@@ -37,7 +37,8 @@ def test_on_tick_prices_with_float_dust_are_accepted(make_driver) -> None:
 
 
 def test_tick_helpers() -> None:
-    assert on_tick(63867.3, 0.1) and not on_tick(63867.35, 0.1)
+    assert on_tick(63867.3, 0.1)
+    assert not on_tick(63867.35, 0.1)
     assert passive_tick(BUY, 98.7, 0.5) == 98.5
     assert passive_tick(SELL, 98.7, 0.5) == 99.0
     assert passive_tick(SELL, 63867.31, 0.1) == 63867.4
@@ -79,7 +80,11 @@ def test_own_taker_fills_consume_the_levels_they_walked(make_driver) -> None:
     d.ex.submit(1, Order.market(BUY, 4.0))
     fills = [e for e in d.at(1) if isinstance(e, Fill)]
     # The first takes 4 of the 5 at 101; the second gets the last 1 there, then 3 at 102.
-    assert [(f.order_id, f.price, f.amount) for f in fills] == [(1, 101.0, 4.0), (2, 101.0, 1.0), (2, 102.0, 3.0)]
+    assert [(f.order_id, f.price, f.amount) for f in fills] == [
+        (1, 101.0, 4.0),
+        (2, 101.0, 1.0),
+        (2, 102.0, 3.0),
+    ]
     # Until the replayed book changes 101, it stays consumed for this account...
     d.book_msg(2, [(BID, 99.0, 7.0)])
     d.ex.submit(2, Order.market(BUY, 1.0))
@@ -108,4 +113,5 @@ def test_trade_printing_beyond_a_resting_order_still_fills_it_fully(make_driver)
     d.at(1)
     [fill] = d.trade(2, SELL, 98.5, 0.1)  # printed below our bid: the whole 99 queue went first
     assert (fill.price, fill.amount, fill.leaves) == (99.0, 3.0, 0.0)
-    assert d.book.size_at(BID, 99.0) == 50.0 and d.book.size_at(ASK, 101.0) == 5.0
+    assert d.book.size_at(BID, 99.0) == 50.0
+    assert d.book.size_at(ASK, 101.0) == 5.0

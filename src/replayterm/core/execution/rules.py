@@ -37,7 +37,9 @@ class FillRules:
 
     def __post_init__(self) -> None:
         if self.off_tick not in OFF_TICK_RULES:
-            raise ValueError(f"off-tick rule must be one of {', '.join(OFF_TICK_RULES)}, got {self.off_tick!r}")
+            raise ValueError(
+                f"off-tick rule must be one of {', '.join(OFF_TICK_RULES)}, got {self.off_tick!r}"
+            )
         if self.through not in THROUGH_RULES:
             raise ValueError(f"through rule must be one of {', '.join(THROUGH_RULES)}, got {self.through!r}")
 
