@@ -84,7 +84,7 @@ def add_execution_arguments(parser: argparse.ArgumentParser) -> None:
         "--fees-bps",
         metavar="MAKER[,TAKER]",
         help="fees in bps of notional for every instrument (one value: both); negative = rebate. "
-        "Default: the exchange's base tier from the fee table",
+        "Default (or 'default'): the exchange's base tier from the fee table",
     )
     group.add_argument(
         "--slippage-bps", type=float, metavar="BPS", help="extra price slippage on taker fills"
@@ -153,7 +153,7 @@ def execution_settings_from_args(args: argparse.Namespace, **extra: Any) -> Sess
             raise ValueError(f"--latency-us expects whole µs >= 0, got {args.latency_us!r}")
         latency = ConstantLatency(int(entry), int(response))
     fees = None
-    if args.fees_bps is not None:
+    if args.fees_bps is not None and str(args.fees_bps).strip().lower() != "default":
         maker, taker = _pair(args.fees_bps, "--fees-bps", "same")
         fees = FeeSchedule.from_bps(maker, taker)
     if args.sample_ms <= 0:
@@ -209,7 +209,9 @@ def command_args(settings: SessionSettings) -> list[str]:
             out += ["--feed-max-ms", _num(settings.feed_max_us / 1e3)]
     if settings.fees is not None:
         # One token with "=": a value starting with "-" (a rebate) would read as an option.
-        out += [f"--fees-bps={_num(settings.fees.maker * 1e4)},{_num(settings.fees.taker * 1e4)}"]
+        # Rates are kept as fractions: bps rounded to 10 decimals give back the typed figure.
+        maker, taker = round(settings.fees.maker * 1e4, 10), round(settings.fees.taker * 1e4, 10)
+        out += [f"--fees-bps={_num(maker)},{_num(taker)}"]
     if settings.slippage_bps is not None:
         out += ["--slippage-bps", _num(settings.slippage_bps)]
     if settings.queue != default.queue:
@@ -241,3 +243,70 @@ def settings_with(base: SessionSettings, options: list[str]) -> SessionSettings:
     except (argparse.ArgumentError, SystemExit) as exc:
         raise ValueError(f"bad execution option in {' '.join(options)}: {exc}") from None
     return execution_settings_from_args(ns, focus=base.focus, callback_budget_s=base.callback_budget_s)
+
+
+def _param_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def backtest_argv(
+    files: list[str],
+    strategies: list[tuple[str, dict[str, Any], SessionSettings | None]],
+    settings: SessionSettings,
+    out: str = "results",
+) -> list[str]:
+    """The ``replayterm backtest …`` command (as argv, from ``replayterm``) that runs ``strategies``
+    (spec, parameters, settings of its own or None) over ``files`` with ``settings``: the app's
+    "Copy as command". A strategy's own settings become ``--exec`` options (only those that
+    differ from the session's)."""
+    argv = ["replayterm", "backtest", *files]
+    session_args = command_args(settings)
+    for spec, params, own in strategies:
+        argv += ["--strategy", spec]
+        for key, value in params.items():
+            argv += ["--param", f"{key}={_param_text(value)}"]
+        if own is not None:
+            for name, value in _option_pairs(command_args(own), session_args, own):
+                argv += ["--exec", f"{name}={value}"]
+    argv += session_args
+    argv += ["--out", out]
+    return argv
+
+
+# Options that belong to the whole run, never to one strategy.
+SESSION_ONLY = ("metrics-interval", "sample-ms")
+
+
+def _option_pairs(own: list[str], session: list[str], settings: SessionSettings) -> list[tuple[str, str]]:
+    """``own`` options as (name, value) pairs, plus the session options ``settings`` resets to
+    their defaults (an option the strategy leaves at its default while the session sets it)."""
+    pairs: dict[str, str] = {}
+    for i, token in enumerate(own):
+        if token.startswith("--"):
+            name, sep, value = token[2:].partition("=")
+            if name not in SESSION_ONLY:
+                pairs[name] = value if sep else own[i + 1]
+    defaults = {
+        "latency-model": "constant",
+        "queue": "risk-averse",
+        "off-tick": "reject",
+        "through-fills": "conservative",
+        "own-liquidity": "on",
+        "cash": "0",
+        "fees-bps": "default",
+        "slippage-bps": "0",
+        "feed-scale": "1",
+        "feed-window-s": _num(DEFAULT_FEED_WINDOW_US / 1e6),
+        "feed-max-ms": _num(DEFAULT_FEED_MAX_EXCESS_US / 1e3),
+        "latency-us": f"{settings.base_latency().entry_us},{settings.base_latency().response_us}",
+    }
+    for token in session:
+        if token.startswith("--"):
+            name = token[2:].partition("=")[0]
+            if name not in pairs and name in defaults:
+                pairs[name] = defaults[name]
+    return list(pairs.items())
