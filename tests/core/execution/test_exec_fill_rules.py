@@ -115,3 +115,27 @@ def test_trade_printing_beyond_a_resting_order_still_fills_it_fully(make_driver)
     assert (fill.price, fill.amount, fill.leaves) == (99.0, 3.0, 0.0)
     assert d.book.size_at(BID, 99.0) == 50.0
     assert d.book.size_at(ASK, 101.0) == 5.0
+
+
+def test_a_trade_equal_to_the_queue_ahead_is_not_a_dust_fill(make_driver) -> None:
+    d = make_driver(book=DictBook({99.0: 0.009}, {101.0: 5.0}))
+    d.start(1)
+    d.ex.submit(1, Order.limit(BUY, 0.001, 99.0))
+    d.at(1)
+    # 0.009 - 0.002 == 0.007 in decimals; in binary floats 0.007 - (0.009 - 0.002) is 8.7e-19.
+    assert d.trade(2, SELL, 99.0, 0.002) == []
+    assert d.trade(3, SELL, 99.0, 0.007) == []  # exactly the rest of the queue: no dust "fill"
+    assert d.ex.resting_orders()[0].queue_ahead == 0.0
+    [fill] = d.trade(4, SELL, 99.0, 0.001)
+    assert (fill.amount, fill.leaves) == (0.001, 0.0)
+
+
+def test_a_fill_that_leaves_only_float_dust_is_the_whole_rest(make_driver) -> None:
+    d = make_driver(book=DictBook({99.0: 0.0004}, {101.0: 5.0}))
+    d.start(1)
+    d.ex.submit(1, Order.limit(BUY, 0.001, 99.0))
+    d.at(1)
+    assert d.trade(2, SELL, 99.0, 0.0002) == []  # 0.0002 ahead is left
+    # 0.0012 - (0.0004 - 0.0002) is 0.0009999999999999998 in binary floats: the whole order fills.
+    [fill] = d.trade(3, SELL, 99.0, 0.0012)
+    assert (fill.amount, fill.leaves) == (0.001, 0.0)

@@ -232,7 +232,12 @@ class SimExchange:
                 r.traded += amount
                 execute = min(r.leaves, max(amount - r.ahead - given, 0.0))
                 r.ahead = max(r.ahead - amount, 0.0)
-                if execute > 0.0:
+                # Sizes are decimal amounts held in binary floats: a trade equal to the queue
+                # ahead of us leaves float dust (1e-15), which is not a fill.
+                dust = AMOUNT_TOLERANCE * max(amount, r.amount)
+                if r.ahead <= dust:
+                    r.ahead = 0.0
+                if execute > dust:
                     given += execute
                     self._fill_resting(ts, r, execute)
             elif _reaches(r.side, price, r.price):
@@ -370,6 +375,8 @@ class SimExchange:
                 if available <= 0.0:
                     continue
                 qty = min(leaves, available)
+                if leaves - qty <= AMOUNT_TOLERANCE * amount:
+                    qty = leaves  # what would stay open is float dust: the fill is the whole rest
                 leaves -= qty
                 if leaves <= AMOUNT_TOLERANCE * amount:
                     leaves = 0.0
@@ -427,6 +434,8 @@ class SimExchange:
 
     def _fill_resting(self, t: int, r: _Resting, amount: float) -> None:
         qty = min(amount, r.leaves)
+        if r.leaves - qty <= AMOUNT_TOLERANCE * r.amount:
+            qty = r.leaves  # what would stay open is float dust: the fill is the whole rest
         r.leaves -= qty
         if r.leaves <= AMOUNT_TOLERANCE * r.amount:
             r.leaves = 0.0
