@@ -153,3 +153,24 @@ def test_unknown_exchange_gets_zero_fees_with_a_warning(
     summary = json.loads((out / "summary.json").read_text())
     assert any("no default fees" in w for w in summary["run"]["warnings"])
     assert summary["strategies"][0]["metrics"]["fees"] == 0.0
+
+
+def test_with_from_equity_and_metrics_start_at_from() -> None:
+    from replayterm.core.data import parse_time
+    from replayterm.core.session import ReplaySession
+
+    sample = Path(__file__).resolve().parents[2] / "data"
+    files = [str(p) for p in sorted(sample.glob("*.csv.gz"))]
+    if len(files) < 2:
+        pytest.skip("the bundled sample is not present")
+    settings = SessionSettings(metrics_interval_us=1_000_000, fees=FeeSchedule())
+    start = parse_time("2024-01-02T00:04:00Z")
+    session = ReplaySession.open(files, settings, from_ts=start, to_ts="2024-01-02T00:06:00Z")
+    handle = session.add_strategy("imbalance_momentum")
+    session.run_to_end()
+    assert session.run_start_ts >= start
+    metrics = session.summary(handle)["metrics"]
+    # Two minutes of one-second returns from --from, not from the start of the data.
+    assert 119 <= metrics["intervals"] <= 121
+    assert metrics["equity_start"] == 0.0
+    assert metrics["sharpe"] is not None
