@@ -40,7 +40,7 @@ EXCHANGE_FEES: dict[str, ExchangeFees] = {
     "binance-futures": ExchangeFees(
         2.0,
         5.0,
-        "USDⓈ-M futures, regular user",
+        "USD-M futures, regular user",
         "https://www.binance.com/en/support/faq/360033544231",
         "Binance's FAQ omits the table in the copy read; 0.02 %/0.05 % from secondary sources",
     ),

@@ -151,6 +151,7 @@ class ExecutionForm(QWidget):
         for check in (self.fee_default, self.own_liquidity):
             check.toggled.connect(self._on_change)
         self.metrics_interval.textEdited.connect(self._on_change)
+        self._default_bps = (0.0, 0.0)  # the first instrument's exchange default, for display
         self.set_settings(SessionSettings())
 
     def _on_change(self, *_: object) -> None:
@@ -159,6 +160,16 @@ class ExecutionForm(QWidget):
 
     def set_instruments(self, names: list[str]) -> None:
         self.fee_default_label.setText(exchange_fee_text(names))
+        rows = [exchange_fees(name.partition(":")[0]) for name in names]
+        self._default_bps = next(((r.maker_bps, r.taker_bps) for r in rows if r is not None), (0.0, 0.0))
+        if self.fee_default.isChecked():
+            self._show_default_fees()
+
+    def _show_default_fees(self) -> None:
+        for box, value in zip((self.maker_bps, self.taker_bps), self._default_bps, strict=True):
+            box.blockSignals(True)
+            box.setValue(value)
+            box.blockSignals(False)
 
     def set_settings(self, s: SessionSettings) -> None:
         widgets = (self, *self.findChildren(QWidget))
@@ -173,7 +184,9 @@ class ExecutionForm(QWidget):
             self.feed_window_s.setValue(s.feed_window_us / 1e6)
             self.feed_max_ms.setValue(s.feed_max_us / 1000)
             self.fee_default.setChecked(s.fees is None)
-            if s.fees is not None:
+            if s.fees is None:
+                self._show_default_fees()
+            else:
                 self.maker_bps.setValue(s.fees.maker * 1e4)
                 self.taker_bps.setValue(s.fees.taker * 1e4)
             self.slippage_bps.setValue(s.slippage_bps or 0.0)
