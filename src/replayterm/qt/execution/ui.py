@@ -68,6 +68,7 @@ class ExecutionUI(QObject):
         self.label = QLabel("", parent)
         self.label.setObjectName("executionLabel")
         self.dialog: ExecutionDialog | None = None
+        self._logged: set[str] = set()
         self._parent = parent
         self.act_settings = QAction("&Execution Settings…", self)
         self.act_settings.setShortcut(QKeySequence("Ctrl+Shift+E"))
@@ -171,7 +172,9 @@ class ExecutionUI(QObject):
     def set_report(self, payload: dict) -> None:
         notes = list(payload.get("notes", []))
         for note in notes:
-            log.warning("%s", note)
+            if note not in self._logged:  # each warning once, not at every apply
+                self._logged.add(note)
+                log.warning("%s", note)
         self._refresh_label(notes, payload.get("report", {}))
 
     def _sync_dialog(self) -> None:
