@@ -83,8 +83,9 @@ def add_execution_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--fees-bps",
         metavar="MAKER[,TAKER]",
-        help="fees in bps of notional for every instrument (one value: both); negative = rebate. "
-        "Default (or 'default'): the exchange's base tier from the fee table",
+        help="fees in bps of notional for every instrument (one value: both); negative = rebate, "
+        "written with '=' (--fees-bps=-1,5). Default (or 'default'): the exchange's base tier "
+        "from the fee table",
     )
     group.add_argument(
         "--slippage-bps", type=float, metavar="BPS", help="extra price slippage on taker fills"
