@@ -159,8 +159,8 @@ def test_bad_inputs_exit_with_a_clear_message(
     assert main(["backtest", *sample, "-s", "mean_reversion", "-p", "lookback=many", "--out", out]) == 1
     assert "parameter 'lookback' expects int" in capsys.readouterr().err
 
-    assert main(["backtest", *sample, "-s", "mean_reversion", "--fees-bps", "1", "--out", out]) == 2
-    assert "--fees-bps expects two numbers" in capsys.readouterr().err
+    assert main(["backtest", *sample, "-s", "mean_reversion", "--fees-bps", "1,2,3", "--out", out]) == 2
+    assert "--fees-bps expects one or two numbers" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_info:
         main(["backtest", *sample, "-p", "size=1", "-s", "mean_reversion", "--out", out])
     assert exit_info.value.code == 2

@@ -28,7 +28,7 @@ class ReplayController(QObject):
         self.window = window
         self.thread = QThread(self)
         self.thread.setObjectName("replay")
-        self.worker = ReplayWorker()
+        self.worker = ReplayWorker(window.execution.settings)
         self.worker.moveToThread(self.thread)
         self.thread.started.connect(self.worker.start)
         self.thread.finished.connect(self.worker.deleteLater)
@@ -63,6 +63,16 @@ class ReplayController(QObject):
         wk.busy.connect(ui.set_busy)
         ui.set_worker_controls(cancel=wk.request_cancel, abort=wk.request_abort_callback)
 
+        ex = w.execution
+        ex.apply_settings.connect(wk.set_execution)
+        ex.apply_strategy_settings.connect(wk.set_strategy_execution)
+        for request in (ex.apply_settings, ex.apply_strategy_settings):
+            request.connect(ui.command_sent)
+        ex.export_requested.connect(wk.export_results)
+        wk.exported.connect(ex.exported)
+        wk.execution_changed.connect(ex.set_report)
+        wk.strategies_changed.connect(ex.set_strategies)
+
         self.thread.start()
         w.speed_changed.emit(w.transport.current_speed)  # the worker starts at 1x; the window may not
         w.depth_reach_changed.emit(w.depth_reach())
@@ -71,6 +81,7 @@ class ReplayController(QObject):
         for warning in info.warnings:
             log.warning("%s", warning)
         self.window.set_gaps(info.gaps)
+        self.window.execution.set_opened(info.paths, info.instruments)
         self.window.open_finished()
         log.info("%s: %s events", ", ".join(info.instruments), f"{info.events:,}")
 

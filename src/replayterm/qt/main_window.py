@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from replayterm.core.replay.frame import Frame
 from replayterm.qt import settings as st
 from replayterm.qt.excepthooks import ExceptionReporter
+from replayterm.qt.execution.ui import ExecutionUI
 from replayterm.qt.frame_sink import FrameSink
 from replayterm.qt.strategy.ui import StrategyUI
 from replayterm.qt.views.book_panel import BookPanel
@@ -84,6 +85,7 @@ class MainWindow(QMainWindow):
         self.error_dialog = ErrorDialog(self)
         self.progress = OpenProgress(self)
         self.strategies = StrategyUI(self.settings, self.charts, self)
+        self.execution = ExecutionUI(self.settings, self)
 
         self.sink = FrameSink(self)
         for view in (self.transport, self.ladder, self.tape, self.charts, self.heatmap, self.book):
@@ -126,6 +128,7 @@ class MainWindow(QMainWindow):
             (self.strategies.error, self.show_error),
             (self.strategies.status, self.status_label_text),
             (self.strategies.busy_changed, self._on_strategy_busy),
+            (self.execution.status, self.status_label_text),
         ):
             src.connect(dst)
         for command in (self.play, self.pause, self.seek_requested, self.step_message, self.step_trade):
@@ -228,6 +231,10 @@ class MainWindow(QMainWindow):
 
         strategy = mb.addMenu("&Strategy")
         self.strategies.fill_menu(strategy)
+        strategy.addSeparator()
+        strategy.addAction(self.execution.act_settings)
+        strategy.addAction(self.execution.act_copy)
+        strategy.addAction(self.execution.act_export)
 
         help_menu = mb.addMenu("&Help")
         self._menu_action(help_menu, "&Keyboard Shortcuts", "F1", lambda: help_dialogs.show_shortcuts(self))
@@ -246,6 +253,7 @@ class MainWindow(QMainWindow):
         sb.addWidget(self.status_label, 1)
         sb.addPermanentWidget(self.progress)
         sb.addPermanentWidget(self.strategies.busy)
+        sb.addPermanentWidget(self.execution.label)
         sb.addPermanentWidget(self.render_label)
         self.sink.rendered.connect(self._on_rendered)
 
@@ -410,6 +418,7 @@ class MainWindow(QMainWindow):
         s.setValue("transport/speed", self.transport.current_speed)
         for view in (self.ladder, self.tape, self.charts, self.heatmap, self.strategies):
             view.save_settings(s)
+        self.execution.save_settings(s)
         s.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:

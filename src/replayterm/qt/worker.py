@@ -18,6 +18,7 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
@@ -26,6 +27,7 @@ from replayterm.core.data import Cancelled, DataError, open_sources
 from replayterm.core.replay.frames import FrameBuilder
 from replayterm.core.replay.instruments import build_instruments
 from replayterm.core.session import ReplaySession, SessionSettings, StrategyHandle
+from replayterm.core.session.export import write_results
 from replayterm.core.session.streams import StrategyStreams
 from replayterm.core.strategy import StrategyLoadError
 
@@ -80,6 +82,8 @@ class ReplayWorker(QObject):
     busy = Signal(float, str)  # progress of a long seek or strategy start; fraction < 0 = done
     strategies_changed = Signal(list)  # list[StrategyInfo]
     strategy_failed = Signal(str, str)  # title, text (load errors, bad parameters)
+    execution_changed = Signal(object)  # dict: "report" (summary.json's execution), "notes" (warnings)
+    exported = Signal(str)  # folder the results were written to
 
     def __init__(self, settings: SessionSettings | None = None) -> None:
         super().__init__()
@@ -100,6 +104,7 @@ class ReplayWorker(QObject):
         self._rate_window: list[tuple[float, int]] = []
         self._lag_us = 0
         self._reset_pending = True
+        self._paths: list[str] = []
 
     # -- thread-safe -------------------------------------------------------------------------
 
@@ -169,6 +174,7 @@ class ReplayWorker(QObject):
         session = ReplaySession(instruments, self.settings)
         session.cursor.seek(session.start_ts)
         self.session = session
+        self._paths = [str(p) for p in paths]
         self.builder = FrameBuilder(session.cursor, session.focus)
         self.builder.reach_ticks = self.depth_reach
         self.streams.forget()
@@ -190,6 +196,7 @@ class ReplayWorker(QObject):
         if previous is not None:
             self._carry_strategies(previous, session)
             previous.close()
+        self._emit_execution()
         self._emit_strategies()
         self._publish(reset=True)
 
@@ -315,6 +322,60 @@ class ReplayWorker(QObject):
                 self.strategy_failed.emit(f"Bad parameters for {handle.name}", str(exc))
             self._strategies_updated()
 
+    @Slot(object)
+    @guarded
+    def set_execution(self, settings: SessionSettings) -> None:
+        """New execution settings: every strategy re-runs from the start to the current moment."""
+        self.settings = settings
+        session = self.session
+        if session is not None:
+            self._long(lambda p, c: session.set_settings(settings, progress=p, cancel=c))
+            self.generation += 1
+            self._reset_pending = True
+        self._emit_execution()
+        self._strategies_updated()
+
+    @Slot(int, object)
+    @guarded
+    def set_strategy_execution(self, handle_id: int, settings: SessionSettings | None) -> None:
+        """Execution settings of one strategy's own (None: the session's again); it re-runs."""
+        session = self.session
+        if session is not None and (handle := self._handle(handle_id)) is not None:
+            self._long(lambda p, c: session.set_strategy_settings(handle, settings, progress=p, cancel=c))
+            self._emit_execution()
+            self._strategies_updated()
+
+    @Slot(str)
+    @guarded
+    def export_results(self, out_dir: str) -> None:
+        """Write the strategies' results up to now with the same code as ``replayterm backtest``."""
+        session = self.session
+        if session is None:
+            return
+        run_info = {
+            "source": "app",
+            "files": self._paths,
+            "start_us": session.start_ts,
+            "now_us": session.now,
+            "execution": session.execution_report(),
+            "warnings": session.data_notes() + session.execution_notes() + session.warnings,
+        }
+        try:
+            write_results(session, session.strategies, Path(out_dir), run_info)
+        except OSError as exc:
+            self.failed.emit("Cannot write results", f"{out_dir}: {exc}")
+            return
+        self.exported.emit(out_dir)
+
+    def _emit_execution(self) -> None:
+        session = self.session
+        if session is None:
+            self.execution_changed.emit({"report": self.settings.describe(), "notes": []})
+            return
+        self.execution_changed.emit(
+            {"report": session.execution_report(), "notes": session.execution_notes()}
+        )
+
     def _handle(self, handle_id: int) -> StrategyHandle | None:
         assert self.session is not None
         return next((h for h in self.session.strategies if h.id == handle_id), None)
@@ -326,7 +387,8 @@ class ReplayWorker(QObject):
             if info.spec is None:
                 continue
             try:
-                new.add_strategy(info.spec, info.params, name=info.name, colour=info.colour)
+                own = old.strategy_settings(handle)
+                new.add_strategy(info.spec, info.params, name=info.name, colour=info.colour, settings=own)
             except (StrategyLoadError, TypeError, ValueError) as exc:
                 self.strategy_failed.emit(f"Cannot reload {info.name} on the new data", str(exc))
 

@@ -92,6 +92,7 @@ class ReplaySession:
         self._slots: list[StrategySlot] = []
         self._runner = EventRunner(self._env, self.clock, self._slots, self.watchdog)
         self._latency: dict[int, LatencyModel] = {}
+        self._own_settings: dict[int, SessionSettings] = {}  # slot id -> settings of its own
         self._marks: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._next_id = 1
 
@@ -149,10 +150,99 @@ class ReplaySession:
         return data_notes(self.instruments)
 
     def latency(self, instrument: int) -> LatencyModel:
-        """The latency model orders on ``instrument`` get (the setting, or estimated from the data)."""
+        """The latency model orders on ``instrument`` get with the session's settings."""
         if instrument not in self._latency:
             self._latency[instrument] = self.settings.latency_for(self.instruments[instrument])
         return self._latency[instrument]
+
+    @property
+    def run_start_ts(self) -> int:
+        """The time strategy runs start at (the data's start, or ``start_at``)."""
+        timeline = self.cursor.timeline
+        if self.origin < len(timeline):
+            return int(timeline.ts[self.origin])
+        return self.start_ts
+
+    def execution_notes(self) -> list[str]:
+        """Warnings about the execution settings on this data (fees, clock offsets, clipping)."""
+        notes: list[str] = []
+        for i, inst in enumerate(self.instruments):
+            notes.extend(self.settings.execution_notes(inst, self.latency(i)))
+        for slot_id, own in self._own_settings.items():
+            slot = next((s for s in self._slots if s.id == slot_id), None)
+            if slot is not None:
+                inst = self.instruments[slot.instrument_index]
+                warning = own.fee_warning(inst)
+                if warning is not None and warning not in notes:
+                    notes.append(f"{slot.name}: {warning}")
+        return notes
+
+    def execution_report(self) -> dict[str, Any]:
+        """The session's execution settings and, per instrument, the latency and fees its orders
+        get (JSON values; summary.json's ``execution``)."""
+        out = self.settings.describe()
+        out["instruments"] = {
+            inst.name: {
+                "latency_us": self.settings.latency_figures(self.latency(i), self.run_start_ts),
+                "fees": self.settings.instrument_fees(inst),
+            }
+            for i, inst in enumerate(self.instruments)
+        }
+        out["strategies"] = {
+            slot.name: self._own_settings[slot.id].describe()
+            for slot in self._slots
+            if slot.id in self._own_settings
+        }
+        return out
+
+    def strategy_settings(self, handle: StrategyHandle) -> SessionSettings | None:
+        """The execution settings of the strategy's own, None when it uses the session's."""
+        return self._own_settings.get(self._slot(handle).id)
+
+    def set_settings(
+        self,
+        settings: SessionSettings,
+        *,
+        progress: ProgressFn | None = None,
+        cancel: CancelFn | None = None,
+    ) -> None:
+        """New execution settings for the session: every enabled strategy re-runs from the start
+        to the current moment with them (strategies with settings of their own keep those)."""
+        self.settings = settings
+        self._latency.clear()
+        self._marks.clear()
+        self._env.sample_us = settings.sample_interval_us
+        for slot in self._slots:
+            if slot.id not in self._own_settings:
+                self._configure(slot, settings)
+        enabled = [s for s in self._slots if s.status is StrategyStatus.ENABLED]
+        if enabled:
+            self.generation += 1
+            self._catch_up(enabled, progress, cancel)
+
+    def set_strategy_settings(
+        self,
+        handle: StrategyHandle,
+        settings: SessionSettings | None,
+        *,
+        progress: ProgressFn | None = None,
+        cancel: CancelFn | None = None,
+    ) -> None:
+        """Execution settings of the strategy's own (None: the session's again); it re-runs from
+        the start to now with them."""
+        slot = self._slot(handle)
+        if settings is None:
+            self._own_settings.pop(slot.id, None)
+        else:
+            self._own_settings[slot.id] = settings
+        self._configure(slot, settings if settings is not None else self.settings)
+        self._catch_up([slot], progress, cancel)
+
+    def _configure(self, slot: StrategySlot, settings: SessionSettings) -> None:
+        i = slot.instrument_index
+        latency = self.latency(i) if settings is self.settings else settings.latency_for(self.instruments[i])
+        slot._make_exchange = settings.exchange_factory(self.instruments[i], latency)
+        slot._initial_cash = settings.initial_cash
 
     # -- moving -------------------------------------------------------------------------------------
     def advance_to(
@@ -247,11 +337,13 @@ class ReplaySession:
         colour: str | None = None,
         progress: ProgressFn | None = None,
         cancel: CancelFn | None = None,
+        settings: SessionSettings | None = None,
     ) -> StrategyHandle:
         """Add a strategy (a class, a ``.py`` path, ``path.py:Class`` or a registered name) with
         ``params`` (a Params instance or a dict; strings are converted). It runs from the start
         of the data up to the current moment before this returns. Raises StrategyLoadError
-        or ValueError (bad parameters, unknown instrument)."""
+        or ValueError (bad parameters, unknown instrument). ``settings``: execution settings of
+        this strategy's own (None: the session's)."""
         if isinstance(strategy, type):
             if not issubclass(strategy, Strategy):
                 raise StrategyLoadError(f"{strategy.__qualname__} is not a Strategy subclass")
@@ -281,6 +373,9 @@ class ReplaySession:
             initial_cash=self.settings.initial_cash,
             clock=self.clock,
         )
+        if settings is not None:
+            self._own_settings[slot.id] = settings
+            self._configure(slot, settings)
         self._slots.append(slot)
         try:
             self._catch_up([slot], progress, cancel)
@@ -292,6 +387,7 @@ class ReplaySession:
     def remove_strategy(self, handle: StrategyHandle) -> None:
         slot = self._slot(handle)
         self._slots.remove(slot)
+        self._own_settings.pop(slot.id, None)
         slot.runner = None
         self._runner.rebuild()
 
@@ -422,4 +518,12 @@ class ReplaySession:
         i = slot.instrument_index
         if i not in self._marks:
             self._marks[i] = mark_series(self.instruments[i])
-        return summary_of(slot, self._marks[i], self.now, self.settings.initial_cash)
+        own = self._own_settings.get(slot.id, self.settings)
+        return summary_of(
+            slot,
+            self._marks[i],
+            self.now,
+            own.initial_cash,
+            start=self.run_start_ts,
+            interval_us=self.settings.metrics_interval_us,
+        )

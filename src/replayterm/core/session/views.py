@@ -10,6 +10,7 @@ import numpy as np
 
 from replayterm.core.data.timefmt import format_time
 from replayterm.core.metrics import summarize
+from replayterm.core.metrics.risk import DEFAULT_INTERVAL_US
 from replayterm.core.replay.instruments import Instrument
 from replayterm.core.strategy.context import PnLSnapshot
 from replayterm.core.strategy.errors import StrategyError, StrategyStatus
@@ -110,15 +111,33 @@ def mark_series(instrument: Instrument) -> tuple[np.ndarray, np.ndarray]:
 
 
 def summary_of(
-    slot: StrategySlot, marks: tuple[np.ndarray, np.ndarray], now: int, initial_cash: float
+    slot: StrategySlot,
+    marks: tuple[np.ndarray, np.ndarray],
+    now: int,
+    initial_cash: float,
+    *,
+    start: int | None = None,
+    interval_us: int = DEFAULT_INTERVAL_US,
 ) -> dict[str, Any]:
-    """``metrics.summarize`` of the strategy's fills against the mid up to ``now``, plus status."""
+    """``metrics.summarize`` of the strategy's fills against the mid from ``start`` (the run's
+    first event; the mid just before it opens the curve) up to ``now``, plus status."""
     mark_ts, mark = marks
     if mark_ts.shape[0] == 0:
         mark_ts, mark = _equity_marks(slot)
     end = int(np.searchsorted(mark_ts, now, side="right"))
+    begin = 0
+    if start is not None:
+        # The mark in force at the start opens the curve, so equity starts at --from, not earlier.
+        begin = max(int(np.searchsorted(mark_ts, start, side="right")) - 1, 0)
+        mark_ts, mark = mark_ts.copy(), mark.copy()
+        if begin < end and mark_ts[begin] < start:
+            mark_ts[begin] = start
     metrics = summarize(
-        slot.account.fill_table(), mark_ts[:end], mark[:end], initial_equity=max(initial_cash, 0.0)
+        slot.account.fill_table(),
+        mark_ts[begin:end],
+        mark[begin:end],
+        initial_equity=max(initial_cash, 0.0),
+        interval_us=interval_us,
     )
     info = info_of(slot)
     return {
