@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from replayterm import __version__
 
-SUBCOMMANDS = ("info", "sample", "book", "export", "backtest", "convert")
+SUBCOMMANDS = ("info", "sample", "book", "export", "backtest", "convert", "doctor")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     known = set(parser._subparsers._group_actions[0].choices) if parser._subparsers else set()  # type: ignore[union-attr]
     if not args_list or (args_list[0] not in known and args_list[0] not in ("-h", "--help", "--version")):
-        from replayterm.qt.app import main as gui_main
+        from replayterm.desktop import main as gui_main
 
         return gui_main(args_list)
     args = parser.parse_args(args_list)

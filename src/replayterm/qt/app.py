@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from PySide6.QtCore import QEvent, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from replayterm import bundled
 from replayterm.qt import theme
 from replayterm.qt.controller import ReplayController
 from replayterm.qt.main_window import MainWindow
 from replayterm.qt.settings import APPLICATION, ORGANIZATION
 
-SAMPLE_DIR = Path(__file__).resolve().parents[3] / "data"
+# Close the window after this many seconds (smoke tests of installed and frozen builds).
+QUIT_AFTER_ENV = "REPLAYTERM_QUIT_AFTER"
 
 
 def bundled_sample() -> list[str]:
-    """The synthetic sample shipped in ``data/`` (opened when no file is given)."""
-    return sorted(str(p) for p in SAMPLE_DIR.glob("*.csv.gz")) if SAMPLE_DIR.is_dir() else []
+    """The synthetic sample installed with the package (opened when no file is given)."""
+    return [str(p) for p in bundled.sample_files()]
 
 
 def create_application(argv: Sequence[str] = ()) -> QApplication:
@@ -30,8 +32,8 @@ def create_application(argv: Sequence[str] = ()) -> QApplication:
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("ReplayTerm")
-    icon = theme.RESOURCES / "icon.svg"
-    if icon.is_file():
+    icon = bundled.resource_path("icon.svg")
+    if icon is not None:
         app.setWindowIcon(QIcon(str(icon)))
     theme.apply_dark_theme(app)
     return app
@@ -47,6 +49,9 @@ def main(argv: Sequence[str] = ()) -> int:
     window.show()
     if files:
         QTimer.singleShot(0, lambda: window.request_open(files))
+    quit_after = _quit_after_ms()
+    if quit_after is not None:
+        QTimer.singleShot(quit_after, window.close)
     try:
         return int(app.exec())
     finally:
@@ -56,3 +61,15 @@ def main(argv: Sequence[str] = ()) -> int:
         # interpreter shutdown crash it.
         window.deleteLater()
         app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+def _quit_after_ms() -> int | None:
+    value = os.environ.get(QUIT_AFTER_ENV, "").strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        logging.getLogger(__name__).error("%s=%r is not a number of seconds; ignored", QUIT_AFTER_ENV, value)
+        return None
+    return max(0, int(seconds * 1000))

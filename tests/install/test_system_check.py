@@ -1,0 +1,155 @@
+"""The display and system-library checks that run before Qt is imported (``replayterm doctor``
+and the desktop launcher): display variables, a missing library named with its package, and the
+one-line message instead of Qt's abort."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from replayterm import system_check
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X11/Wayland checks")
+
+NO_DISPLAY = {
+    k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+}
+
+
+def fake_ldd(directory: Path, missing: list[str]) -> Path:
+    """An ``ldd`` that reports ``missing`` as not found for every file it is given."""
+    script = directory / "ldd"
+    lines = "".join(f'echo "\t{s} => not found"\n' for s in missing)
+    script.write_text(
+        f'#!/bin/sh\nfor f in "$@"; do\n  echo "$f:"\n  echo "\tlibc.so.6 => /lib/libc.so.6"\n{lines}done\n'
+    )
+    script.chmod(0o755)
+    return script
+
+
+def test_no_display_variables_is_a_problem() -> None:
+    assert "neither DISPLAY nor WAYLAND_DISPLAY" in (system_check.display_problem({}) or "")
+
+
+def test_offscreen_and_other_displayless_platforms_need_no_display() -> None:
+    for platform in ("offscreen", "minimal", "vnc:size=800x600"):
+        assert system_check.display_problem({"QT_QPA_PLATFORM": platform}) is None
+
+
+def test_a_display_nobody_listens_on_is_a_problem() -> None:
+    problem = system_check.display_problem({"DISPLAY": ":987"})
+    assert problem is not None
+    assert "DISPLAY=:987 does not accept connections" in problem
+
+
+def test_a_listening_x_socket_is_a_display(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
+        server.bind(str(tmp_path / "wayland-9"))
+        server.listen()
+        env = {"WAYLAND_DISPLAY": "wayland-9", "XDG_RUNTIME_DIR": str(tmp_path)}
+        assert system_check.display_problem(env) is None
+    assert system_check.display_problem({"QT_QPA_PLATFORM": "wayland", **env}) is not None
+
+
+def test_platform_list_falls_back_to_the_next_entry() -> None:
+    assert system_check.requested_platforms({"QT_QPA_PLATFORM": "wayland;offscreen"}) == [
+        "wayland",
+        "offscreen",
+    ]
+    assert system_check.display_problem({"QT_QPA_PLATFORM": "wayland;offscreen"}) is None
+
+
+def test_missing_libraries_are_named_with_their_packages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    fake_ldd(tmp_path, ["libxcb-icccm.so.4", "libxcb-keysyms.so.1", "libunheard-of.so.3"])
+    missing = system_check.missing_libraries(["xcb"])
+    assert [m.soname for m in missing] == ["libunheard-of.so.3", "libxcb-icccm.so.4", "libxcb-keysyms.so.1"]
+    assert missing[1].needed_by == "libqxcb.so"
+    commands = system_check.install_commands(missing)
+    assert commands[0] == "sudo apt-get install libxcb-icccm4 libxcb-keysyms1"
+    assert commands[1] == "sudo dnf install xcb-util-keysyms xcb-util-wm"
+    assert "libunheard-of.so.3" in commands[2]
+
+
+@pytest.mark.skipif(shutil.which("cc") is None, reason="needs a C compiler to build a library")
+def test_real_ldd_finds_a_library_that_is_gone(tmp_path: Path) -> None:
+    """A plugin linked against a library that was then removed, checked with the real ldd (this
+    machine has every real Qt dependency, so the library has a made-up name)."""
+    qt = tmp_path / "Qt"
+    (qt / "plugins" / "platforms").mkdir(parents=True)
+    (tmp_path / "empty.c").write_text("int icccm_stub(void) { return 0; }\n")
+    (tmp_path / "plugin.c").write_text("int icccm_stub(void);\nint plugin(void) { return icccm_stub(); }\n")
+    stub = tmp_path / "libgone-for-test.so.4"
+    subprocess.run(
+        ["cc", "-shared", "-fPIC", "-Wl,-soname,libgone-for-test.so.4", "-o", stub, tmp_path / "empty.c"],
+        check=True,
+    )
+    plugin = qt / "plugins" / "platforms" / "libqxcb.so"
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", plugin, tmp_path / "plugin.c", stub], check=True)
+    stub.unlink()
+    missing = system_check.missing_libraries(["xcb"], qt)
+    assert [(m.soname, m.needed_by) for m in missing] == [("libgone-for-test.so.4", "libqxcb.so")]
+
+
+def test_installed_qt_needs_nothing_missing_here() -> None:
+    """On this machine (which has the README's packages) nothing is reported missing."""
+    assert system_check.qt_directory() is not None
+    assert system_check.missing_libraries(["xcb", "offscreen"]) == []
+
+
+def _launch(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "replayterm", *args], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_app_without_a_display_says_so_in_one_line_and_exits_1(tmp_path: Path) -> None:
+    env = {**NO_DISPLAY, "REPLAYTERM_CACHE_DIR": str(tmp_path)}
+    result = _launch(env)
+    assert result.returncode == 1, result.stderr  # Qt's abort would be -6
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "no display" in lines[0]
+    assert "xvfb-run" in lines[0]
+    assert "headless commands" in lines[0]
+
+
+def test_app_with_a_missing_library_names_the_package(tmp_path: Path) -> None:
+    fake_ldd(tmp_path, ["libxcb-icccm.so.4"])
+    env = {
+        **NO_DISPLAY,
+        "DISPLAY": ":987",
+        "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}",
+        "REPLAYTERM_CACHE_DIR": str(tmp_path),
+    }
+    result = _launch(env, str(tmp_path / "whatever.csv.gz"))
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "libxcb-icccm.so.4" in lines[0]
+    assert "sudo apt-get install libxcb-icccm4" in lines[0]
+
+
+def test_doctor_reports_missing_display_and_libraries(tmp_path: Path) -> None:
+    fake_ldd(tmp_path, ["libxcb-cursor.so.0"])
+    env = {**NO_DISPLAY, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"}
+    result = _launch(env, "doctor")
+    assert result.returncode == 1
+    assert "libxcb-cursor.so.0" in result.stdout
+    assert "sudo apt-get install libxcb-cursor0" in result.stdout
+    assert "sudo dnf install xcb-util-cursor" in result.stdout
+    assert "FAIL  no display" in result.stdout
+
+
+def test_doctor_passes_offscreen() -> None:
+    result = _launch({**NO_DISPLAY, "QT_QPA_PLATFORM": "offscreen"}, "doctor")
+    assert result.returncode == 0, result.stdout
+    assert "all good" in result.stdout
