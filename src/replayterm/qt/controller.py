@@ -1,10 +1,12 @@
 """Wiring between the main window and the replay worker, and the worker's thread lifetime.
 
-Every command crosses threads as a queued signal (DESIGN §4.3); frames, progress and errors come
+Every command crosses threads as a queued signal; frames, progress and errors come
 back the same way. The direct calls are ``request_cancel`` (it only sets a flag, and a queued
 cancel would wait behind the very open or strategy run it is meant to stop) and
 ``request_abort_callback`` (stops a strategy callback that does not return, which no queued
 command could ever reach).
+
+The threading rules: docs/architecture.md, "Threading".
 """
 
 from __future__ import annotations
