@@ -25,11 +25,16 @@ REPO = Path(__file__).resolve().parents[1]
 APP_SECONDS = 6
 
 
-def run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def run(
+    cmd: list[str], cwd: Path, env: dict[str, str], timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
     started = time.perf_counter()
     result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
-    print(f"  {' '.join(Path(c).name if i == 0 else c for i, c in enumerate(cmd))}"
-          f"  -> {result.returncode} ({time.perf_counter() - started:.1f} s)", flush=True)
+    print(
+        f"  {' '.join(Path(c).name if i == 0 else c for i, c in enumerate(cmd))}"
+        f"  -> {result.returncode} ({time.perf_counter() - started:.1f} s)",
+        flush=True,
+    )
     if result.returncode != 0:
         sys.stdout.write(result.stdout[-4000:])
         sys.stderr.write(result.stderr[-4000:])
@@ -61,11 +66,12 @@ def check_installed(replayterm: str, work: Path, env: dict[str, str], forbidden_
         raise SystemExit(f"the bundled sample comes from the checkout, not the install: {files}")
 
     out = work / "backtest"
+    window = ["--to", "2024-01-02T00:02:00Z"]
     run(
-        [replayterm, "backtest", *map(str, files), "--strategy", "market_maker", "--to", "2024-01-02T00:02:00Z",
-         "--out", str(out)],
-        work, env,
-    )  # fmt: skip
+        [replayterm, "backtest", *map(str, files), "--strategy", "market_maker", *window, "--out", str(out)],
+        work,
+        env,
+    )
     summary = json.loads((out / "summary.json").read_text())
     if not summary:
         raise SystemExit("backtest wrote an empty summary.json")
@@ -91,8 +97,12 @@ def wheel(work: Path) -> None:
     run([base_python, "-m", "venv", str(venv)], work, env)
     bin_dir = venv / ("Scripts" if os.name == "nt" else "bin")
     python = str(bin_dir / "python")
-    run([python, "-m", "pip", "install", "--quiet", "-c", str(REPO / "constraints.txt"), wheels[0]], work, env)
-    where = run([python, "-c", "import replayterm, sys; print(replayterm.__file__)"], work, env).stdout.strip()
+    run(
+        [python, "-m", "pip", "install", "--quiet", "-c", str(REPO / "constraints.txt"), wheels[0]], work, env
+    )
+    where = run(
+        [python, "-c", "import replayterm, sys; print(replayterm.__file__)"], work, env
+    ).stdout.strip()
     if Path(where).resolve().is_relative_to(REPO):
         raise SystemExit(f"the venv imports replayterm from the checkout: {where}")
     check_installed(str(bin_dir / "replayterm"), work, env, REPO)
