@@ -51,8 +51,8 @@ def clean_env(work: Path) -> dict[str, str]:
     return env
 
 
-def check_installed(replayterm: str, work: Path, env: dict[str, str], forbidden_root: Path) -> None:
-    """The checks shared by the wheel and the bundle; ``forbidden_root`` is the checkout."""
+def check_installed(replayterm: str, work: Path, env: dict[str, str]) -> None:
+    """The checks shared by the wheel and the bundle."""
     version = run([replayterm, "--version"], work, env).stdout.strip()
     if not version.startswith("replayterm "):
         raise SystemExit(f"unexpected --version output: {version!r}")
@@ -62,7 +62,7 @@ def check_installed(replayterm: str, work: Path, env: dict[str, str], forbidden_
     files = [Path(line) for line in sample if line.strip()]
     if len(files) != 3 or not all(f.is_file() for f in files):
         raise SystemExit(f"sample --bundled printed {files}")
-    if any(f.resolve().is_relative_to(forbidden_root) for f in files):
+    if any(f.resolve().is_relative_to(REPO / "data") for f in files):
         raise SystemExit(f"the bundled sample comes from the checkout, not the install: {files}")
 
     out = work / "backtest"
@@ -87,8 +87,10 @@ def wheel(work: Path) -> None:
     env = clean_env(work)
     dist = work / "dist"
     print(f"building the wheel into {dist}", flush=True)
+    # setuptools builds in the checkout's build/lib; a stale copy would ship deleted modules
+    shutil.rmtree(REPO / "build" / "lib", ignore_errors=True)
     run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(dist), str(REPO)], work, env)
-    shutil.rmtree(REPO / "build", ignore_errors=True)  # setuptools' scratch folder
+    shutil.rmtree(REPO / "build" / "lib", ignore_errors=True)
     wheels = glob.glob(str(dist / "replayterm-*.whl"))
     if len(wheels) != 1:
         raise SystemExit(f"expected one wheel, found {wheels}")
@@ -103,16 +105,16 @@ def wheel(work: Path) -> None:
     where = run(
         [python, "-c", "import replayterm, sys; print(replayterm.__file__)"], work, env
     ).stdout.strip()
-    if Path(where).resolve().is_relative_to(REPO):
+    if Path(where).resolve().is_relative_to(REPO / "src"):
         raise SystemExit(f"the venv imports replayterm from the checkout: {where}")
-    check_installed(str(bin_dir / "replayterm"), work, env, REPO)
+    check_installed(str(bin_dir / "replayterm"), work, env)
 
 
 def bundle(work: Path, dist_dir: Path) -> None:
     exe = dist_dir / ("replayterm.exe" if os.name == "nt" else "replayterm")
     if not exe.is_file():
         raise SystemExit(f"no frozen app at {exe}: run `make bundle` first")
-    check_installed(str(exe), work, clean_env(work), REPO)
+    check_installed(str(exe), work, clean_env(work))
 
 
 def main(argv: list[str]) -> int:

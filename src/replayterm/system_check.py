@@ -135,6 +135,19 @@ def _connects(family: int, address: str | tuple[str, int]) -> bool:
         return False
 
 
+def platform_display_problem(platform: str, env: Mapping[str, str]) -> str | None:
+    """Why ``platform`` cannot reach its display, or None (also for platforms that need none)."""
+    variable = DISPLAY_VARIABLE.get(platform)
+    if variable is None:
+        return None  # offscreen, minimal, vnc, eglfs...: no display needed
+    value = env.get(variable, "")
+    if not value:
+        return f"{variable} is not set"
+    if not display_reachable(variable, value, env):
+        return f"{variable}={value} does not accept connections"
+    return None
+
+
 def display_problem(env: Mapping[str, str] | None = None) -> str | None:
     """What stops Qt from reaching a display, or None when a requested platform can start.
 
@@ -145,16 +158,10 @@ def display_problem(env: Mapping[str, str] | None = None) -> str | None:
         return None
     problems = []
     for platform in effective_platforms(env):
-        variable = DISPLAY_VARIABLE.get(platform)
-        if variable is None:
-            return None  # offscreen, minimal, vnc, eglfs...: no display needed
-        value = env.get(variable, "")
-        if not value:
-            problems.append(f"{variable} is not set")
-        elif not display_reachable(variable, value, env):
-            problems.append(f"{variable}={value} does not accept connections")
-        else:
+        problem = platform_display_problem(platform, env)
+        if problem is None:
             return None
+        problems.append(problem)
     if not requested_platforms(env) and not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
         return "no display (neither DISPLAY nor WAYLAND_DISPLAY is set)"
     return "no usable display (" + "; ".join(problems) + ")"
@@ -207,22 +214,40 @@ def install_commands(missing: list[MissingLibrary]) -> list[str]:
 
 
 def gui_blocker(env: Mapping[str, str] | None = None) -> str | None:
-    """One line saying why the desktop app cannot start here and how to fix it, or None."""
+    """One line saying why the desktop app cannot start here and how to fix it, or None.
+
+    Qt tries the platforms in order (Wayland, then X11, in a Wayland session), so the app is
+    blocked only when none of them has both its libraries and a reachable display.
+    """
     env = os.environ if env is None else env
-    platforms = [p for p in effective_platforms(env) if p in DISPLAY_VARIABLE or p == "offscreen"]
-    missing = missing_libraries(platforms or None)
-    if missing:
-        names = ", ".join(m.soname for m in missing)
-        fix = install_commands(missing)
-        return (
-            f"replayterm: cannot start the desktop app: missing system libraries {names}; "
-            f"install them with `{fix[0]}` (`replayterm doctor` lists everything); {HEADLESS_NOTE}."
-        )
-    problem = display_problem(env)
-    if problem:
-        return (
-            f"replayterm: cannot start the desktop app: {problem}; run it inside a desktop session "
-            "(or `ssh -X`), under `xvfb-run replayterm`, or with QT_QPA_PLATFORM=offscreen for a "
-            f"window-less run; {HEADLESS_NOTE}."
-        )
-    return None
+    if sys.platform in ("darwin", "win32"):
+        return None
+    platforms = effective_platforms(env)
+    if any(p not in DISPLAY_VARIABLE and p != "offscreen" for p in platforms):
+        return None  # a platform we do not check (vnc, eglfs...): Qt decides
+    checks = [(missing_libraries([p]), platform_display_problem(p, env)) for p in platforms]
+    if any(not missing and problem is None for missing, problem in checks):
+        return None
+    for missing, problem in checks:
+        if problem is None:  # a display is there, the libraries are not
+            return _missing_message(missing)
+    lacking: list[MissingLibrary] = []
+    for missing, _ in checks:
+        lacking += [m for m in missing if m not in lacking]
+    problem = display_problem(env) or "no usable display"
+    also = ""
+    if lacking:
+        also = f" (it also lacks {', '.join(m.soname for m in lacking)}: `{install_commands(lacking)[0]}`)"
+    return (
+        f"replayterm: cannot start the desktop app: {problem}{also}; run it inside a desktop session "
+        "(or `ssh -X`), under `xvfb-run replayterm`, or with QT_QPA_PLATFORM=offscreen for a "
+        f"window-less run; {HEADLESS_NOTE}."
+    )
+
+
+def _missing_message(missing: list[MissingLibrary]) -> str:
+    names = ", ".join(m.soname for m in missing)
+    return (
+        f"replayterm: cannot start the desktop app: missing system libraries {names}; install them "
+        f"with `{install_commands(missing)[0]}` (`replayterm doctor` lists everything); {HEADLESS_NOTE}."
+    )

@@ -153,3 +153,43 @@ def test_doctor_passes_offscreen() -> None:
     result = _launch({**NO_DISPLAY, "QT_QPA_PLATFORM": "offscreen"}, "doctor")
     assert result.returncode == 0, result.stdout
     assert "all good" in result.stdout
+
+
+def test_wayland_session_falls_back_to_x11_when_wayland_libraries_are_missing(tmp_path: Path) -> None:
+    script = tmp_path / "ldd"  # only the Wayland plugin lacks a library
+    script.write_text(
+        '#!/bin/sh\nfor f in "$@"; do\n  echo "$f:"\n  case "$f" in *wayland*) '
+        'echo "\tlibwayland-cursor.so.0 => not found";; esac\ndone\n'
+    )
+    script.chmod(0o755)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as wayland:
+        wayland.bind(str(tmp_path / "wayland-0"))
+        wayland.listen()
+        env = {"WAYLAND_DISPLAY": "wayland-0", "XDG_RUNTIME_DIR": str(tmp_path), "DISPLAY": ":987"}
+        old_path = os.environ["PATH"]
+        os.environ["PATH"] = f"{tmp_path}{os.pathsep}{old_path}"
+        try:
+            # X11 has no server either: the Wayland libraries are what to install
+            blocker = system_check.gui_blocker(env)
+            assert blocker is not None
+            assert "sudo apt-get install libwayland-cursor0" in blocker
+            # with an X server answering, Qt falls back to X11 and the app starts
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as x11:
+                x11.bind(("127.0.0.1", 0))
+                x11.listen()
+                port = x11.getsockname()[1]
+                if port < 6000:
+                    pytest.skip("no free port in the X11 range")
+                env["DISPLAY"] = f"127.0.0.1:{port - 6000}"
+                assert system_check.gui_blocker(env) is None
+        finally:
+            os.environ["PATH"] = old_path
+
+
+def test_no_display_also_names_missing_libraries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    fake_ldd(tmp_path, ["libxcb-keysyms.so.1"])
+    blocker = system_check.gui_blocker({})
+    assert blocker is not None
+    assert "no display" in blocker
+    assert "sudo apt-get install libxcb-keysyms1" in blocker
