@@ -17,8 +17,9 @@ run: $(STAMP)
 	$(BIN)/replayterm
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks packaging setup.py
+	$(BIN)/ruff format --check src tests benchmarks packaging setup.py
+	$(BIN)/mypy src
 	$(BIN)/lint-imports
 
 test: $(STAMP) lint

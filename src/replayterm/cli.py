@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    known = set(parser._subparsers._group_actions[0].choices) if parser._subparsers else set()  # type: ignore[union-attr]
+    known = set(parser._subparsers._group_actions[0].choices or ()) if parser._subparsers else set()
     if not args_list or (args_list[0] not in known and args_list[0] not in ("-h", "--help", "--version")):
         from replayterm.desktop import main as gui_main
 

@@ -79,7 +79,7 @@ class App:
                 break
             self.qtbot.wait(50)
         self.window.close()
-        assert not self.controller.thread.isRunning()
+        assert not self.controller.replay_thread.isRunning()
 
 
 @pytest.fixture
@@ -347,7 +347,7 @@ def test_closing_the_window_while_a_callback_hangs_does_not_hang(
     qtbot.waitUntil(app.ui.busy.stop.isVisible, timeout=10_000)
     started = time.monotonic()
     app.window.close()
-    assert not app.controller.thread.isRunning()
+    assert not app.controller.replay_thread.isRunning()
     assert time.monotonic() - started < 10
 
 

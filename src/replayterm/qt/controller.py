@@ -28,12 +28,12 @@ class ReplayController(QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
-        self.thread = QThread(self)
-        self.thread.setObjectName("replay")
+        self.replay_thread = QThread(self)
+        self.replay_thread.setObjectName("replay")
         self.worker = ReplayWorker()
-        self.worker.moveToThread(self.thread)
-        self.thread.started.connect(self.worker.start)
-        self.thread.finished.connect(self.worker.deleteLater)
+        self.worker.moveToThread(self.replay_thread)
+        self.replay_thread.started.connect(self.worker.start)
+        self.replay_thread.finished.connect(self.worker.deleteLater)
 
         w, wk = window, self.worker
         w.open_requested.connect(wk.open)
@@ -64,7 +64,7 @@ class ReplayController(QObject):
         wk.busy.connect(ui.set_busy)
         ui.set_worker_controls(cancel=wk.request_cancel, abort=wk.request_abort_callback)
 
-        self.thread.start()
+        self.replay_thread.start()
         w.speed_changed.emit(w.transport.current_speed)  # the worker starts at 1x; the window may not
 
     def _on_opened(self, info: OpenedInfo) -> None:
@@ -76,5 +76,5 @@ class ReplayController(QObject):
 
     def shutdown(self) -> None:
         """Stop the replay, end the thread and wait for it (see ``stop_worker``). Safe to call twice."""
-        if not stop_worker(self.worker, self.thread, SHUTDOWN_WAIT_MS):
+        if not stop_worker(self.worker, self.replay_thread, SHUTDOWN_WAIT_MS):
             log.error("The replay thread did not stop within %d s", SHUTDOWN_WAIT_MS // 1000)

@@ -116,6 +116,9 @@ class _TopHistory:
         assert isinstance(replayer, BookReplayer)
         self.group_ts = replayer.events.group_ts
         cps = replayer.checkpoints
+        self.bid: np.ndarray | None
+        self.ask: np.ndarray | None
+        self.imbalance: np.ndarray | None
         if cps is not None and cps.best_idx is not None:
             self.bid, self.ask = cps.best_prices(replayer.events.prices)
             self.imbalance = cps.top_imbalance()
