@@ -111,7 +111,7 @@ def wheel(work: Path) -> None:
 
 
 def bundle(work: Path, dist_dir: Path) -> None:
-    exe = dist_dir / ("replayterm.exe" if os.name == "nt" else "replayterm")
+    exe = dist_dir.resolve() / ("replayterm.exe" if os.name == "nt" else "replayterm")
     if not exe.is_file():
         raise SystemExit(f"no frozen app at {exe}: run `make bundle` first")
     check_installed(str(exe), work, clean_env(work))

@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from PySide6.QtCore import QEvent, QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer, Slot
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -17,8 +17,29 @@ from replayterm.qt.controller import ReplayController
 from replayterm.qt.main_window import MainWindow
 from replayterm.qt.settings import APPLICATION, ORGANIZATION
 
-# Close the window after this many seconds (smoke tests of installed and frozen builds).
+# Close the window this many seconds after the data opened (smoke tests of installed and frozen
+# builds; counted from the start when there is nothing to open).
 QUIT_AFTER_ENV = "REPLAYTERM_QUIT_AFTER"
+
+
+class _QuitAfterOpen(QObject):
+    """Closes the window a while after the open finished, or at once when it failed."""
+
+    def __init__(self, window: MainWindow, delay_ms: int) -> None:
+        super().__init__(window)
+        self.window, self.delay_ms = window, delay_ms
+
+    @Slot(object)
+    def opened(self, _info: object) -> None:
+        QTimer.singleShot(self.delay_ms, self.window.close)
+
+    @Slot(str)
+    def failed(self, _text: str) -> None:
+        self.window.close()
+
+    @Slot()
+    def cancelled(self) -> None:
+        self.window.close()
 
 
 def bundled_sample() -> list[str]:
@@ -50,7 +71,12 @@ def main(argv: Sequence[str] = ()) -> int:
     if files:
         QTimer.singleShot(0, lambda: window.request_open(files))
     quit_after = _quit_after_ms()
-    if quit_after is not None:
+    if quit_after is not None and files:
+        quitter = _QuitAfterOpen(window, quit_after)
+        controller.worker.opened.connect(quitter.opened)
+        controller.worker.open_failed.connect(quitter.failed)
+        controller.worker.open_cancelled.connect(quitter.cancelled)
+    elif quit_after is not None:
         QTimer.singleShot(quit_after, window.close)
     try:
         return int(app.exec())
