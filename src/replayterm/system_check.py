@@ -85,8 +85,9 @@ def qt_directory() -> Path | None:
     spec = importlib.util.find_spec("PySide6")
     if spec is None or not spec.submodule_search_locations:
         return None
-    qt = Path(next(iter(spec.submodule_search_locations))) / "Qt"
-    return qt if qt.is_dir() else None
+    package = Path(next(iter(spec.submodule_search_locations)))
+    qt = package / "Qt"  # Linux and macOS wheels; Windows wheels keep Qt in the package itself
+    return qt if qt.is_dir() else package if package.is_dir() else None
 
 
 def requested_platforms(env: Mapping[str, str]) -> list[str]:
