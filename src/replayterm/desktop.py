@@ -19,7 +19,9 @@ def main(argv: Sequence[str] = ()) -> int:
         return 1
     try:
         from replayterm.qt.app import main as gui_main
-    except ImportError as exc:  # a library ldd could not check (no ldd, or not Linux)
+    except ImportError as exc:  # a system library ldd could not check (no ldd, or not Linux)
+        if not _is_missing_system_library(exc):
+            raise
         print(
             f"replayterm: cannot start the desktop app: {exc}; `replayterm doctor` says what to "
             f"install; {system_check.HEADLESS_NOTE}.",
@@ -27,3 +29,8 @@ def main(argv: Sequence[str] = ()) -> int:
         )
         return 1
     return gui_main(argv)
+
+
+def _is_missing_system_library(exc: ImportError) -> bool:
+    text = str(exc)
+    return "cannot open shared object" in text or "DLL load failed" in text or "Library not loaded" in text

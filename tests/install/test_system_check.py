@@ -193,3 +193,42 @@ def test_no_display_also_names_missing_libraries(tmp_path: Path, monkeypatch: py
     assert blocker is not None
     assert "no display" in blocker
     assert "sudo apt-get install libxcb-keysyms1" in blocker
+
+
+class _FailingQtImport:
+    """A meta-path finder that makes ``import replayterm.qt.app`` fail with ``message``."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name == "replayterm.qt.app":
+            raise ImportError(self.message)
+        return None
+
+
+def test_a_library_ldd_missed_still_gives_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from replayterm import desktop
+
+    monkeypatch.setattr(system_check, "gui_blocker", lambda env=None: None)
+    monkeypatch.delitem(sys.modules, "replayterm.qt.app", raising=False)
+    monkeypatch.setattr(
+        sys, "meta_path", [_FailingQtImport("libEGL.so.1: cannot open shared object file"), *sys.meta_path]
+    )
+    assert desktop.main([]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "libEGL.so.1" in err[0]
+    assert "replayterm doctor" in err[0]
+
+
+def test_a_bug_in_the_app_is_not_blamed_on_the_system(monkeypatch: pytest.MonkeyPatch) -> None:
+    from replayterm import desktop
+
+    monkeypatch.setattr(system_check, "gui_blocker", lambda env=None: None)
+    monkeypatch.delitem(sys.modules, "replayterm.qt.app", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [_FailingQtImport("cannot import name 'Thing'"), *sys.meta_path])
+    with pytest.raises(ImportError, match="Thing"):
+        desktop.main([])
