@@ -23,6 +23,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 APP_SECONDS = 6
+passed_steps = 0  # commands that ran and checked out, for the closing "N passed, N failed" line
 
 
 def run(
@@ -39,6 +40,8 @@ def run(
         sys.stdout.write(result.stdout[-4000:])
         sys.stderr.write(result.stderr[-4000:])
         raise SystemExit(f"smoke test failed: {' '.join(cmd)} exited {result.returncode}")
+    global passed_steps
+    passed_steps += 1
     return result
 
 
@@ -122,14 +125,20 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 2
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="replayterm-smoke-") as tmp:
-        work = Path(tmp)
-        (work / "home").mkdir()
-        if argv[0] == "wheel":
-            wheel(work)
-        else:
-            bundle(work, Path(argv[1]) if len(argv) > 1 else REPO / "dist" / "replayterm")
-    print(f"{argv[0]} smoke test passed in {time.perf_counter() - started:.0f} s")
+    try:
+        with tempfile.TemporaryDirectory(prefix="replayterm-smoke-") as tmp:
+            work = Path(tmp)
+            (work / "home").mkdir()
+            if argv[0] == "wheel":
+                wheel(work)
+            else:
+                bundle(work, Path(argv[1]) if len(argv) > 1 else REPO / "dist" / "replayterm")
+    except SystemExit as failure:
+        print(failure, file=sys.stderr)
+        print(f"{argv[0]}: {passed_steps} passed, 1 failed")
+        return 1
+    print(f"{argv[0]} smoke test took {time.perf_counter() - started:.0f} s")
+    print(f"{argv[0]}: {passed_steps} passed, 0 failed")
     return 0
 
 
