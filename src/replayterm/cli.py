@@ -15,7 +15,7 @@ from pathlib import Path
 
 from replayterm import __version__
 
-SUBCOMMANDS = ("info", "sample", "book", "export", "backtest", "convert", "cache")
+SUBCOMMANDS = ("info", "sample", "book", "export", "backtest", "convert", "cache", "doctor")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,13 +66,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = registered_commands(parser)
     first = args_list[0] if args_list else None
     if first is None or (first.startswith("-") and first not in ("-h", "--help", "--version")):
-        from replayterm.qt.app import main as gui_main
+        from replayterm.desktop import main as gui_main
 
         return gui_main(args_list)
     if first not in commands and not first.startswith("-"):
         if not Path(first).exists():
             return _refuse_first_argument(first, commands)
-        from replayterm.qt.app import main as gui_main
+        from replayterm.desktop import main as gui_main
 
         return gui_main(args_list)
     args = parser.parse_args(args_list)

@@ -119,4 +119,4 @@ def test_apply_reruns_and_copy_as_command_gives_identical_fills(
     assert (cli_out / "fills.csv").read_bytes() == app_fills
 
     window.close()
-    assert not controller.thread.isRunning()
+    assert not controller.replay_thread.isRunning()

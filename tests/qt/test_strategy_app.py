@@ -79,7 +79,7 @@ class App:
                 break
             self.qtbot.wait(50)
         self.window.close()
-        assert not self.controller.thread.isRunning()
+        assert not self.controller.replay_thread.isRunning()
 
 
 @pytest.fixture
@@ -344,7 +344,7 @@ def test_closing_the_window_while_a_callback_hangs_does_not_hang(
     app.ui.panel.act_load.trigger()
     qtbot.waitUntil(app.ui.busy.stop.isVisible, timeout=10_000)
     app.window.close()  # returns although the callback never does...
-    assert not app.controller.thread.isRunning()  # ...with the replay thread stopped
+    assert not app.controller.replay_thread.isRunning()  # ...with the replay thread stopped
 
 
 def test_a_long_strategy_start_shows_progress_and_can_be_cancelled(

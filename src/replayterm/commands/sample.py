@@ -1,4 +1,7 @@
-"""``replayterm sample OUT_DIR``: write a synthetic Tardis-format market (book, trades, BBO)."""
+"""``replayterm sample OUT_DIR``: write a synthetic Tardis-format market (book, trades, BBO).
+
+``replayterm sample --bundled`` prints the paths of the sample installed with the package.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from replayterm import bundled
 from replayterm.core.data.synthetic import generate_files
 from replayterm.core.data.timefmt import format_time
 
@@ -18,7 +22,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Simulate one symbol's order book and write it as Tardis.dev CSV files. "
         "The same arguments always give the same bytes.",
     )
-    parser.add_argument("out_dir", type=Path, metavar="OUT_DIR", help="output folder (created if needed)")
+    parser.add_argument(
+        "out_dir", type=Path, nargs="?", metavar="OUT_DIR", help="output folder (created if needed)"
+    )
+    parser.add_argument(
+        "--bundled",
+        action="store_true",
+        help="print the installed sample's file paths, one per line, instead of generating one",
+    )
     length = parser.add_mutually_exclusive_group()
     length.add_argument("--minutes", type=float, metavar="N", help="minutes of market time (default: 10)")
     length.add_argument(
@@ -42,7 +53,25 @@ def _size(path: Path) -> str:
     return f"{path.stat().st_size / 1e6:.2f} MB"
 
 
+def print_bundled() -> int:
+    files = bundled.sample_files()
+    if not files:
+        print("replayterm sample: this installation has no bundled sample", file=sys.stderr)
+        return 1
+    for path in files:
+        print(path)
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.bundled:
+        if args.out_dir is not None:
+            print("replayterm sample: give OUT_DIR or --bundled, not both", file=sys.stderr)
+            return 2
+        return print_bundled()
+    if args.out_dir is None:
+        print("replayterm sample: give OUT_DIR (where to write) or --bundled", file=sys.stderr)
+        return 2
     started = time.perf_counter()
     try:
         result = generate_files(

@@ -1,10 +1,12 @@
 """Wiring between the main window and the replay worker, and the worker's thread lifetime.
 
-Every command crosses threads as a queued signal (DESIGN §4.3); frames, progress and errors come
+Every command crosses threads as a queued signal; frames, progress and errors come
 back the same way. The direct calls are ``request_cancel`` (it only sets a flag, and a queued
 cancel would wait behind the very open or strategy run it is meant to stop) and
 ``request_abort_callback`` (stops a strategy callback that does not return, which no queued
 command could ever reach).
+
+The threading rules: docs/architecture.md, "Threading".
 """
 
 from __future__ import annotations
@@ -26,12 +28,12 @@ class ReplayController(QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
-        self.thread = QThread(self)
-        self.thread.setObjectName("replay")
+        self.replay_thread = QThread(self)
+        self.replay_thread.setObjectName("replay")
         self.worker = ReplayWorker(window.execution.settings)
-        self.worker.moveToThread(self.thread)
-        self.thread.started.connect(self.worker.start)
-        self.thread.finished.connect(self.worker.deleteLater)
+        self.worker.moveToThread(self.replay_thread)
+        self.replay_thread.started.connect(self.worker.start)
+        self.replay_thread.finished.connect(self.worker.deleteLater)
 
         w, wk = window, self.worker
         w.open_requested.connect(wk.open)
@@ -73,7 +75,7 @@ class ReplayController(QObject):
         wk.execution_changed.connect(ex.set_report)
         wk.strategies_changed.connect(ex.set_strategies)
 
-        self.thread.start()
+        self.replay_thread.start()
         w.speed_changed.emit(w.transport.current_speed)  # the worker starts at 1x; the window may not
         w.depth_reach_changed.emit(w.depth_reach())
 
@@ -87,5 +89,5 @@ class ReplayController(QObject):
 
     def shutdown(self) -> None:
         """Stop the replay, end the thread and wait for it (see ``stop_worker``). Safe to call twice."""
-        if not stop_worker(self.worker, self.thread, SHUTDOWN_WAIT_MS):
+        if not stop_worker(self.worker, self.replay_thread, SHUTDOWN_WAIT_MS):
             log.error("The replay thread did not stop within %d s", SHUTDOWN_WAIT_MS // 1000)

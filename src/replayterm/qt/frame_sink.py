@@ -94,7 +94,7 @@ def concat_chunks(a: RecordChunk, b: RecordChunk) -> RecordChunk:
 def merge_strategy_frames(older: Any, newer: Any) -> Any:
     """One strategy's streams across two frames: chunks (and dicts of chunks) are concatenated,
     state fields come from the newer frame. A ``reset`` newer frame replaces the older one."""
-    if getattr(newer, "reset", False) or not is_dataclass(newer):
+    if getattr(newer, "reset", False) or not is_dataclass(newer) or isinstance(newer, type):
         return newer
     updates: dict[str, Any] = {}
     for f in fields(newer):

@@ -56,7 +56,7 @@ class MainWindow(QMainWindow):
     open_requested = Signal(list)
     play = Signal()
     pause = Signal()
-    seek_requested = Signal("qint64")
+    seek_requested = Signal("qint64")  # type: ignore[arg-type]
     speed_changed = Signal(float)
     step_message = Signal()
     step_trade = Signal()

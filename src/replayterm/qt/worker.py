@@ -1,11 +1,13 @@
 """``ReplayWorker``: the one object that owns the replay session, living in its own ``QThread``.
 
-DESIGN §4: the GUI thread only renders. Commands arrive as queued signals connected to the
+The GUI thread only renders. Commands arrive as queued signals connected to the
 slots below; results leave as ``Frame`` objects (latest state + appended streams), at most one per
 display refresh. Every seek or open bumps the generation so stale frames can be dropped. The only
 methods safe to call directly from another thread are ``request_cancel`` (a flag that long opens,
 seeks and strategy catch-ups check between batches) and ``request_abort_callback`` (stops a
 strategy callback that hangs).
+
+The threading rules: docs/architecture.md, "Threading".
 """
 
 from __future__ import annotations

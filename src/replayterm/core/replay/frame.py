@@ -1,4 +1,4 @@
-"""Frames: what the replay worker publishes to the GUI after each batch (DESIGN §4.5).
+"""Frames: what the replay worker publishes to the GUI after each batch (docs/architecture.md, "Threading").
 
 A frame carries the latest state (book top N, clock, counters) plus the streams appended since
 the previous frame (trades, top-of-book series). ``reset=True`` means the streams are a fresh

@@ -1,4 +1,6 @@
-"""The strategy plugin API (DESIGN §5): subclass ``Strategy`` in a plain ``.py`` file.
+"""The strategy plugin API: subclass ``Strategy`` in a plain ``.py`` file.
+
+How strategies are run: docs/architecture.md, "Strategy runtime".
 
 Callbacks run on the replay thread in simulated time and must not read the wall clock. Each
 callback is isolated: an exception disables that strategy only, and the replay goes on.

@@ -16,7 +16,7 @@ DEBOUNCE_MS = 150
 
 
 class TimelineSlider(QSlider):
-    seek_requested = Signal("qint64")
+    seek_requested = Signal("qint64")  # type: ignore[arg-type]
 
     def __init__(self, parent: QWidget | None = None, debounce_ms: int = DEBOUNCE_MS) -> None:
         super().__init__(Qt.Orientation.Horizontal, parent)

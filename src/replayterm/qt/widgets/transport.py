@@ -34,7 +34,7 @@ def _shortcuts(*keys: str) -> list[QKeySequence]:
 class TransportBar(QWidget):
     play = Signal()
     pause = Signal()
-    seek_requested = Signal("qint64")
+    seek_requested = Signal("qint64")  # type: ignore[arg-type]
     speed_changed = Signal(float)
     step_message = Signal()
     step_trade = Signal()
