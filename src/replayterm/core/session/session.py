@@ -32,6 +32,7 @@ from replayterm.core.execution.exchange import RestingOrder
 from replayterm.core.execution.latency import LatencyModel
 from replayterm.core.replay.cursor import ReplayCursor
 from replayterm.core.replay.instruments import Instrument, build_instruments
+from replayterm.core.session.coverage import strategy_legs, strategy_warnings
 from replayterm.core.session.settings import PALETTE, SessionSettings, resolve_instrument
 from replayterm.core.session.views import (
     StrategyHandle,
@@ -48,7 +49,7 @@ from replayterm.core.strategy.errors import StrategyError, StrategyStatus
 from replayterm.core.strategy.loader import StrategyLoadError, load_strategy_class, reload_strategy_class
 from replayterm.core.strategy.records import RecordChunk, fill_chunk
 from replayterm.core.strategy.runner import EventRunner
-from replayterm.core.strategy.slot import StrategySlot
+from replayterm.core.strategy.slot import Leg, StrategySlot
 from replayterm.core.strategy.watchdog import StrategyWatchdog
 
 ProgressFn = Callable[[float, str], None]
@@ -214,10 +215,11 @@ class ReplaySession:
             step = self.cursor.step_message if book else self.cursor.step_trade
             return len(step(instrument))
         env = self._env
+        want = env.stream_book if book else env.stream_trade
         streams = [
             s
-            for s, (is_book, i) in enumerate(zip(env.stream_book, env.stream_inst, strict=True))
-            if is_book == book and (instrument is None or i == instrument)
+            for s, (hit, i) in enumerate(zip(want, env.stream_inst, strict=True))
+            if hit and (instrument is None or i == instrument)
         ]
         target = self.cursor.timeline.next_of_stream(self.cursor.position, streams)
         return 0 if target is None else self._step_to(target)
@@ -260,6 +262,8 @@ class ReplaySession:
             cls, spec = load_strategy_class(strategy), str(strategy)
         index = resolve_instrument(self.instruments, self.focus if instrument is None else instrument)
         built = build_params(cls.Params, params)
+        legs = strategy_legs(self.instruments, cls, built, index)
+        index = legs[0]
         slot_id = self._next_id
         self._next_id += 1
         taken = {s.name for s in self._slots}
@@ -280,7 +284,17 @@ class ReplaySession:
             make_exchange=self.settings.exchange_factory(self.instruments[index], self.latency(index)),
             initial_cash=self.settings.initial_cash,
             clock=self.clock,
+            extra_legs=tuple(
+                Leg(
+                    j,
+                    self.instruments[j],
+                    self._env.views[j],
+                    self.settings.exchange_factory(self.instruments[j], self.latency(j)),
+                )
+                for j in legs[1:]
+            ),
         )
+        slot.warnings = strategy_warnings(slot)
         self._slots.append(slot)
         try:
             self._catch_up([slot], progress, cancel)
