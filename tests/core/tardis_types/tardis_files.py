@@ -80,7 +80,7 @@ FUNDING_AT = T0 + 4 * S
 
 
 def derivative_ticker(folder: Path, ex: str = "binance-futures", sym: str = "BTCUSDT") -> Path:
-    # funding_timestamp, funding_rate, predicted_funding_rate, open_interest, last_price, index_price, mark_price
+    # funding_timestamp, funding_rate, predicted_funding_rate, open_interest, last, index, mark
     nxt = FUNDING_AT + 8 * 3600 * S
     rows = [
         f"{ex},{sym},{T0 + 1 * S},{T0 + 1 * S},{FUNDING_AT},0.0001,0.0002,1000,100.2,100.0,100.25",

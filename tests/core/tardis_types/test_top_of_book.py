@@ -18,7 +18,8 @@ from replayterm.core.strategy.base import Strategy
 
 def test_quotes_alone_are_a_one_level_book(tmp_path: Path) -> None:
     [inst] = build_instruments(open_sources([quotes(tmp_path)]))
-    assert inst.top_of_book_only and inst.book is not None
+    assert inst.top_of_book_only
+    assert inst.book is not None
     assert any("one level per side" in n for n in inst.notes)
     book = inst.book
     # Four receive times (two quote rows share T0+3s: the last one is the state).
@@ -26,7 +27,8 @@ def test_quotes_alone_are_a_one_level_book(tmp_path: Path) -> None:
     book.seek(T0 + 3 * S)
     assert book.book.best_bid() == (100.5, 0.7)
     assert book.book.best_ask() == (101.0, 1.5)
-    assert book.book.level_count(1) == 1 and book.book.level_count(-1) == 1
+    assert book.book.level_count(1) == 1
+    assert book.book.level_count(-1) == 1
     book.seek(T0 + 5 * S)  # each quote replaces the previous one entirely
     assert book.book.level_count(1) == 1
     assert book.book.best_bid() == (101.0, 2.0)
@@ -80,7 +82,8 @@ def test_resting_order_queues_behind_the_quoted_size(tmp_path: Path) -> None:
 
 def test_bbo_check_with_l2_and_ticker(tmp_path: Path) -> None:
     [inst] = build_instruments(open_sources([l2(tmp_path), book_ticker(tmp_path)]))
-    assert not inst.top_of_book_only and inst.quotes is not None
+    assert not inst.top_of_book_only
+    assert inst.quotes is not None
     check = bbo_check_of(inst)
     assert check is not None
     # L2 messages at 1s, 3s, 5s. Ticker rows at 1s, 2s+5µs, 4s.
@@ -88,10 +91,12 @@ def test_bbo_check_with_l2_and_ticker(tmp_path: Path) -> None:
     #  3s: book 100.0/100.5 sizes 1/2 vs ticker (2s) 100.0/100.5 1/2 -> full match
     #  5s: book 100.0/100.5 vs ticker (4s) 99.5/100.5 -> price mismatch
     assert check.compared == 3
-    assert check.price_match == 2 and check.full_match == 2
+    assert check.price_match == 2
+    assert check.full_match == 2
     assert check.mismatch_ts.tolist() == [T0 + 5 * S]
     first = check.first_mismatches[0]
-    assert first["book_bid"] == 100.0 and first["ticker_bid"] == 99.5
+    assert first["book_bid"] == 100.0
+    assert first["ticker_bid"] == 99.5
     doc = check.to_json()
     assert "throttled" in str(doc["meaning"])
 
@@ -100,7 +105,9 @@ def test_quotes_real_sample(shared_data: Path) -> None:
     folder = shared_data / "tardis-samples"
     path = folder / "binance-futures_quotes_2020-02-22_BTCUSDT.csv"
     [inst] = build_instruments(open_sources([path]))
-    assert inst.top_of_book_only and inst.book is not None and inst.quotes is not None
+    assert inst.top_of_book_only
+    assert inst.book is not None
+    assert inst.quotes is not None
     q = inst.quotes
     book = inst.book
     book.run_to_end()
@@ -112,7 +119,8 @@ def test_quotes_real_sample(shared_data: Path) -> None:
     from replayterm.core.replay.top_of_book import bbo_check
 
     cps = book.checkpoints
-    assert cps is not None and cps.best_amt is not None
+    assert cps is not None
+    assert cps.best_amt is not None
     bid, ask = cps.best_prices(book.events.prices)
     check = bbo_check(inst.name, book.events.group_ts, bid, ask, cps.best_amt[:, 0], cps.best_amt[:, 1], q)
     assert check.compared == book.n_groups
