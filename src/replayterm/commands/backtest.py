@@ -227,6 +227,9 @@ def run(args: argparse.Namespace) -> int:
         progress.done()
         print(f"replayterm backtest: {exc}", file=sys.stderr)
         return 1
+    strategy_warnings = [w for h in handles for w in session.warnings_of(h)]
+    for warning in strategy_warnings:
+        print(f"replayterm backtest: warning: {warning}", file=sys.stderr)
     events = session.run_to_end(progress=progress)
     finished = time.perf_counter()
     progress.done()
@@ -258,7 +261,8 @@ def run(args: argparse.Namespace) -> int:
         "load_s": round(loaded - started, 3),
         "run_s": round(finished - loaded, 3),
         "events_per_s": round(events / max(finished - loaded, 1e-9)),
-        "warnings": notes + session.warnings,
+        "warnings": notes + strategy_warnings + session.warnings,
+        "bbo_checks": [c.to_json() for c in session.bbo_checks()],
     }
     try:
         summary = write_results(session, handles, args.out, run_info)

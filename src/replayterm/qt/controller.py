@@ -41,6 +41,8 @@ class ReplayController(QObject):
         w.speed_changed.connect(wk.set_speed)
         w.step_message.connect(wk.step_message)
         w.step_trade.connect(wk.step_trade)
+        w.focus_requested.connect(wk.set_focus)
+        w.second_requested.connect(wk.set_second)
         w.cancel_open.connect(wk.request_cancel, Qt.ConnectionType.DirectConnection)
         w.closing.connect(self.shutdown)
 
@@ -69,8 +71,12 @@ class ReplayController(QObject):
         for warning in info.warnings:
             log.warning("%s", warning)
         self.window.set_gaps(info.gaps)
+        self.window.set_instruments(info.instruments, info.focus)
+        self.window.transport.set_marks(info.bbo_mismatches)
         self.window.open_finished()
         log.info("%s: %s events", ", ".join(info.instruments), f"{info.events:,}")
+        for line in info.checks:
+            log.info("%s", line)
 
     def shutdown(self) -> None:
         """Stop the replay, end the thread and wait for it (see ``stop_worker``). Safe to call twice."""

@@ -13,12 +13,11 @@ def write(path: Path, header: str, rows: list[str]) -> Path:
     return path
 
 
-def quotes(
-    folder: Path,
-    name: str = "binance-futures_quotes_2023-11-14_BTCUSDT.csv",
-    ex: str = "binance-futures",
-    sym: str = "BTCUSDT",
-) -> Path:
+QUOTE_HEADER = "exchange,symbol,timestamp,local_timestamp,ask_amount,ask_price,bid_price,bid_amount"
+TRADE_HEADER = "exchange,symbol,timestamp,local_timestamp,id,side,price,amount"
+
+
+def quotes(folder: Path, ex: str = "binance-futures", sym: str = "BTCUSDT") -> Path:
     # ask_amount, ask_price, bid_price, bid_amount
     rows = [
         f"{ex},{sym},{T0 + 1 * S},{T0 + 1 * S},2.0,100.5,100.0,3.0",
@@ -27,11 +26,7 @@ def quotes(
         f"{ex},{sym},{T0 + 3 * S},{T0 + 3 * S},1.5,101.0,100.5,0.7",  # same receive time: last wins
         f"{ex},{sym},{T0 + 5 * S},{T0 + 5 * S},4.0,101.5,101.0,2.0",
     ]
-    return write(
-        folder / name,
-        "exchange,symbol,timestamp,local_timestamp,ask_amount,ask_price,bid_price,bid_amount",
-        rows,
-    )
+    return write(folder / f"{ex}_quotes_2023-11-14_{sym}.csv", QUOTE_HEADER, rows)
 
 
 def book_ticker(folder: Path, ex: str = "binance-futures", sym: str = "BTCUSDT") -> Path:

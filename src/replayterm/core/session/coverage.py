@@ -72,8 +72,8 @@ def strategy_warnings(slot: StrategySlot) -> list[str]:
                     "(open an incremental_book_L2, book_snapshot, quotes or book_ticker file)"
                 )
             out.append(
-                f"{slot.name}: orders on {name} cannot fill: there is no book to trade against "
-                "(trades alone do not say what size was available)"
+                f"{slot.name}: orders on {name} cannot fill and ctx.book is None: no order book in "
+                "the open data (trades alone do not say what size was available)"
             )
         if inst.trades is None and _overrides(cls, "on_trade"):
             out.append(f"{slot.name}: on_trade is never called for {name}: no trades file is open")

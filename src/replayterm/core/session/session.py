@@ -32,6 +32,7 @@ from replayterm.core.execution.exchange import RestingOrder
 from replayterm.core.execution.latency import LatencyModel
 from replayterm.core.replay.cursor import ReplayCursor
 from replayterm.core.replay.instruments import Instrument, build_instruments
+from replayterm.core.replay.top_of_book import BboCheck, bbo_check_of
 from replayterm.core.session.coverage import strategy_legs, strategy_warnings
 from replayterm.core.session.settings import PALETTE, SessionSettings, resolve_instrument
 from replayterm.core.session.views import (
@@ -94,6 +95,7 @@ class ReplaySession:
         self._runner = EventRunner(self._env, self.clock, self._slots, self.watchdog)
         self._latency: dict[int, LatencyModel] = {}
         self._marks: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._bbo: list[BboCheck] | None = None
         self._next_id = 1
 
     @classmethod
@@ -148,6 +150,13 @@ class ReplaySession:
     def data_notes(self) -> list[str]:
         """What the user should know about the data: skipped pre-snapshot rows, ignored files."""
         return data_notes(self.instruments)
+
+    def bbo_checks(self) -> list[BboCheck]:
+        """For each instrument with both an L2 book and a ticker: the rebuilt top of book against
+        the ticker after every L2 message (computed once)."""
+        if self._bbo is None:
+            self._bbo = [c for c in (bbo_check_of(inst) for inst in self.instruments) if c is not None]
+        return self._bbo
 
     def latency(self, instrument: int) -> LatencyModel:
         """The latency model orders on ``instrument`` get (the setting, or estimated from the data)."""
@@ -400,8 +409,16 @@ class ReplaySession:
         return info_of(self._slot(handle))
 
     def fills(self, handle: StrategyHandle, since: int = 0) -> RecordChunk:
-        """Fills ``[since, end)``: ts (heard), exch_ts, order_id, side, price, amount, fee, maker, leaves."""
-        return fill_chunk(self._slot(handle).account.fills, since)
+        """Fills ``[since, end)``: ts (heard), exch_ts, order_id, side, price, amount, fee, maker,
+        leaves, instrument (index into ``instruments``)."""
+        slot = self._slot(handle)
+        if not slot.multi:
+            chunk = fill_chunk(slot.account.fills, since)
+            chunk.columns["instrument"] = np.full(len(chunk), slot.instrument_index, dtype=np.int16)
+            return chunk
+        chunk = fill_chunk(slot.all_fills, since)
+        chunk.columns["instrument"] = np.array(slot.fill_instruments[chunk.start : chunk.end], dtype=np.int16)
+        return chunk
 
     def signals(self, handle: StrategyHandle, since: int = 0) -> RecordChunk:
         """Signals ``[since, end)``: ts, strength, price (the mid then), kind (list), meta (list)."""
@@ -433,7 +450,27 @@ class ReplaySession:
     def summary(self, handle: StrategyHandle) -> dict[str, Any]:
         """Status, parameters and ``metrics.summarize`` of the strategy up to now (JSON-able)."""
         slot = self._slot(handle)
+        for j in slot.instrument_indices:
+            if j not in self._marks:
+                self._marks[j] = mark_series(self.instruments[j])
         i = slot.instrument_index
-        if i not in self._marks:
-            self._marks[i] = mark_series(self.instruments[i])
-        return summary_of(slot, self._marks[i], self.now, self.settings.initial_cash)
+        return summary_of(slot, self._marks[i], self.now, self.settings.initial_cash, self._marks)
+
+    def funding(self, handle: StrategyHandle, since: int = 0) -> RecordChunk:
+        """Funding settlements ``[since, end)``: ts, instrument (index), position, mark, rate,
+        amount (received; negative = paid)."""
+        return self._slot(handle).funding_log.since(since)
+
+    def warnings_of(self, handle: StrategyHandle) -> list[str]:
+        """What the strategy will never see in the open data (no book for on_book, ...)."""
+        return list(self._slot(handle).warnings)
+
+    def instruments_of(self, handle: StrategyHandle) -> list[str]:
+        return [leg.instrument.name for leg in self._slot(handle).legs]
+
+    def leg_equity(self, handle: StrategyHandle, instrument: str, since: int = 0) -> RecordChunk:
+        """Equity samples of one instrument of a multi-instrument strategy (``equity`` is the total)."""
+        slot = self._slot(handle)
+        leg = slot.leg(instrument)
+        log = slot.leg_equity.get(leg.index)
+        return (log if log is not None else slot.equity).since(since)
