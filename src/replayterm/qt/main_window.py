@@ -90,7 +90,7 @@ class MainWindow(QMainWindow):
         self.instrument_box = QComboBox(self)
         self.instrument_box.setObjectName("instrumentSelector")
         self.instrument_box.setToolTip("Instrument shown in the ladder, tape, charts and book panel")
-        self.instrument_box.setMinimumContentsLength(18)
+        self.instrument_box.setMinimumContentsLength(14)
         self.instrument_box.currentIndexChanged.connect(self._on_instrument_chosen)
         self.book = BookPanel(self)
         self.log_panel = LogPanel(self)
@@ -160,7 +160,8 @@ class MainWindow(QMainWindow):
         bar.setObjectName("toolbar.transport")
         bar.setMovable(False)
         bar.addWidget(self.transport)
-        bar.addWidget(self.instrument_box)
+        self.instrument_action = bar.addWidget(self.instrument_box)
+        self.instrument_action.setVisible(False)  # shown when more than one instrument is open
         self.transport_bar = bar
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
         d = self.docks = {
@@ -188,11 +189,12 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(d["tape"], d["strategies"], v)
         self.tabifyDockWidget(d["log"], d["fills"])
         self.tabifyDockWidget(d["log"], d["signals"])
-        self.tabifyDockWidget(d["heatmap"], d["ticker"])
+        self.splitDockWidget(d["heatmap"], d["ticker"], h)
         self.splitDockWidget(d["ladder"], d["ladder2"], h)
         d["ladder2"].hide()  # opened from View ▸ Second Ladder
         d["ladder2"].visibilityChanged.connect(self._on_second_visibility)
         d["strategies"].hide()  # until it shares a tab group with the book (see _arrange_tabs)
+        d["ticker"].hide()  # until it shares a tab group with the heatmap (see _arrange_tabs)
 
     def _arrange_tabs(self) -> None:
         """The second tab group and the sizes of the default layout. Run once the window is
@@ -202,6 +204,9 @@ class MainWindow(QMainWindow):
         h, v = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
         d["strategies"].show()
         self.tabifyDockWidget(d["strategies"], d["book"])
+        d["ticker"].show()
+        self.tabifyDockWidget(d["heatmap"], d["ticker"])
+        d["heatmap"].raise_()
         d["strategies"].raise_()
         d["log"].raise_()
         self.resizeDocks([d["ladder"], d["charts"], d["tape"]], [320, 940, 370], h)
@@ -328,7 +333,7 @@ class MainWindow(QMainWindow):
         box.addItems(names)
         box.setCurrentIndex(focus)
         box.blockSignals(False)
-        box.setVisible(len(names) > 1)
+        self.instrument_action.setVisible(len(names) > 1)
         self.second_ladder.set_instruments(names, focus)
         self._on_second_visibility(self.docks["ladder2"].isVisible())
 

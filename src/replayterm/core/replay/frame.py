@@ -126,6 +126,6 @@ class Frame:
     instrument: int = 0
     instruments: list[str] = field(default_factory=list)
     top_of_book_only: bool = False  # the book is a quotes/book_ticker stream (one level a side)
-    # BBO check of the shown instrument (``BboCheck.to_json()``), sent with reset frames only.
+    # BBO check of the shown instrument (``BboCheck.to_json()``; the same object every frame).
     bbo_check: dict[str, Any] | None = None
     second: SideBook | None = None  # the second ladder's instrument, when one is open

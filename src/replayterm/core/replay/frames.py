@@ -141,7 +141,7 @@ class FrameBuilder:
             instrument=self.instrument,
             instruments=self._names,
             top_of_book_only=inst.top_of_book_only,
-            bbo_check=self._bbo if reset else None,
+            bbo_check=self._bbo,
             second=second,
         )
 

@@ -133,7 +133,7 @@ class BboCheck:
     EXPLANATION = (
         "each L2 message's rebuilt best bid/ask is compared with the ticker's latest row received "
         "at or before it; a throttled depth stream bundles several changes while the ticker "
-        "reports each one, so pairing by receive time cannot reach 100 % even on a correct rebuild"
+        "reports each one, so pairing by receive time can fall below 100 % on a correct rebuild"
     )
 
     def to_json(self) -> dict[str, object]:

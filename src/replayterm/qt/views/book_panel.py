@@ -52,7 +52,6 @@ class ImbalanceBar(QWidget):
 class BookPanel(QWidget):
     FIELDS = (
         ("symbol", "Symbol"),
-        ("source", "Book from"),
         ("best_bid", "Best bid"),
         ("best_ask", "Best ask"),
         ("spread", "Spread"),
@@ -72,8 +71,7 @@ class BookPanel(QWidget):
         "gaps": "Missing or out-of-order sequence numbers detected in the feed",
         "imbalance": "(bid size − ask size) / (bid size + ask size) over the top levels",
         "microprice": "Size-weighted mid: (bid·ask size + ask·bid size) / (bid size + ask size)",
-        "source": "incremental_book_L2 / book_snapshot files, or a quotes / book_ticker stream "
-        "(then the book is one level per side: its best bid and offer)",
+        "symbol": "(quotes): the book is a quotes / book_ticker stream, one level per side",
     }
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -132,7 +130,7 @@ class BookPanel(QWidget):
         return self.values[key].text()
 
     def apply_frame(self, frame: Frame) -> None:
-        if frame.reset:
+        if frame.bbo_check is not self._bbo or frame.reset:
             self._bbo = frame.bbo_check
             self._show_bbo()
         if not self.isVisible():  # a tab behind another dock: show the latest state when shown
@@ -154,8 +152,8 @@ class BookPanel(QWidget):
         def px(v: float, extra: int = 0) -> str:
             return f"{v:,.{d + extra}f}" if math.isfinite(v) else "—"
 
-        self._set("symbol", frame.symbol or "—")
-        self._set("source", "quotes: 1 level a side" if frame.top_of_book_only else "order book")
+        symbol = frame.symbol or "—"
+        self._set("symbol", f"{symbol} (quotes)" if frame.top_of_book_only else symbol)
         self._set("best_bid", px(s.best_bid))
         self._set("best_ask", px(s.best_ask))
         if math.isfinite(s.spread):

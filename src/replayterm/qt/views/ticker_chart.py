@@ -44,6 +44,8 @@ class TickerChartView(QWidget):
         self.basis_plot = self._plot(2, "Basis (mark−index)")
         for p in (self.oi_plot, self.basis_plot):
             p.setXLink(self.funding_plot)
+        for p in (self.funding_plot, self.oi_plot):
+            p.hideAxis("bottom")  # one time axis, under the last plot
         self.funding_curve = self.funding_plot.plot(pen=pg.mkPen("#f0a020", width=1.5), stepMode=None)
         self.predicted_curve = self.funding_plot.plot(
             pen=pg.mkPen(theme.qcolor("#f0a020", 140), width=1, style=pg.QtCore.Qt.PenStyle.DashLine)
@@ -70,7 +72,8 @@ class TickerChartView(QWidget):
         plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.showGrid(x=True, y=True, alpha=0.15)
-        plot.setLabel("left", name, color=theme.DIM)
+        plot.setTitle(name, color=theme.DIM, size="8pt", justify="left")
+        plot.getAxis("left").setWidth(64)
         for side in ("left", "bottom"):
             ax = plot.getAxis(side)
             ax.setTextPen(theme.DIM)
@@ -118,7 +121,9 @@ class TickerChartView(QWidget):
             self.header.setText(f"No derivative_ticker data for {self._symbol or 'this instrument'}")
             for curve in (self.funding_curve, self.predicted_curve, self.oi_curve, self.basis_curve):
                 curve.setData([], [])
+            self.glw.hide()  # no empty axes: the header says what is missing
             return
+        self.glw.show()
         x = c["local_ts"] / 1e6
         self.funding_curve.setData(*_finite(x, c["funding_rate"] * 1e4))
         self.predicted_curve.setData(*_finite(x, c["predicted_funding_rate"] * 1e4))
