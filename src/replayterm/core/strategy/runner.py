@@ -336,7 +336,8 @@ class EventRunner:
         sampled = False
         for ev in events:
             if ev.__class__ is Fill:
-                slot.record_fill(slot.instrument_index if index is None else index, ev)
+                if slot.multi:  # single-instrument fills are the account's own list
+                    slot.record_fill(slot.instrument_index if index is None else index, ev)
                 if not sampled:
                     slot.sample(now)
                     sampled = True
@@ -368,7 +369,18 @@ class EventRunner:
             wake.next = min((s.due for s in self.running if s.live), default=NO_WAKE)
 
     def _wake_slot(self, slot: StrategySlot, w: int) -> None:
-        if slot.ex_due <= w:
+        if slot.ex_due <= w and not slot.multi:
+            ex = slot.exchange
+            try:
+                ex.advance(w)
+                events = ex.poll(w)
+            except Exception as exc:
+                self._fail(slot, exc, "exchange.advance", kind="exchange")
+                return
+            if events:
+                self._deliver(slot, events)
+            slot.refresh_due()
+        elif slot.ex_due <= w:
             for i, ex in slot.exchanges.items():
                 due = ex.next_due()
                 if due is None or due > w:

@@ -216,6 +216,8 @@ class StrategySlot:
 
     def exchange_idle(self) -> bool:
         """Nothing in flight and nothing resting: the replay need not drive the exchange."""
+        if not self.multi:
+            return self.exchange.next_due() is None and not self.exchange.resting_orders()
         return all(ex.next_due() is None and not ex.resting_orders() for ex in self.exchanges.values())
 
     # -- what the strategy sees --------------------------------------------------------------------

@@ -154,7 +154,7 @@ class TapeView(QWidget):
         bar.setSpacing(4)
         bar.addWidget(QLabel("Min size", self))
         bar.addWidget(self.min_size)
-        bar.addWidget(QLabel("Liq", self))
+        bar.addWidget(QLabel("Liquidations", self))
         bar.addWidget(self.liq_min_size)
         bar.addStretch(1)
         bar.addWidget(self.status)
