@@ -95,3 +95,18 @@ def test_frames_carry_liquidations_and_ticker_after_seeks(tmp_path: Path) -> Non
     f = builder.frame(2, reset=True)
     assert len(f.liquidations) == 0
     assert len(f.ticker) == 1
+
+
+def test_book_at_and_export_on_quotes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tardis_files import quotes
+
+    path = str(quotes(tmp_path))
+    assert main(["book", path, "--at", str(T0 + 3 * S), "--depth", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "levels: 1 bids / 1 asks" in out
+    assert "100.5" in out
+    snap = tmp_path / "snap.csv"
+    assert main(["export", path, "--book-snapshot", "1", "--interval", "0", "--out", str(snap)]) == 0
+    rows = snap.read_text().splitlines()
+    assert rows[0].endswith("asks[0].price,asks[0].amount,bids[0].price,bids[0].amount")
+    assert rows[-1].endswith("101.5,4,101,2")
