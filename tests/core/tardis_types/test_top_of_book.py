@@ -127,3 +127,13 @@ def test_quotes_real_sample(shared_data: Path) -> None:
     assert check.full_match == check.compared
     assert not math.isnan(check.price_rate)
     assert np.all(np.diff(book.events.group_ts) > 0)
+
+
+def test_other_real_quotes_sample_opens_as_a_book(shared_data: Path) -> None:
+    path = shared_data / "tardis-samples" / "huobi-dm-swap_quotes_BTC-USD.csv"
+    [inst] = build_instruments(open_sources([path]))
+    assert inst.top_of_book_only
+    assert inst.book is not None
+    inst.book.run_to_end()
+    assert inst.book.book.level_count(1) == 1
+    assert inst.book.book.level_count(-1) == 1

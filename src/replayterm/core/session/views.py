@@ -186,6 +186,11 @@ def data_notes(instruments: list[Instrument]) -> list[str]:
     notes: list[str] = []
     for inst in instruments:
         notes.extend(inst.notes)
+        if inst.book is None:
+            notes.append(
+                f"{inst.name}: no order book in the open files (incremental_book_L2, book_snapshot, "
+                "quotes or book_ticker): the ladder and heatmap stay empty and orders cannot fill"
+            )
         events = None if inst.book is None else inst.book.events
         if events is None or events.skipped_rows == 0:
             continue
