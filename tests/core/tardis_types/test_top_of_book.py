@@ -7,13 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tardis_files import T0, S, book_ticker, l2, quotes, trades
 
 from replayterm.core.data import open_sources
 from replayterm.core.replay.instruments import build_instruments
 from replayterm.core.replay.top_of_book import bbo_check_of
 from replayterm.core.session.session import ReplaySession
 from replayterm.core.strategy.base import Strategy
+from tardis_files import T0, S, book_ticker, l2, quotes, trades
 
 
 def test_quotes_alone_are_a_one_level_book(tmp_path: Path) -> None:
