@@ -173,6 +173,9 @@ class _TopHistory:
 
         assert isinstance(replayer, BookReplayer)
         self.group_ts = replayer.events.group_ts
+        self.bid: np.ndarray | None
+        self.ask: np.ndarray | None
+        self.imbalance: np.ndarray | None
         cps = replayer.checkpoints
         if cps is not None and cps.best_idx is not None:
             self.bid, self.ask = cps.best_prices(replayer.events.prices)

@@ -10,7 +10,7 @@ seven roles per cell and draw each one through the style sheet (about 5 ms a fra
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QRect, QSettings, Qt
-from PySide6.QtGui import QEnterEvent, QFontMetrics, QPainter, QPaintEvent, QPalette
+from PySide6.QtGui import QColor, QEnterEvent, QFontMetrics, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDoubleSpinBox,
@@ -94,7 +94,7 @@ class _TapeTable(QTableView):
         ]
         width = vp.width()
         flags = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        pens = {}
+        pens: dict[int, QColor] = {}
         for r in range(first, last + 1):
             y = self.rowViewportPosition(r)
             h = self.rowHeight(r)
