@@ -6,13 +6,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tardis_files import FUNDING_AT, T0, S, derivative_ticker, l2, liquidations, trades
 
 from replayterm.core.execution.latency import ConstantLatency
 from replayterm.core.replay.cursor import EventKind
 from replayterm.core.session.session import ReplaySession
 from replayterm.core.session.settings import SessionSettings
 from replayterm.core.strategy.base import Strategy
+from tardis_files import FUNDING_AT, T0, S, derivative_ticker, l2, liquidations, trades
 
 SETTINGS = SessionSettings(latency=ConstantLatency(1, 1))
 
@@ -116,3 +116,26 @@ def test_no_silent_nothing_on_trades_only(tmp_path: Path) -> None:
     assert any("cannot fill" in w for w in warnings)
     assert any("no order book" in w for w in warnings)
     assert len(session.fills(h)) == 0
+
+
+class _Raises(Strategy):
+    name = "raises"
+
+    def on_liquidation(self, ctx, liq):  # type: ignore[no-untyped-def]
+        raise RuntimeError("boom in on_liquidation")
+
+
+def test_a_raising_on_liquidation_disables_only_that_strategy(tmp_path: Path) -> None:
+    session = ReplaySession.open(_files(tmp_path), SETTINGS)
+    bad = session.add_strategy(_Raises)
+    good = session.add_strategy(_Watcher)
+    session.run_to_end()
+    assert session.summary(bad)["status"] == "failed"
+    error = session.error(bad)
+    assert error is not None
+    assert error.callback == "on_liquidation"
+    assert "boom" in error.message
+    watcher = session._slot(good).instance
+    assert isinstance(watcher, _Watcher)
+    assert len(watcher.liqs) == 2
+    assert len(watcher.tickers) == 4
