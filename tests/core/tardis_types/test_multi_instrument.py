@@ -8,13 +8,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tardis_files import QUOTE_HEADER, T0, S, l2, quotes, trades, write
 
 from replayterm.core.execution.latency import ConstantLatency
 from replayterm.core.session.export import write_results
 from replayterm.core.session.session import ReplaySession
 from replayterm.core.session.settings import SessionSettings
 from replayterm.core.strategy.base import Strategy
+from tardis_files import QUOTE_HEADER, T0, S, l2, quotes, trades, write
 
 SETTINGS = SessionSettings(latency=ConstantLatency(1, 1))
 PERP = "binance-futures:BTCUSDT"
@@ -121,7 +121,9 @@ def test_basis_on_real_perp_and_generated_spot(shared_data: Path, tmp_path: Path
         folder.glob("binance-futures_trades_*.csv.gz")
     )
     files.append(_spot_from_ticker(folder, tmp_path))
-    session = ReplaySession.open(files, SessionSettings(latency=ConstantLatency(2000, 2000)))
+    end = "2024-07-19T00:01:30Z"  # the first 3.5 minutes keep the test short
+    settings = SessionSettings(latency=ConstantLatency(2000, 2000))
+    session = ReplaySession.open(files, settings, to_ts=end)
     h = session.add_strategy("basis", {"halflife_s": 20.0, "entry_z": 1.5, "warmup_s": 5.0})
     session.run_to_end()
     summary = session.summary(h)
@@ -134,7 +136,7 @@ def test_basis_on_real_perp_and_generated_spot(shared_data: Path, tmp_path: Path
     # Every pair is opened and closed on both legs: positions offset each other.
     assert per[PERP]["position"] == pytest.approx(-per[SPOT]["position"], abs=1e-9)
     # Deterministic: a second run gives the same fills.
-    again = ReplaySession.open(files, SessionSettings(latency=ConstantLatency(2000, 2000)))
+    again = ReplaySession.open(files, settings, to_ts=end)
     h2 = again.add_strategy("basis", {"halflife_s": 20.0, "entry_z": 1.5, "warmup_s": 5.0})
     again.seek(session.start_ts + 60 * S)
     again.seek(session.start_ts + 10 * S)  # a backward seek re-runs from the start

@@ -137,3 +137,19 @@ def test_other_real_quotes_sample_opens_as_a_book(shared_data: Path) -> None:
     inst.book.run_to_end()
     assert inst.book.book.level_count(1) == 1
     assert inst.book.book.level_count(-1) == 1
+
+
+def test_bbo_check_on_the_real_capture(shared_data: Path) -> None:
+    folder = shared_data / "binance-futures"
+    files = sorted(folder.glob("binance-futures_incremental_book_L2_*.csv.gz")) + sorted(
+        folder.glob("binance-futures_book_ticker_2024-*.csv.gz")
+    )
+    [inst] = build_instruments(open_sources(files))
+    check = bbo_check_of(inst)
+    assert check is not None
+    assert check.compared == 9_017
+    # Pairing by receive time on a throttled depth stream: nearly all, not all (see BboCheck).
+    assert 0.99 < check.price_rate < 1.0
+    assert 0.9 < check.full_rate <= check.price_rate
+    assert len(check.first_mismatches) == 10
+    assert check.mismatch_ts.shape[0] == check.compared - check.price_match
