@@ -66,6 +66,7 @@ def test_orders_route_per_instrument(tmp_path: Path) -> None:
     assert by_inst[SPOT] == (1, 100.5)  # bought the spot's quoted ask
     ctx = slot.ctx
     assert ctx.positions == {PERP: -1.0, SPOT: 1.0}
+    assert sorted(ctx.instrument_of(int(i)) or "" for i in f["order_id"]) == sorted([PERP, SPOT])
     assert set(ctx.books) == {PERP, SPOT}
     summary = session.summary(h)
     assert summary["instruments"] == [PERP, SPOT]

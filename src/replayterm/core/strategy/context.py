@@ -259,6 +259,14 @@ class StrategyContext:
             return [o for a in self._slot.accounts.values() for o in a.open_orders()]
         return self._slot.account.open_orders()
 
+    def instrument_of(self, order_id: int) -> str | None:
+        """Which instrument an order (and so its fills, ``fill.order_id``) is on; None if unknown."""
+        slot = self._slot
+        for leg in slot.legs:
+            if order_id in slot.accounts[leg.index].orders:
+                return leg.instrument.name
+        return None
+
     def order(self, order_id: int) -> OrderState | None:
         """What the strategy knows of one of its orders."""
         for acct in self._slot.accounts.values():
