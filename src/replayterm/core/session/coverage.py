@@ -73,7 +73,7 @@ def strategy_warnings(slot: StrategySlot) -> list[str]:
                 )
             out.append(
                 f"{slot.name}: orders on {name} cannot fill and ctx.book is None: no order book in "
-                "the open data (trades alone do not say what size was available)"
+                "the open data (trades or tickers do not say what size was available)"
             )
         if inst.trades is None and _overrides(cls, "on_trade"):
             out.append(f"{slot.name}: on_trade is never called for {name}: no trades file is open")
