@@ -59,6 +59,7 @@ def test_every_type_reaches_its_view(qtbot: QtBot, settings: QSettings, tmp_path
         _settle(qtbot, window)
         # Book panel: the BBO check of the L2 book against book_ticker (2 of 3 messages match).
         assert window.book.text("bbo").startswith("66.7% px")
+        assert window.transport.slider._marks == [T0 + 5 * S]  # the mismatch, a red tick
         # Tape: the two liquidations in their own style, filtered by their own size.
         rows = window.tape.model.rows()
         assert int(np.count_nonzero(np.abs(rows.side) == LIQUIDATION)) == 2
@@ -77,7 +78,7 @@ def test_every_type_reaches_its_view(qtbot: QtBot, settings: QSettings, tmp_path
         assert "(quotes)" in window.book.text("symbol")
         _settle(qtbot, window)
         assert window.ticker.series()["local_ts"].shape[0] == 0
-        assert window.book.text("bbo").startswith("—")
+        assert window.book.text("bbo") == "— (the book is the ticker)"
         # A second ladder beside the first, on the other instrument.
         window.docks["ladder2"].show()
         assert window.second_ladder.selector.currentText() == SPOT  # the first one not shown at open

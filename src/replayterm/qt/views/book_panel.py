@@ -132,7 +132,7 @@ class BookPanel(QWidget):
     def apply_frame(self, frame: Frame) -> None:
         if frame.bbo_check is not self._bbo or frame.reset:
             self._bbo = frame.bbo_check
-            self._show_bbo()
+            self._show_bbo(frame.top_of_book_only)
         if not self.isVisible():  # a tab behind another dock: show the latest state when shown
             self._pending = frame
             return
@@ -173,11 +173,15 @@ class BookPanel(QWidget):
         self._set("skipped", f"{s.skipped_rows:,}", warn=s.skipped_rows > 0)
         self._set("gaps", f"{s.gaps:,}", warn=s.gaps > 0)
 
-    def _show_bbo(self) -> None:
+    def _show_bbo(self, book_is_ticker: bool = False) -> None:
         """Match rate of the rebuilt top of book against the exchange's ticker (L2 + book_ticker
         of one instrument); the tooltip says what the rate means and lists the first mismatches."""
         check = self._bbo
         label = self.values["bbo"]
+        if check is None and book_is_ticker:
+            self._set("bbo", "— (the book is the ticker)")
+            label.setToolTip("This instrument's book is its quotes / book_ticker stream itself")
+            return
         if check is None:
             self._set("bbo", "— (no ticker)")
             label.setToolTip("Open a book_ticker (or quotes) file with the L2 file to compare them")
