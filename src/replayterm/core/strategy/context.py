@@ -269,7 +269,10 @@ class StrategyContext:
 
     def order(self, order_id: int) -> OrderState | None:
         """What the strategy knows of one of its orders."""
-        for acct in self._slot.accounts.values():
+        slot = self._slot
+        if not slot.multi:
+            return slot.account.orders.get(order_id)
+        for acct in slot.accounts.values():
             state = acct.orders.get(order_id)
             if state is not None:
                 return state
@@ -314,7 +317,9 @@ class StrategyContext:
         """Ask to cancel an order; False when it is already known to be finished. It can still
         fill until the cancel reaches the exchange."""
         slot = self._slot
-        ex = next((e for e in slot.exchanges.values() if e.account.orders.get(order_id)), slot.exchange)
+        ex = slot.exchange
+        if slot.multi:
+            ex = next((e for e in slot.exchanges.values() if order_id in e.account.orders), ex)
         sent = ex.cancel(self._clock.now, order_id)
         if sent:
             slot.exchange_changed()
@@ -322,7 +327,11 @@ class StrategyContext:
 
     def cancel_all(self) -> int:
         """Cancel every open order not already being cancelled; returns how many were sent."""
-        sent = sum(ex.cancel_all(self._clock.now) for ex in self._slot.exchanges.values())
+        slot = self._slot
+        if slot.multi:
+            sent = sum(ex.cancel_all(self._clock.now) for ex in slot.exchanges.values())
+        else:
+            sent = slot.exchange.cancel_all(self._clock.now)
         if sent:
             self._slot.exchange_changed()
         return sent

@@ -304,7 +304,7 @@ class EventRunner:
         for slot in self.active[i]:
             if not slot.live:
                 continue
-            ex = slot.exchanges[i]
+            ex = slot.exchanges[i] if slot.multi else slot.exchange
             try:
                 ex.on_book(t, book)  # type: ignore[arg-type]
                 events = ex.poll(t)
@@ -319,7 +319,7 @@ class EventRunner:
         for slot in self.active[i]:
             if not slot.live:
                 continue
-            ex = slot.exchanges[i]
+            ex = slot.exchanges[i] if slot.multi else slot.exchange
             try:
                 ex.on_trade(t, trade.side, trade.price, trade.amount)
                 events = ex.poll(t)
