@@ -222,6 +222,9 @@ def run(args: argparse.Namespace) -> int:
     execution_notes = session.execution_notes()
     for note in execution_notes:
         print(f"replayterm backtest: warning: {note}", file=sys.stderr)
+    strategy_warnings = [w for h in handles for w in session.warnings_of(h)]
+    for warning in strategy_warnings:
+        print(f"replayterm backtest: warning: {warning}", file=sys.stderr)
     events = session.run_to_end(progress=progress)
     finished = time.perf_counter()
     progress.done()
@@ -249,7 +252,8 @@ def run(args: argparse.Namespace) -> int:
         "load_s": round(loaded - started, 3),
         "run_s": round(finished - loaded, 3),
         "events_per_s": round(events / max(finished - loaded, 1e-9)),
-        "warnings": notes + execution_notes + session.warnings,
+        "warnings": notes + execution_notes + strategy_warnings + session.warnings,
+        "bbo_checks": [c.to_json() for c in session.bbo_checks()],
     }
     try:
         summary = write_results(session, handles, args.out, run_info)

@@ -28,6 +28,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--to", dest="to_ts", metavar="TIME", help="only rows with local time < TIME (UTC)")
     parser.add_argument("--no-cache", action="store_true", help="read the files without the Arrow cache")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="open the files together and check them: per instrument what the replay gets from "
+        "them, and the rebuilt L2 top of book against a book_ticker/quotes file of the same symbol",
+    )
     parser.set_defaults(func=run)
 
 
@@ -184,9 +190,53 @@ def run(args: argparse.Namespace) -> int:
         if not args.json:
             print(_text(report), flush=True)
     sets = describe_sets(reports)
-    if args.json:
-        print(json.dumps(reports + sets, indent=2))
-    else:
+    if not args.json:
         for item in sets:
             print(_set_text(item), flush=True)
+    if args.check:
+        checks, check_status = _check(args.files, from_ts, to_ts, not args.no_cache, quiet=args.json)
+        status = status or check_status
+        if args.json:
+            print(json.dumps({"files": reports, "sets": sets, "checks": checks}, indent=2))
+            return status
+    if args.json:
+        print(json.dumps(reports + sets, indent=2))
     return status
+
+
+def _check(
+    files: list[str], from_ts: int | None, to_ts: int | None, use_cache: bool, *, quiet: bool
+) -> tuple[list[dict[str, Any]], int]:
+    """Every instrument of the files opened together: what it holds, and the BBO check."""
+    from replayterm.core.replay.coverage import instrument_contents
+    from replayterm.core.replay.instruments import build_instruments
+    from replayterm.core.replay.top_of_book import BboCheck, bbo_check_of
+
+    try:
+        sources = open_sources(files, from_ts=from_ts, to_ts=to_ts, use_cache=use_cache)
+        instruments = build_instruments(sources)
+    except DataError as exc:
+        print(exc, file=sys.stderr)
+        return [], 1
+    out: list[dict[str, Any]] = []
+    lines = ["", "check (files opened together)"]
+    for inst in instruments:
+        contents = instrument_contents(inst)
+        check = bbo_check_of(inst)
+        entry: dict[str, Any] = {"instrument": inst.name, "contents": contents, "notes": list(inst.notes)}
+        lines.append(f"  {inst.name}")
+        lines.extend(f"    {line}" for line in contents)
+        lines.extend(f"    note: {n}" for n in inst.notes)
+        if check is not None:
+            entry["bbo_check"] = check.to_json()
+            lines.append(f"    {check.summary_line().split(': ', 1)[1]}")
+            lines.append(f"      what it means: {BboCheck.EXPLANATION}")
+            for m in check.first_mismatches[:5]:
+                lines.append(
+                    f"      mismatch at {format_time(int(m['local_ts']))}: book {m['book_bid']:g} / "
+                    f"{m['book_ask']:g}, ticker {m['ticker_bid']:g} / {m['ticker_ask']:g}"
+                )
+        out.append(entry)
+    if not quiet:
+        print("\n".join(lines), flush=True)
+    return out, 0

@@ -46,6 +46,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="TIME",
         help="start time, ISO-8601 UTC (default: 2024-01-02T00:00:00Z)",
     )
+    parser.add_argument(
+        "--derivatives",
+        action="store_true",
+        help="also write derivative_ticker (mark, index, funding every 5 min, open interest) and "
+        "liquidations files, as for a perpetual future",
+    )
     parser.set_defaults(func=run)
 
 
@@ -89,6 +95,23 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"replayterm sample: cannot write to {args.out_dir} ({exc})", file=sys.stderr)
         return 1
+    if args.derivatives:
+        from replayterm.core.data.synthetic.derivatives import write_derivatives
+
+        try:
+            extra = write_derivatives(
+                result.trades,
+                args.out_dir,
+                exchange=args.exchange,
+                symbol=args.symbol,
+                day=result.trades.name.split("_trades_")[1][:10],
+                seed=args.seed,
+            )
+        except (OSError, ValueError) as exc:
+            print(f"replayterm sample: cannot write the derivative files ({exc})", file=sys.stderr)
+            return 1
+        print(f"{extra.derivative_ticker}  {extra.ticker_rows:,} rows")
+        print(f"{extra.liquidations}  {extra.liquidation_rows:,} rows")
     elapsed = time.perf_counter() - started
     print(f"{result.book}  {result.book_rows:,} rows  {_size(result.book)}")
     print(f"{result.trades}  {result.trade_rows:,} rows  {_size(result.trades)}")

@@ -44,6 +44,8 @@ class ReplayController(QObject):
         w.step_message.connect(wk.step_message)
         w.step_trade.connect(wk.step_trade)
         w.depth_reach_changed.connect(wk.set_depth_reach)
+        w.focus_requested.connect(wk.set_focus)
+        w.second_requested.connect(wk.set_second)
         w.cancel_open.connect(wk.request_cancel, Qt.ConnectionType.DirectConnection)
         w.closing.connect(self.shutdown)
 
@@ -84,8 +86,12 @@ class ReplayController(QObject):
             log.warning("%s", warning)
         self.window.set_gaps(info.gaps)
         self.window.execution.set_opened(info.paths, info.instruments)
+        self.window.set_instruments(info.instruments, info.focus)
+        self.window.transport.set_marks(info.bbo_mismatches)
         self.window.open_finished()
         log.info("%s: %s events", ", ".join(info.instruments), f"{info.events:,}")
+        for line in info.checks:
+            log.info("%s", line)
 
     def shutdown(self) -> None:
         """Stop the replay, end the thread and wait for it (see ``stop_worker``). Safe to call twice."""

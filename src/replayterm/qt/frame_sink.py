@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
-from replayterm.core.replay.frame import Frame, TopSeries, TradeBatch
+from replayterm.core.replay.frame import Frame, TickerSeries, TopSeries, TradeBatch
 from replayterm.core.strategy.records import RecordChunk
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,17 @@ def concat_trades(batches: list[TradeBatch]) -> TradeBatch:
         price=np.concatenate([b.price for b in batches]),
         amount=np.concatenate([b.amount for b in batches]),
         side=np.concatenate([b.side for b in batches]),
+    )
+
+
+def concat_ticker(batches: list[TickerSeries]) -> TickerSeries:
+    batches = [b for b in batches if len(b)]
+    if not batches:
+        return TickerSeries()
+    if len(batches) == 1:
+        return batches[0]
+    return TickerSeries(
+        *(np.concatenate([getattr(b, f.name) for b in batches]) for f in fields(TickerSeries))
     )
 
 
@@ -137,6 +148,8 @@ class FrameCoalescer:
         self._reset = False
         self._trades: list[TradeBatch] = []
         self._series: list[TopSeries] = []
+        self._liquidations: list[TradeBatch] = []
+        self._ticker: list[TickerSeries] = []
         self._strategies: dict[object, Any] = {}
 
     def push(self, frame: Frame) -> bool:
@@ -155,6 +168,10 @@ class FrameCoalescer:
             self._trades.append(frame.trades)
         if len(frame.series):
             self._series.append(frame.series)
+        if len(frame.liquidations):
+            self._liquidations.append(frame.liquidations)
+        if len(frame.ticker):
+            self._ticker.append(frame.ticker)
         for sf in getattr(frame, "strategies", ()):
             key = _strategy_key(sf)
             prev = self._strategies.get(key)
@@ -165,6 +182,8 @@ class FrameCoalescer:
         self._reset = True
         self._trades.clear()
         self._series.clear()
+        self._liquidations.clear()
+        self._ticker.clear()
         self._strategies.clear()
         self._latest = None
 
@@ -184,12 +203,16 @@ class FrameCoalescer:
             reset=self._reset,
             trades=concat_trades(self._trades),
             series=concat_series(self._series),
+            liquidations=concat_trades(self._liquidations),
+            ticker=concat_ticker(self._ticker),
             **extra,
         )
         self._latest = None
         self._reset = False
         self._trades = []
         self._series = []
+        self._liquidations = []
+        self._ticker = []
         self._strategies = {}
         return merged
 

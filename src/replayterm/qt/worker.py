@@ -71,6 +71,10 @@ class OpenedInfo:
     gaps: list[int]
     warnings: list[str] = field(default_factory=list)
     events: int = 0
+    focus: int = 0
+    # BBO check (L2 + book_ticker of one instrument): a line per instrument and mismatch times.
+    checks: list[str] = field(default_factory=list)
+    bbo_mismatches: list[int] = field(default_factory=list)
 
 
 class ReplayWorker(QObject):
@@ -184,6 +188,7 @@ class ReplayWorker(QObject):
         self.generation += 1
         cursor = session.cursor
         warnings = [w for s in sources for w in s.warnings] + session.data_notes()
+        checks = session.bbo_checks()
         self.opened.emit(
             OpenedInfo(
                 paths=[str(p) for p in paths],
@@ -193,6 +198,9 @@ class ReplayWorker(QObject):
                 gaps=[int(g) for g in cursor.gaps()],
                 warnings=warnings,
                 events=cursor.n_events,
+                focus=session.focus,
+                checks=[c.summary_line() for c in checks],
+                bbo_mismatches=[int(t) for c in checks for t in c.mismatch_ts[:5000]],
             )
         )
         if previous is not None:
@@ -280,11 +288,44 @@ class ReplayWorker(QObject):
         if session is None:
             self.strategy_failed.emit("No data open", "Open a data file before loading a strategy.")
             return
+        focus = self.builder.instrument if self.builder is not None else None
         try:
-            self._long(lambda p, c: session.add_strategy(spec, params or None, progress=p, cancel=c))
+            handle = self._long(
+                lambda p, c: session.add_strategy(
+                    spec, params or None, instrument=focus, progress=p, cancel=c
+                )
+            )
         except (StrategyLoadError, TypeError, ValueError) as exc:
             self.strategy_failed.emit(f"Cannot load strategy {spec}", str(exc))
+        else:
+            if isinstance(handle, StrategyHandle):
+                for warning in session.warnings_of(handle):
+                    log.warning("%s", warning)  # "no silent nothing": the log panel shows it
         self._strategies_updated()
+
+    # -- which instrument the views show --------------------------------------------------------
+
+    @Slot(int)
+    @guarded
+    def set_focus(self, index: int) -> None:
+        """The ladder, tape and charts show instrument ``index`` from now on."""
+        session = self.session
+        if session is None or not 0 <= index < len(session.instruments):
+            return
+        second = self.builder.second if self.builder is not None else None
+        self.builder = FrameBuilder(session.cursor, index)
+        self.builder.second = second
+        self.generation += 1
+        self._publish(reset=True)
+
+    @Slot(int)
+    @guarded
+    def set_second(self, index: int) -> None:
+        """The second ladder shows instrument ``index`` (-1: closed)."""
+        if self.builder is None:
+            return
+        self.builder.second = index if index >= 0 else None
+        self._publish()
 
     @Slot(int)
     @guarded
@@ -402,13 +443,15 @@ class ReplayWorker(QObject):
         session = self.session
         self.strategies_changed.emit([] if session is None else [session.info(h) for h in session.strategies])
 
-    def _long(self, action: Callable[[Callable[[float, str], None], Callable[[], bool]], object]) -> None:
-        """Run a possibly long session call with progress and cancel; a cancel leaves it consistent."""
+    def _long(self, action: Callable[[Callable[[float, str], None], Callable[[], bool]], object]) -> object:
+        """Run a possibly long session call with progress and cancel; a cancel leaves it consistent.
+        Returns what the call returned (None when cancelled)."""
         self._cancel.clear()
         try:
-            action(self.busy.emit, self._cancel.is_set)
+            return action(self.busy.emit, self._cancel.is_set)
         except Cancelled:
             log.info("cancelled")
+            return None
         finally:
             self.busy.emit(-1.0, "")
 

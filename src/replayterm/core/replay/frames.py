@@ -10,8 +10,10 @@ from __future__ import annotations
 import numpy as np
 
 from replayterm.core.book.book import Book
-from replayterm.core.replay.cursor import ReplayCursor
-from replayterm.core.replay.frame import BookStats, Frame, TopSeries, TradeBatch
+from replayterm.core.replay.cursor import EventKind, ReplayCursor
+from replayterm.core.replay.frame import BookStats, Frame, SideBook, TickerSeries, TopSeries, TradeBatch
+from replayterm.core.replay.tickers import LiquidationStream, TickerStream
+from replayterm.core.replay.top_of_book import bbo_check_of
 
 BACKFILL_TRADES = 2000
 BACKFILL_SPAN_US = 10 * 60 * 1_000_000
@@ -38,6 +40,12 @@ class FrameBuilder:
         self._resnapshot_groups = (
             inst.book.events.resnapshot_groups if inst.book is not None else np.empty(0, np.int64)
         )
+        self._liq_mark = 0
+        self._ticker_mark = 0
+        self.second: int | None = None  # instrument index of the second ladder
+        self._names = [i.name for i in cursor.instruments]
+        check = bbo_check_of(inst)
+        self._bbo = None if check is None else check.to_json()
 
     def frame(
         self,
@@ -95,6 +103,30 @@ class FrameBuilder:
             series = self._top.series(g0, group, MAX_SERIES_POINTS)
         self._group_mark = group
 
+        liquidations = TradeBatch()
+        if inst.liquidations is not None:
+            n_liq = cursor.applied(EventKind.LIQUIDATION, self.instrument)
+            start = n_liq - BACKFILL_TRADES if reset else self._liq_mark
+            liquidations = _liq_batch(inst.liquidations, max(start, n_liq - MAX_TRADES_PER_FRAME), n_liq)
+            self._liq_mark = n_liq
+        ticker = TickerSeries()
+        if inst.tickers is not None:
+            n_tk = cursor.applied(EventKind.TICKER, self.instrument)
+            start = n_tk - MAX_SERIES_POINTS if reset else self._ticker_mark
+            ticker = _ticker_series(inst.tickers, max(start, n_tk - MAX_SERIES_POINTS), n_tk)
+            self._ticker_mark = n_tk
+        second = None
+        if self.second is not None and 0 <= self.second < len(cursor.instruments):
+            other = cursor.instruments[self.second]
+            if other.book is not None:
+                ob = other.book.book
+                second = SideBook(
+                    other.name, other.tick_size, ob.levels(1, self.depth), ob.levels(-1, self.depth)
+                )
+            else:
+                empty = np.empty((0, 2), dtype=np.float64)
+                second = SideBook(other.name, other.tick_size, empty, empty)
+
         return Frame(
             generation=generation,
             reset=reset,
@@ -115,6 +147,13 @@ class FrameBuilder:
             lag_us=lag_us,
             events_applied=cursor.position,
             at_end=cursor.at_end,
+            liquidations=liquidations,
+            ticker=ticker,
+            instrument=self.instrument,
+            instruments=self._names,
+            top_of_book_only=inst.top_of_book_only,
+            bbo_check=self._bbo,
+            second=second,
         )
 
 
@@ -143,6 +182,25 @@ def levels_within(book: Book, side: int, n: int, reach: float) -> np.ndarray:
         nz = np.flatnonzero(amounts)
         more = np.column_stack((prices[last_rank + 1 + nz], amounts[nz]))
     return np.concatenate((top, more)) if more.shape[0] else top
+
+
+def _liq_batch(s: LiquidationStream, start: int, stop: int) -> TradeBatch:
+    sl = slice(max(start, 0), max(stop, 0))
+    return TradeBatch(s.local_ts[sl], s.exch_ts[sl], s.price[sl], s.amount[sl], s.side[sl])
+
+
+def _ticker_series(s: TickerStream, start: int, stop: int) -> TickerSeries:
+    sl = slice(max(start, 0), max(stop, 0))
+    return TickerSeries(
+        s.local_ts[sl],
+        s.funding_rate[sl],
+        s.predicted_funding_rate[sl],
+        s.open_interest[sl],
+        s.mark_price[sl],
+        s.index_price[sl],
+        s.last_price[sl],
+        s.funding_timestamp[sl],
+    )
 
 
 class _TopHistory:

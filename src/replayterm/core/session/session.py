@@ -32,6 +32,8 @@ from replayterm.core.execution.exchange import RestingOrder
 from replayterm.core.execution.latency import LatencyModel
 from replayterm.core.replay.cursor import ReplayCursor
 from replayterm.core.replay.instruments import Instrument, build_instruments
+from replayterm.core.replay.top_of_book import BboCheck, bbo_check_of
+from replayterm.core.session.coverage import strategy_legs, strategy_warnings
 from replayterm.core.session.settings import PALETTE, SessionSettings, resolve_instrument
 from replayterm.core.session.views import (
     StrategyHandle,
@@ -48,7 +50,7 @@ from replayterm.core.strategy.errors import StrategyError, StrategyStatus
 from replayterm.core.strategy.loader import StrategyLoadError, load_strategy_class, reload_strategy_class
 from replayterm.core.strategy.records import RecordChunk, fill_chunk
 from replayterm.core.strategy.runner import EventRunner
-from replayterm.core.strategy.slot import StrategySlot
+from replayterm.core.strategy.slot import Leg, StrategySlot
 from replayterm.core.strategy.watchdog import StrategyWatchdog
 
 ProgressFn = Callable[[float, str], None]
@@ -94,6 +96,7 @@ class ReplaySession:
         self._latency: dict[int, LatencyModel] = {}
         self._own_settings: dict[int, SessionSettings] = {}  # slot id -> settings of its own
         self._marks: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._bbo: list[BboCheck] | None = None
         self._next_id = 1
 
     @classmethod
@@ -148,6 +151,13 @@ class ReplaySession:
     def data_notes(self) -> list[str]:
         """What the user should know about the data: skipped pre-snapshot rows, ignored files."""
         return data_notes(self.instruments)
+
+    def bbo_checks(self) -> list[BboCheck]:
+        """For each instrument with both an L2 book and a ticker: the rebuilt top of book against
+        the ticker after every L2 message (computed once)."""
+        if self._bbo is None:
+            self._bbo = [c for c in (bbo_check_of(inst) for inst in self.instruments) if c is not None]
+        return self._bbo
 
     def latency(self, instrument: int) -> LatencyModel:
         """The latency model orders on ``instrument`` get with the session's settings."""
@@ -304,10 +314,11 @@ class ReplaySession:
             step = self.cursor.step_message if book else self.cursor.step_trade
             return len(step(instrument))
         env = self._env
+        want = env.stream_book if book else env.stream_trade
         streams = [
             s
-            for s, (is_book, i) in enumerate(zip(env.stream_book, env.stream_inst, strict=True))
-            if is_book == book and (instrument is None or i == instrument)
+            for s, (hit, i) in enumerate(zip(want, env.stream_inst, strict=True))
+            if hit and (instrument is None or i == instrument)
         ]
         target = self.cursor.timeline.next_of_stream(self.cursor.position, streams)
         return 0 if target is None else self._step_to(target)
@@ -352,6 +363,8 @@ class ReplaySession:
             cls, spec = load_strategy_class(strategy), str(strategy)
         index = resolve_instrument(self.instruments, self.focus if instrument is None else instrument)
         built = build_params(cls.Params, params)
+        legs = strategy_legs(self.instruments, cls, built, index)
+        index = legs[0]
         slot_id = self._next_id
         self._next_id += 1
         taken = {s.name for s in self._slots}
@@ -372,7 +385,17 @@ class ReplaySession:
             make_exchange=self.settings.exchange_factory(self.instruments[index], self.latency(index)),
             initial_cash=self.settings.initial_cash,
             clock=self.clock,
+            extra_legs=tuple(
+                Leg(
+                    j,
+                    self.instruments[j],
+                    self._env.views[j],
+                    self.settings.exchange_factory(self.instruments[j], self.latency(j)),
+                )
+                for j in legs[1:]
+            ),
         )
+        slot.warnings = strategy_warnings(slot)
         if settings is not None:
             self._own_settings[slot.id] = settings
             self._configure(slot, settings)
@@ -482,8 +505,16 @@ class ReplaySession:
         return info_of(self._slot(handle))
 
     def fills(self, handle: StrategyHandle, since: int = 0) -> RecordChunk:
-        """Fills ``[since, end)``: ts (heard), exch_ts, order_id, side, price, amount, fee, maker, leaves."""
-        return fill_chunk(self._slot(handle).account.fills, since)
+        """Fills ``[since, end)``: ts (heard), exch_ts, order_id, side, price, amount, fee, maker,
+        leaves, instrument (index into ``instruments``)."""
+        slot = self._slot(handle)
+        if not slot.multi:
+            chunk = fill_chunk(slot.account.fills, since)
+            chunk.columns["instrument"] = np.full(len(chunk), slot.instrument_index, dtype=np.int16)
+            return chunk
+        chunk = fill_chunk(slot.all_fills, since)
+        chunk.columns["instrument"] = np.array(slot.fill_instruments[chunk.start : chunk.end], dtype=np.int16)
+        return chunk
 
     def signals(self, handle: StrategyHandle, since: int = 0) -> RecordChunk:
         """Signals ``[since, end)``: ts, strength, price (the mid then), kind (list), meta (list)."""
@@ -515,9 +546,10 @@ class ReplaySession:
     def summary(self, handle: StrategyHandle) -> dict[str, Any]:
         """Status, parameters and ``metrics.summarize`` of the strategy up to now (JSON-able)."""
         slot = self._slot(handle)
+        for j in slot.instrument_indices:
+            if j not in self._marks:
+                self._marks[j] = mark_series(self.instruments[j])
         i = slot.instrument_index
-        if i not in self._marks:
-            self._marks[i] = mark_series(self.instruments[i])
         own = self._own_settings.get(slot.id, self.settings)
         return summary_of(
             slot,
@@ -526,4 +558,24 @@ class ReplaySession:
             own.initial_cash,
             start=self.run_start_ts,
             interval_us=self.settings.metrics_interval_us,
+            leg_marks=self._marks,
         )
+
+    def funding(self, handle: StrategyHandle, since: int = 0) -> RecordChunk:
+        """Funding settlements ``[since, end)``: ts, instrument (index), position, mark, rate,
+        amount (received; negative = paid)."""
+        return self._slot(handle).funding_log.since(since)
+
+    def warnings_of(self, handle: StrategyHandle) -> list[str]:
+        """What the strategy will never see in the open data (no book for on_book, ...)."""
+        return list(self._slot(handle).warnings)
+
+    def instruments_of(self, handle: StrategyHandle) -> list[str]:
+        return [leg.instrument.name for leg in self._slot(handle).legs]
+
+    def leg_equity(self, handle: StrategyHandle, instrument: str, since: int = 0) -> RecordChunk:
+        """Equity samples of one instrument of a multi-instrument strategy (``equity`` is the total)."""
+        slot = self._slot(handle)
+        leg = slot.leg(instrument)
+        log = slot.leg_equity.get(leg.index)
+        return (log if log is not None else slot.equity).since(since)

@@ -28,6 +28,7 @@ class TimelineSlider(QSlider):
         self._start = 0
         self._end = 0
         self._gaps: list[int] = []
+        self._marks: list[int] = []  # BBO check mismatches (red, below the groove)
         self._pending: int | None = None
         self._last_emitted: int | None = None
         self._debounce = QTimer(self)
@@ -80,6 +81,11 @@ class TimelineSlider(QSlider):
     def set_gaps(self, gaps_us: list[int]) -> None:
         self._gaps = [int(g) for g in gaps_us]
         self.setToolTip(f"{len(self._gaps)} gap(s) in the data (amber marks)" if self._gaps else "")
+        self.update()
+
+    def set_marks(self, marks_us: list[int]) -> None:
+        """Times of BBO check mismatches, drawn as short red ticks under the groove."""
+        self._marks = [int(m) for m in marks_us]
         self.update()
 
     def gaps(self) -> list[int]:
@@ -139,7 +145,7 @@ class TimelineSlider(QSlider):
     @paint_guard
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
-        if not self._gaps or self._end <= self._start:
+        if not (self._gaps or self._marks) or self._end <= self._start:
             return
         g = self._groove()
         p = QPainter(self)
@@ -149,4 +155,12 @@ class TimelineSlider(QSlider):
             if self._start <= us <= self._end:
                 x = g.left() + round((us - self._start) / span * (g.width() - 1))
                 p.fillRect(x - 1, g.top() - 3, 2, g.height() + 6, color)
+        bad = QColor(theme.BAD)
+        drawn: set[int] = set()
+        for us in self._marks:
+            if self._start <= us <= self._end:
+                x = g.left() + round((us - self._start) / span * (g.width() - 1))
+                if x not in drawn:  # thousands of marks collapse to one tick per pixel
+                    drawn.add(x)
+                    p.fillRect(x, g.bottom() + 2, 1, 4, bad)
         p.end()

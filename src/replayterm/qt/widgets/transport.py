@@ -249,6 +249,9 @@ class TransportBar(QWidget):
     def set_gaps(self, gaps_us: list[int]) -> None:
         self.slider.set_gaps(gaps_us)
 
+    def set_marks(self, marks_us: list[int]) -> None:
+        self.slider.set_marks(marks_us)
+
     def _show_playing(self, on: bool) -> None:
         if on == self._playing:
             return
