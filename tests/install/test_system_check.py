@@ -130,7 +130,9 @@ def test_app_with_a_missing_library_names_the_package(tmp_path: Path) -> None:
         "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}",
         "REPLAYTERM_CACHE_DIR": str(tmp_path),
     }
-    result = _launch(env, str(tmp_path / "whatever.csv.gz"))
+    data_file = tmp_path / "whatever.csv.gz"
+    data_file.write_bytes(b"")  # exists, so the command line takes it for the app
+    result = _launch(env, str(data_file))
     assert result.returncode == 1, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
