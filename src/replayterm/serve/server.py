@@ -164,15 +164,17 @@ class ReplayServer:
         ws_app.router.add_get("/ws-replay-normalized", self._ws_replay)
         ws_app.router.add_get("/health-check", self._health)
         for app, sock in ((http_app, http_sock), (ws_app, ws_sock)):
-            runner = web.AppRunner(app, access_log=None, handle_signals=False)
+            runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
             await runner.setup()
-            await web.SockSite(runner, sock, shutdown_timeout=1.0).start()
+            await web.SockSite(runner, sock).start()
             self._runners.append(runner)
         return self.http_port, self.ws_port
 
     async def stop(self) -> None:
-        for task in list(self._tasks):
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         for runner in self._runners:
             await runner.cleanup()
         self._runners.clear()
@@ -308,19 +310,24 @@ class ReplayServer:
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)
+        closing: tuple[int, str] | None = None
         try:
-            await self._ws_pump(ws, request, stream, info, pacer, controls, wake)
+            closing = await self._ws_pump(ws, request, stream, info, pacer, controls, wake)
         except _ClosedError as closed:
             info.state = f"closed: {closed.reason}"
             log.warning("client %d closed: %s", info.id, closed.reason)
-            await _close(ws, request, closed.code, closed.reason)
+            closing = (closed.code, closed.reason)
         except (ConnectionError, asyncio.CancelledError):
             pass
         finally:
             reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await reader
             if task is not None:
                 self._tasks.discard(task)
             self._unregister(info)
+        if closing is not None:
+            await _close(ws, request, *closing)
         return ws
 
     async def _ws_reader(
@@ -348,15 +355,15 @@ class ReplayServer:
         pacer: _Pacer,
         controls: asyncio.Queue[dict[str, Any]],
         wake: asyncio.Event,
-    ) -> None:
+    ) -> tuple[int, str] | None:
+        """Stream until the end, a disconnect or a fault; returns the close to send, if any."""
         transport = request.transport
         generation = self.app_clock.generation if self.app_clock else 0
-        finished = False
         while True:
             while not controls.empty():
                 action = controls.get_nowait()
                 if action.get("action") == "__closed__":
-                    return
+                    return None
                 reply = await self._control(action, stream, pacer, info)
                 if reply is not None:
                     await ws.send_str(json.dumps(reply))
@@ -365,13 +372,12 @@ class ReplayServer:
                 ts = self.app_clock.ts + 1
                 await self._call(partial(stream.seek, ts))
             if transport is None or transport.is_closing() or ws.closed:
-                return
+                return None
             if stream.at_end:
-                if not finished and self.app_clock is None and pacer.speed is None:
-                    finished = True  # like tardis-machine: close once everything is sent
+                if self.app_clock is None and pacer.speed is None:
+                    # like tardis-machine: close once everything is sent
                     await _drain(transport, info, self.config, 0)
-                    await ws.close(code=1000, message=b"replay finished")
-                    return
+                    return 1000, "replay finished"
                 await _wait(wake, 0.05)
                 continue
             target = pacer.target(stream.position_ts)
@@ -499,8 +505,8 @@ async def _drain(transport: asyncio.BaseTransport, info: ClientInfo, config: Ser
 async def _close(ws: web.WebSocketResponse, request: web.Request, code: int, reason: str) -> None:
     data = reason.encode()[:MAX_CLOSE_REASON]
     with contextlib.suppress(TimeoutError, ConnectionError):
-        await asyncio.wait_for(ws.close(code=code, message=data), 1.0)
-    if request.transport is not None and not request.transport.is_closing():
+        await asyncio.wait_for(ws.close(code=code, message=data), 2.0 if code == 1000 else 1.0)
+    if code != 1000 and request.transport is not None and not request.transport.is_closing():
         request.transport.abort()
 
 

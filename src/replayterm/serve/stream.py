@@ -178,13 +178,16 @@ class ReplayStream:
         b = self.budget
         for feed in self.feeds:
             m = feed.market
+            t = feed.types
             cols = []
-            if m.book is not None:
+            if m.book is not None and (t.needs_book or feed.with_disconnects):
                 cols.append((m.book.events.group_ts, feed.group_pos))
-            if m.trades is not None:
+            if m.trades is not None and (t.trade or feed.bars):
                 cols.append((m.trades.local_ts, feed.trade_pos))
-            if m.liquidations is not None:
+            if m.liquidations is not None and t.liquidation:
                 cols.append((m.liquidations.local_ts, feed.liq_pos))
+            if m.derivative is not None and t.derivative_ticker:
+                cols.append((m.derivative.column("local_ts").to_numpy(), feed.deriv_pos))
             for ts, pos in cols:
                 if pos + b < ts.shape[0]:
                     ends.append(int(ts[pos + b]))
