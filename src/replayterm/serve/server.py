@@ -258,28 +258,10 @@ class ReplayServer:
         if task is not None:
             self._tasks.add(task)
         try:
-            while not stream.at_end:
-                if self.app_clock is not None and self.app_clock.generation != generation:
-                    generation = self.app_clock.generation
-                    ts = self.app_clock.ts + 1
-                    await self._call(partial(stream.seek, ts))
-                target = pacer.target(stream.position_ts)
-                info.target_ts = target
-                if target <= stream.position_ts:
-                    await _wait(wake, 0.005)
-                    continue
-                data = await self._call(partial(_http_chunk, stream, target))
-                info.messages, info.position_ts = stream.messages, stream.position_ts
-                if data:
-                    info.bytes += len(data)
-                    try:
-                        await asyncio.wait_for(response.write(data), self.config.stall_timeout_s)
-                    except TimeoutError:
-                        info.state = "closed: not reading"
-                        log.warning("client %d stopped reading; closing it", info.id)
-                        if request.transport is not None:
-                            request.transport.abort()
-                        return response
+            if self.app_clock is None:
+                await self._http_free(request, response, stream, info)
+            else:
+                await self._http_follow(request, response, stream, info, pacer, wake, generation)
             await response.write_eof()
         except (ConnectionError, asyncio.CancelledError):
             pass
@@ -288,6 +270,69 @@ class ReplayServer:
                 self._tasks.discard(task)
             self._unregister(info)
         return response
+
+    async def _http_write(
+        self, request: web.Request, response: web.StreamResponse, info: ClientInfo, data: bytes
+    ) -> bool:
+        info.bytes += len(data)
+        try:
+            await asyncio.wait_for(response.write(data), self.config.stall_timeout_s)
+        except TimeoutError:
+            info.state = "closed: not reading"
+            log.warning("client %d stopped reading; closing it", info.id)
+            if request.transport is not None:
+                request.transport.abort()
+            return False
+        return True
+
+    async def _http_free(
+        self, request: web.Request, response: web.StreamResponse, stream: ReplayStream, info: ClientInfo
+    ) -> None:
+        """As fast as the client reads: the next chunk is encoded while the last one is sent."""
+        queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=1)
+
+        async def produce() -> None:
+            while not stream.at_end:
+                await queue.put(await self._call(partial(_http_chunk, stream, END)))
+            await queue.put(None)
+
+        producer = asyncio.create_task(produce())
+        try:
+            while (data := await queue.get()) is not None:
+                info.messages, info.position_ts = stream.messages, stream.position_ts
+                if data and not await self._http_write(request, response, info, data):
+                    raise ConnectionResetError
+        finally:
+            producer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await producer
+
+    async def _http_follow(
+        self,
+        request: web.Request,
+        response: web.StreamResponse,
+        stream: ReplayStream,
+        info: ClientInfo,
+        pacer: _Pacer,
+        wake: asyncio.Event,
+        generation: int,
+    ) -> None:
+        """Paced by the app's transport (and jumping with its seeks)."""
+        clock = self.app_clock
+        assert clock is not None
+        while not stream.at_end:
+            if clock.generation != generation:
+                generation = clock.generation
+                await self._call(partial(stream.seek, clock.ts + 1))
+            target = pacer.target(stream.position_ts)
+            info.target_ts = target
+            if target <= stream.position_ts:
+                await _wait(wake, 0.005)
+                continue
+            data = await self._call(partial(_http_chunk, stream, target))
+            info.messages, info.position_ts = stream.messages, stream.position_ts
+            if data and not await self._http_write(request, response, info, data):
+                raise ConnectionResetError
 
     # -- WebSocket -----------------------------------------------------------------------------
 
@@ -359,39 +404,54 @@ class ReplayServer:
         """Stream until the end, a disconnect or a fault; returns the close to send, if any."""
         transport = request.transport
         generation = self.app_clock.generation if self.app_clock else 0
-        while True:
-            while not controls.empty():
-                action = controls.get_nowait()
-                if action.get("action") == "__closed__":
+        # Free-running, the next chunk is encoded while the last one drains to the client.
+        prefetch: asyncio.Future[bytes] | None = None
+        try:
+            while True:
+                if prefetch is not None:
+                    data, prefetch = await prefetch, None
+                    info.messages, info.position_ts = stream.messages, stream.position_ts
+                    if data and transport is not None:
+                        info.bytes += len(data)
+                        transport.write(data)
+                        await _drain(transport, info, self.config, HIGH_WATER)
+                while not controls.empty():
+                    action = controls.get_nowait()
+                    if action.get("action") == "__closed__":
+                        return None
+                    reply = await self._control(action, stream, pacer, info)
+                    if reply is not None:
+                        await ws.send_str(json.dumps(reply))
+                if self.app_clock is not None and self.app_clock.generation != generation:
+                    generation = self.app_clock.generation
+                    await self._call(partial(stream.seek, self.app_clock.ts + 1))
+                if transport is None or transport.is_closing() or ws.closed:
                     return None
-                reply = await self._control(action, stream, pacer, info)
-                if reply is not None:
-                    await ws.send_str(json.dumps(reply))
-            if self.app_clock is not None and self.app_clock.generation != generation:
-                generation = self.app_clock.generation
-                ts = self.app_clock.ts + 1
-                await self._call(partial(stream.seek, ts))
-            if transport is None or transport.is_closing() or ws.closed:
-                return None
-            if stream.at_end:
-                if self.app_clock is None and pacer.speed is None:
-                    # like tardis-machine: close once everything is sent
-                    await _drain(transport, info, self.config, 0)
-                    return 1000, "replay finished"
-                await _wait(wake, 0.05)
-                continue
-            target = pacer.target(stream.position_ts)
-            info.target_ts = target
-            info.state = "paused" if pacer.paused else "streaming"
-            if target <= stream.position_ts:
-                await _wait(wake, 0.005)
-                continue
-            data = await self._call(partial(_ws_chunk, stream, target))
-            info.messages, info.position_ts = stream.messages, stream.position_ts
-            if data:
-                info.bytes += len(data)
-                transport.write(data)
-                await _drain(transport, info, self.config, HIGH_WATER)
+                free = self.app_clock is None and pacer.speed is None and not pacer.paused
+                if stream.at_end:
+                    if free:
+                        # like tardis-machine: close once everything is sent
+                        await _drain(transport, info, self.config, 0)
+                        return 1000, "replay finished"
+                    await _wait(wake, 0.05)
+                    continue
+                target = pacer.target(stream.position_ts)
+                info.target_ts = target
+                info.state = "paused" if pacer.paused else "streaming"
+                if target <= stream.position_ts:
+                    await _wait(wake, 0.005)
+                    continue
+                data = await self._call(partial(_ws_chunk, stream, target))
+                info.messages, info.position_ts = stream.messages, stream.position_ts
+                if data:
+                    info.bytes += len(data)
+                    transport.write(data)
+                    if free and not stream.at_end and controls.empty():
+                        prefetch = asyncio.ensure_future(self._call(partial(_ws_chunk, stream, END)))
+                    await _drain(transport, info, self.config, HIGH_WATER)
+        finally:
+            if prefetch is not None:
+                prefetch.cancel()
 
     async def _control(
         self, action: dict[str, Any], stream: ReplayStream, pacer: _Pacer, info: ClientInfo
