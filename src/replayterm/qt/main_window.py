@@ -32,9 +32,11 @@ from replayterm.core.replay.frame import Frame
 from replayterm.qt import settings as st
 from replayterm.qt.excepthooks import ExceptionReporter
 from replayterm.qt.frame_sink import FrameSink
+from replayterm.qt.serve_host import ServeHost
 from replayterm.qt.strategy.ui import StrategyUI
 from replayterm.qt.views.book_panel import BookPanel
 from replayterm.qt.views.charts import ChartsView
+from replayterm.qt.views.clients_panel import ClientsPanel
 from replayterm.qt.views.heatmap import HeatmapView
 from replayterm.qt.views.ladder_view import LadderView
 from replayterm.qt.views.log_panel import LogPanel, QtLogHandler
@@ -83,12 +85,17 @@ class MainWindow(QMainWindow):
         self.error_dialog = ErrorDialog(self)
         self.progress = OpenProgress(self)
         self.strategies = StrategyUI(self.settings, self.charts, self)
+        self.serve_host = ServeHost(self)
+        self.clients = ClientsPanel(self.serve_host, self)
 
         self.sink = FrameSink(self)
         for view in (self.transport, self.ladder, self.tape, self.charts, self.heatmap, self.book):
             self.sink.add_consumer(view.apply_frame)
         self.sink.add_consumer(self.strategies.apply_frame)
         self.sink.add_consumer(self._on_frame)
+        self.sink.add_consumer(self.serve_host.apply_frame)
+        self.open_requested.connect(self.serve_host.set_paths)
+        self.serve_host.failed.connect(self.show_error)
         self.sink.consumer_failed.connect(self.show_error)
 
         self._log_handler = QtLogHandler()
@@ -151,6 +158,7 @@ class MainWindow(QMainWindow):
             "pnl": self._dock("Strategy PnL", "pnl", self.strategies.pnl, "Ctrl+8"),
             "fills": self._dock("Fills", "fills", self.strategies.fills_view, "Ctrl+9"),
             "signals": self._dock("Signals", "signals", self.strategies.signals_view, "Ctrl+0"),
+            "clients": self._dock("Clients", "clients", self.clients, "Ctrl+Shift+K"),
         }
         h, v = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, d["ladder"])
@@ -163,6 +171,7 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(d["tape"], d["strategies"], v)
         self.tabifyDockWidget(d["log"], d["fills"])
         self.tabifyDockWidget(d["log"], d["signals"])
+        self.tabifyDockWidget(d["log"], d["clients"])
         d["strategies"].hide()  # until it shares a tab group with the book (see _arrange_tabs)
 
     def _arrange_tabs(self) -> None:
@@ -196,6 +205,10 @@ class MainWindow(QMainWindow):
         file.addSeparator()
         self.act_cancel_open = self._menu_action(file, "&Cancel Open or Run", "Esc", self._cancel_open)
         self.act_cancel_open.setEnabled(False)
+        file.addSeparator()
+        self.act_serve = self._menu_action(
+            file, "&Serve (tardis-machine API)", "Ctrl+Shift+S", self._toggle_serve
+        )
         file.addSeparator()
         self._menu_action(file, "&Quit", "Ctrl+Q", self.close)
 
@@ -311,6 +324,14 @@ class MainWindow(QMainWindow):
         if paths:
             self.request_open(paths)
 
+    def _toggle_serve(self) -> None:
+        if self.serve_host.running:
+            self.serve_host.stop()
+        else:
+            self.docks["clients"].show()
+            self.docks["clients"].raise_()
+            self.serve_host.start(self.clients.port.value())
+
     def _cancel_open(self) -> None:
         if self.progress.isVisible():
             self.progress.cancel.click()
@@ -394,6 +415,7 @@ class MainWindow(QMainWindow):
         s.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.serve_host.close()
         self.closing.emit()
         self.save_settings()
         logging.getLogger().removeHandler(self._log_handler)
