@@ -2,6 +2,7 @@
 // computeBookSnapshots and prints the snapshots it computes, one JSON line each, with times as
 // µs since the epoch. Used by validate_snapshots_tardis_node.py; needs `npm install tardis-dev`.
 // usage: node validate_snapshots_tardis_node.mjs BOOK_CHANGES.ndjson DEPTH INTERVAL_MS [GROUPING]
+// (disconnect messages in the file are passed through: tardis-node restarts its computations there)
 import { createRequire } from 'node:module'
 import fs from 'node:fs'
 import readline from 'node:readline'
@@ -25,15 +26,15 @@ async function* bookChanges() {
   for await (const line of lines) {
     if (!line) continue
     const m = JSON.parse(line)
-    if (m.type !== 'book_change') continue
-    m.timestamp = toDate(m.timestamp)
+    if (m.type !== 'book_change' && m.type !== 'disconnect') continue
+    if (m.timestamp) m.timestamp = toDate(m.timestamp)
     m.localTimestamp = toDate(m.localTimestamp)
     yield m
   }
 }
 
 const options = { depth: Number(depth), interval: Number(interval), removeCrossedLevels: true }
-if (grouping) options.grouping = Number(grouping)
+if (grouping && Number(grouping) > 0) options.grouping = Number(grouping)
 const out = []
 for await (const m of compute(bookChanges(), computeBookSnapshots(options))) {
   if (m.type !== 'book_snapshot') continue

@@ -43,8 +43,8 @@ def ensure_tardis_dev(folder: Path | None) -> Path:
     return tmp
 
 
-def ours(catalog: Catalog, exchange: str, symbol: str, types: list[str]) -> list[dict]:
-    options = {"exchange": exchange, "symbols": [symbol], "dataTypes": types}
+def ours(catalog: Catalog, exchange: str, symbol: str, types: list[str], disconnects: bool) -> list[dict]:
+    options = {"exchange": exchange, "symbols": [symbol], "dataTypes": types, "withDisconnectMessages": disconnects}
     stream = ReplayStream(parse_options(json.dumps(options), catalog))
     out = []
     while not stream.at_end:
@@ -71,6 +71,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("files", nargs="+")
     parser.add_argument("--depth", type=int, nargs="+", default=[1, 10, 25])
     parser.add_argument("--interval", type=int, nargs="+", default=[0, 10, 100, 1000], metavar="MS")
+    parser.add_argument("--grouping", type=float, default=0.0, help="compare grouped snapshots of this step")
+    parser.add_argument(
+        "--disconnects", action="store_true", help="withDisconnectMessages (computations restart at re-snapshots)"
+    )
     parser.add_argument("--tardis-dev", type=Path, help="folder holding node_modules/tardis-dev")
     args = parser.parse_args(argv)
     tardis_dir = ensure_tardis_dev(args.tardis_dev)
@@ -81,17 +85,19 @@ def main(argv: list[str]) -> int:
             if market.book is None:
                 continue
             specs = [(d, i) for d in args.depth for i in args.interval]
-            names = [f"book_snapshot_{d}_{i}ms" for d, i in specs]
-            messages = ours(catalog, exchange, symbol, ["book_change", *names])
+            group = f"grouped{args.grouping:g}_" if args.grouping else ""
+            names = [f"book_snapshot_{d}_{group}{i}ms" for d, i in specs]
+            messages = ours(catalog, exchange, symbol, ["book_change", *names], args.disconnects)
             changes = Path(tmp) / f"{symbol}.ndjson"
             changes.write_text(
-                "".join(json.dumps(m) + "\n" for m in messages if m["type"] == "book_change"),
+                "".join(json.dumps(m) + "\n" for m in messages if m["type"] in ("book_change", "disconnect")),
                 encoding="utf-8",
             )
             for (depth, interval), name in zip(specs, names, strict=True):
                 mine = [normalize(m) for m in messages if m.get("name") == name]
                 node = subprocess.run(
-                    ["node", str(HERE / "validate_snapshots_tardis_node.mjs"), str(changes), str(depth), str(interval)],
+                    ["node", str(HERE / "validate_snapshots_tardis_node.mjs"), str(changes), str(depth), str(interval),
+                     f"{args.grouping:g}"],
                     capture_output=True, text=True, check=True,
                     env={"PATH": "/usr/bin:/bin:/usr/local/bin", "TARDIS_DEV_DIR": str(tardis_dir / "node_modules")},
                 )  # fmt: skip
@@ -104,6 +110,7 @@ def main(argv: list[str]) -> int:
                 failures += not ok
                 report = {
                     "symbol": f"{exchange}:{symbol}", "depth": depth, "interval_ms": interval,
+                    "grouping": args.grouping, "disconnects": args.disconnects,
                     "book_changes": sum(m["type"] == "book_change" for m in messages),
                     "rows_ours": len(mine), "rows_tardis_node": len(theirs), "identical_rows": equal,
                     "identical": ok,

@@ -161,3 +161,17 @@ def test_subscribe_and_unsubscribe(catalog: Catalog) -> None:
     msgs = [json.loads(x) for x in enc.ndjson(stream.next_chunk()).decode().splitlines()]
     assert msgs
     assert {m["type"] for m in msgs} == {"book_change"}
+
+
+def test_snapshot_computations_restart_at_a_disconnect(catalog: Catalog) -> None:
+    msgs = replay(catalog, dataTypes=["book_change", "book_snapshot_3_1s"], withDisconnectMessages=True)
+    disconnects = [i for i, m in enumerate(msgs) if m["type"] == "disconnect"]
+    assert disconnects
+    for i in disconnects:
+        snapshot_change, row = msgs[i + 1], msgs[i + 2]
+        assert snapshot_change["type"] == "book_change"
+        assert snapshot_change["isSnapshot"] is True
+        # like tardis-node after a disconnect: a row right after the re-snapshot, not at the bucket end
+        assert row["type"] == "book_snapshot"
+        assert row["localTimestamp"] == snapshot_change["localTimestamp"]
+        assert row["timestamp"] == snapshot_change["timestamp"]

@@ -226,12 +226,26 @@ class ReplayStream:
                     out.append(self._book_changes(feed, g0, g_end))
                 if feed.with_disconnects:
                     out.append(self._disconnects(feed, g0, g_end))
+                # tardis-node restarts its computations at a disconnect: the first row then comes
+                # right after the re-snapshot, and a bucket open before the disconnect writes nothing.
+                restarts = self._restarts(feed, g0, g_end) if feed.with_disconnects else []
                 for k, snap in enumerate(feed.snapshots):
-                    parts = snap.cursor.run_to(g_end, max_rows=self.budget)
+                    parts = []
+                    for g in restarts:
+                        parts += snap.cursor.run_to(g, max_rows=self.budget)
+                        snap.cursor.state.reset()
+                    parts += snap.cursor.run_to(g_end, max_rows=self.budget)
                     rows = SnapshotRows.concat(parts, 2 * snap.spec.depth)
                     if len(rows):
                         out.append(self._snapshot_lines(feed, snap.spec, rows, 2 + k))
         return out
+
+    @staticmethod
+    def _restarts(feed: _Feed, g0: int, g1: int) -> list[int]:
+        book = feed.market.book
+        assert book is not None
+        groups = book.events.resnapshot_groups
+        return [int(g) for g in groups[(groups >= g0) & (groups < g1)]]
 
     def _prefix(self, feed: _Feed, kind: str) -> str:
         return f'{{"type":"{kind}","symbol":{feed.symbol_json},"exchange":{feed.exchange_json},'
