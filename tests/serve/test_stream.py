@@ -175,3 +175,26 @@ def test_snapshot_computations_restart_at_a_disconnect(catalog: Catalog) -> None
         assert row["type"] == "book_snapshot"
         assert row["localTimestamp"] == snapshot_change["localTimestamp"]
         assert row["timestamp"] == snapshot_change["timestamp"]
+
+
+def test_each_options_object_keeps_its_own_range(catalog: Catalog) -> None:
+    opts = [
+        {"exchange": "synthetic", "dataTypes": ["trade"], "from": "2024-01-02T00:01:00Z",
+         "to": "2024-01-02T00:02:00Z"},
+        {"exchange": "synthetic", "dataTypes": ["book_change"], "from": "2024-01-02T00:01:30Z",
+         "to": "2024-01-02T00:01:40Z"},
+    ]  # fmt: skip
+    stream = ReplayStream(parse_options(json.dumps(opts), catalog), 300)
+    lines: list[str] = []
+    while not stream.at_end:
+        lines.extend(enc.ndjson(stream.next_chunk()).decode().splitlines())
+    msgs = [json.loads(x) for x in lines]
+    trades = [m["localTimestamp"] for m in msgs if m["type"] == "trade"]
+    changes = [m for m in msgs if m["type"] == "book_change"]
+    assert trades[0] >= "2024-01-02T00:01:00"
+    assert trades[-1] < "2024-01-02T00:02:00"
+    assert changes[0]["isSnapshot"] is True
+    assert changes[0]["localTimestamp"] == "2024-01-02T00:01:30.000000Z"
+    assert changes[-1]["localTimestamp"] < "2024-01-02T00:01:40"
+    local = [m["localTimestamp"] for m in msgs]
+    assert local == sorted(local)

@@ -73,6 +73,8 @@ class Selection:
     markets: list[Market]
     types: DataTypes
     with_disconnects: bool = False
+    from_ts: int | None = None  # this selection's own range (receive time); None = the request's
+    to_ts: int | None = None
 
 
 @dataclass
@@ -189,7 +191,9 @@ def resolve(raw: Any, catalog: Catalog) -> Request:
         froms.append(lo)
         tos.append(hi)
         with_disconnects = bool(item.get("withDisconnectMessages", False)) or types.disconnect
-        request.selections.append(Selection(exchange, list(dict.fromkeys(markets)), types, with_disconnects))
+        request.selections.append(
+            Selection(exchange, list(dict.fromkeys(markets)), types, with_disconnects, lo, hi)
+        )
     request.from_ts = min(froms)
     request.to_ts = max(tos)
     return request

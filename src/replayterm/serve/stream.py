@@ -49,12 +49,15 @@ class _Feed:
     order: int
     symbol_json: str
     exchange_json: str
+    from_ts: int
+    to_ts: int
     trade_pos: int = 0
     liq_pos: int = 0
     deriv_pos: int = 0
     group_pos: int = 0
     snapshots: list[_SnapshotFeed] = field(default_factory=list)
     bars: list[TradeBarState] = field(default_factory=list)
+    started: bool = True  # False while the replay is before this options object's "from"
 
     def stream_id(self, kind: int) -> int:
         return self.order * 4 + kind
@@ -83,6 +86,8 @@ class ReplayStream:
             len(self.feeds),
             enc.json_string(market.symbol),
             enc.json_string(market.exchange),
+            self.request.from_ts if selection.from_ts is None else selection.from_ts,
+            self.request.to_ts if selection.to_ts is None else selection.to_ts,
         )
         if market.book is not None:
             for spec in selection.types.snapshots:
@@ -104,7 +109,7 @@ class ReplayStream:
             feed = self._add_feed(
                 Selection(selection.exchange, [market], merged, selection.with_disconnects), market
             )
-            self._start_feed(feed, self.position_ts)
+            self._opening += self._start_feed(feed, self.position_ts)
 
     def unsubscribe(self, markets: list[Market] | None, names: list[str] | None) -> None:
         """Stop markets (all their types) or only some data types (of all or the given markets)."""
@@ -136,9 +141,13 @@ class ReplayStream:
         self.position_ts = ts
         self._opening = []
         for feed in self.feeds:
-            self._start_feed(feed, ts)
+            self._opening += self._start_feed(feed, ts)
 
-    def _start_feed(self, feed: _Feed, ts: int) -> None:
+    def _start_feed(self, feed: _Feed, ts: int) -> list[enc.Lines]:
+        """Positions at ``ts`` (within the feed's own range); returns the opening messages."""
+        feed.started = ts >= feed.from_ts
+        ts = min(max(ts, feed.from_ts), feed.to_ts)  # each options object keeps its own range
+        opening: list[enc.Lines] = []
         m = feed.market
         feed.trade_pos = m.trades.count_before(ts) if m.trades is not None else 0
         feed.liq_pos = m.liquidations.count_before(ts) if m.liquidations is not None else 0
@@ -146,18 +155,19 @@ class ReplayStream:
             feed.deriv_pos = int(np.searchsorted(m.derivative.column("local_ts").to_numpy(), ts, side="left"))
         for bar in feed.bars:
             bar.reset()
-        if m.book is None:
-            return
+        if m.book is None or not feed.started:
+            return opening
         ev = m.book.events
         g = m.book.groups_before(ts)
         feed.group_pos = max(g, ev.first_snapshot_group)
         opening_needed = g > ev.first_snapshot_group
         if feed.types.book_change and opening_needed:
-            self._opening.append(self._opening_book_change(feed, g, ts))
+            opening.append(self._opening_book_change(feed, g, ts))
         for k, snap in enumerate(feed.snapshots):
             rows = snap.cursor.start(g, ts)
             if len(rows):
-                self._opening.append(self._snapshot_lines(feed, snap.spec, rows, 2 + k, item=-1))
+                opening.append(self._snapshot_lines(feed, snap.spec, rows, 2 + k, item=-1))
+        return opening
 
     def next_chunk(self, until: int = END) -> pa.StringArray:
         """JSON texts of the messages received in ``[position, min(until, to))``, bounded by the budget."""
@@ -188,8 +198,10 @@ class ReplayStream:
                 cols.append((m.liquidations.local_ts, feed.liq_pos))
             if m.derivative is not None and t.derivative_ticker:
                 cols.append((m.derivative.column("local_ts").to_numpy(), feed.deriv_pos))
+            if feed.to_ts <= self.position_ts:
+                continue  # this options object's range is over
             for ts, pos in cols:
-                if pos + b < ts.shape[0]:
+                if pos + b < ts.shape[0] and int(ts[pos + b]) > self.position_ts:
                     ends.append(int(ts[pos + b]))
         return max(min(ends), self.position_ts + 1)
 
@@ -198,6 +210,11 @@ class ReplayStream:
     def _feed_chunk(self, feed: _Feed, lo: int, hi: int) -> list[enc.Lines]:
         m, t = feed.market, feed.types
         out: list[enc.Lines] = []
+        hi = min(hi, feed.to_ts)
+        if hi <= feed.from_ts:
+            return out
+        if not feed.started:  # this options object's range begins inside this chunk
+            out += self._start_feed(feed, feed.from_ts)
         if m.trades is not None and (t.trade or feed.bars):
             end = m.trades.count_before(hi)
             start, feed.trade_pos = feed.trade_pos, end
