@@ -122,3 +122,33 @@ def test_stuck_websocket_client_gets_1008_with_a_reason(catalog: Catalog) -> Non
             await server.stop()
 
     asyncio.run(run())
+
+
+def test_clients_that_disconnect_mid_stream_free_everything(catalog: Catalog) -> None:
+    async def run() -> None:
+        server = ReplayServer(catalog, ServeConfig(port=0))
+        http_port, ws_port = await server.start()
+        q = urllib.parse.urlencode({"options": json.dumps(ALL)})
+        try:
+            socks = [
+                stuck_client(ws_port, f"/ws-replay-normalized?{q}", websocket=True),
+                stuck_client(http_port, f"/replay-normalized?{q}", websocket=False),
+            ]
+            for sock in socks:
+                assert await asyncio.to_thread(sock.recv, 4096)  # streaming has begun
+            deadline = time.monotonic() + 10
+            while len(server.clients) < 2 and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+            assert len(server.clients) == 2
+            for sock in socks:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                sock.close()  # abrupt: RST
+            deadline = time.monotonic() + 10
+            while server.clients and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+            assert not server.clients
+            assert not server._wake  # per-client state released
+        finally:
+            await server.stop()
+
+    asyncio.run(run())
