@@ -221,8 +221,20 @@ class ReplayStream:
             if end > start:
                 if t.trade:
                     out.append(self._prints(feed, m.trades, start, end, "trade", _TRADES))
+                # Bars restart at disconnects too (after the trades received up to them).
+                cuts = []
+                if feed.bars and feed.with_disconnects and m.book is not None:
+                    g_lo, g_hi = m.book.groups_before(lo), m.book.groups_before(hi)
+                    for g in self._restarts(feed, g_lo, g_hi):
+                        at = int(np.searchsorted(m.trades.local_ts, m.book.events.group_ts[g], side="right"))
+                        cuts.append(min(max(at, start), end))
                 for k, bar in enumerate(feed.bars):
-                    out.extend(self._bars(feed, bar, m.trades, start, end, k))
+                    first = start
+                    for cut in cuts:
+                        out.extend(self._bars(feed, bar, m.trades, first, cut, k))
+                        bar.reset()
+                        first = cut
+                    out.extend(self._bars(feed, bar, m.trades, first, end, k))
         if m.liquidations is not None and t.liquidation:
             end = m.liquidations.count_before(hi)
             start, feed.liq_pos = feed.liq_pos, end
