@@ -69,3 +69,21 @@ def test_serving_from_the_app_follows_its_transport(qtbot: QtBot, settings: QSet
         if client.poll() is None:
             client.kill()
         host.close()
+
+
+@pytest.mark.skipif(not SAMPLE, reason="bundled sample missing")
+def test_opening_other_files_switches_a_running_server(qtbot: QtBot, settings: QSettings) -> None:
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    host = w.serve_host
+    host.set_paths(SAMPLE)
+    host.start(port=0)
+    qtbot.waitUntil(lambda: host.running, timeout=60_000)
+    try:
+        first = host.server
+        host.set_paths([p for p in SAMPLE if "trades" in p])
+        qtbot.waitUntil(lambda: host.running and host.server is not first, timeout=60_000)
+        assert host.server is not None
+        assert all(m.book is None for m in host.server.catalog.markets.values())
+    finally:
+        host.close()

@@ -54,8 +54,18 @@ class ServeHost(QObject):
     # -- what to serve -------------------------------------------------------------------------
 
     def set_paths(self, paths: Sequence[str]) -> None:
-        """The files the app opened last; File ▸ Serve serves those."""
+        """The files the app opened last; File ▸ Serve serves those (a running server switches)."""
         self.paths = [str(p) for p in paths]
+        server = self.server
+        if server is not None and self._loop is not None:
+            self.server = None
+            self._starting = True
+            self.state_changed.emit("switching the server to the new files…")
+            self._loop.create_task(self._restart(server, server.config.port, server.config.host))
+
+    async def _restart(self, old: ReplayServer, port: int, host: str) -> None:
+        await old.stop()  # frees the port before the new server binds it
+        await self._start(list(self.paths), port, host)
 
     @property
     def running(self) -> bool:
