@@ -15,7 +15,7 @@ from pathlib import Path
 
 from replayterm import __version__
 
-SUBCOMMANDS = ("info", "sample", "book", "export", "backtest", "convert", "cache", "doctor")
+SUBCOMMANDS = ("info", "sample", "book", "export", "backtest", "convert", "cache", "doctor", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:

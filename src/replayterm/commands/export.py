@@ -17,12 +17,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "export",
         help="write computed book snapshots (Tardis book_snapshot_N columns) to CSV",
         description="Rebuild the book from FILEs and write its top DEPTH levels as Tardis "
-        "book_snapshot_N rows: one per interval when the top levels changed, or with --interval 0 "
-        "one after every message that changed them. Times are on the receive-time axis.",
+        "book_snapshot_N rows, computed like tardis-machine's book_snapshot_{DEPTH}_{MS}ms "
+        "(--axis exchange, the default) or on receive-time buckets (--axis local).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="""conventions:
+  --axis exchange (default, identical to tardis-machine / tardis-node computeBookSnapshots)
+      Buckets of exchange time (timestamp). A row is written when a message arrives in a later
+      bucket and the top levels changed since the last row: timestamp = the end of the previous
+      bucket, local_timestamp = receive time of that closing message, levels = the book before
+      it. The first row comes right after the opening snapshot; the last, unclosed bucket
+      writes nothing; a top that changed and changed back inside a bucket writes a repeated row.
+      --interval 0: a row after every message that changed the top levels.
+  --axis local (the older convention)
+      Buckets of receive time (local_timestamp). One row per bucket that has messages, showing
+      the book after the bucket's last message, only when the top levels differ from the
+      previous row; timestamp/local_timestamp are those of that last message.
+      --interval 0: a row after every message that changed the top levels.
+--from/--to select messages by receive time; with --axis exchange a --from inside the file
+starts with the book at that moment as the opening snapshot.""",
     )
     parser.add_argument("files", nargs="+", metavar="FILE")
     parser.add_argument("--book-snapshot", dest="depth", type=int, required=True, metavar="DEPTH")
     parser.add_argument("--interval", type=int, required=True, metavar="MS", help="0 = on every change")
+    parser.add_argument(
+        "--axis",
+        choices=("exchange", "local"),
+        default="exchange",
+        help="bucket on exchange time like tardis-machine (default) or on receive time; see below",
+    )
     parser.add_argument("--from", dest="from_ts", metavar="TIME", help="ISO-8601 UTC or µs")
     parser.add_argument("--to", dest="to_ts", metavar="TIME", help="ISO-8601 UTC or µs (exclusive)")
     parser.add_argument("--out", required=True, type=Path, metavar="OUT.csv[.gz]")
@@ -61,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
             from_ts=lo,
             to_ts=hi,
             progress=bar,
+            axis=args.axis,
         )
     except OSError as exc:
         print(f"replayterm export: cannot write {args.out}: {exc}", file=sys.stderr)

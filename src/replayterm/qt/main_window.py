@@ -34,9 +34,11 @@ from replayterm.qt import settings as st
 from replayterm.qt.excepthooks import ExceptionReporter
 from replayterm.qt.execution.ui import ExecutionUI
 from replayterm.qt.frame_sink import FrameSink
+from replayterm.qt.serve_host import ServeHost
 from replayterm.qt.strategy.ui import StrategyUI
 from replayterm.qt.views.book_panel import BookPanel
 from replayterm.qt.views.charts import ChartsView
+from replayterm.qt.views.clients_panel import ClientsPanel
 from replayterm.qt.views.heatmap import HeatmapView
 from replayterm.qt.views.ladder_view import LadderView
 from replayterm.qt.views.liquidation_overlay import LiquidationOverlay
@@ -100,6 +102,8 @@ class MainWindow(QMainWindow):
         self.progress = OpenProgress(self)
         self.strategies = StrategyUI(self.settings, self.charts, self)
         self.execution = ExecutionUI(self.settings, self)
+        self.serve_host = ServeHost(self)
+        self.clients = ClientsPanel(self.serve_host, self)
 
         self.sink = FrameSink(self)
         for view in (self.transport, self.ladder, self.tape, self.charts, self.heatmap, self.book):
@@ -114,6 +118,9 @@ class MainWindow(QMainWindow):
         self.second_ladder.instrument_chosen.connect(self._on_second_chosen)
         self.sink.add_consumer(self.strategies.apply_frame)
         self.sink.add_consumer(self._on_frame)
+        self.sink.add_consumer(self.serve_host.apply_frame)
+        self.open_requested.connect(self.serve_host.set_paths)
+        self.serve_host.failed.connect(self.show_error)
         self.sink.consumer_failed.connect(self.show_error)
 
         self._log_handler = QtLogHandler()
@@ -185,6 +192,7 @@ class MainWindow(QMainWindow):
             "signals": self._dock("Signals", "signals", self.strategies.signals_view, "Ctrl+0"),
             "ticker": self._dock("Derivative Ticker", "ticker", self.ticker, "Ctrl+Shift+2"),
             "ladder2": self._dock("Second Ladder", "ladder2", self.second_ladder, "Ctrl+Shift+1"),
+            "clients": self._dock("Clients", "clients", self.clients, "Ctrl+Shift+K"),
         }
         h, v = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, d["ladder"])
@@ -201,6 +209,7 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(d["ladder"], d["ladder2"], h)
         d["ladder2"].hide()  # opened from View ▸ Second Ladder
         d["ladder2"].visibilityChanged.connect(self._on_second_visibility)
+        self.tabifyDockWidget(d["log"], d["clients"])
         d["strategies"].hide()  # until it shares a tab group with the book (see _arrange_tabs)
         d["ticker"].hide()  # until it shares a tab group with the heatmap (see _arrange_tabs)
 
@@ -241,6 +250,10 @@ class MainWindow(QMainWindow):
         file.addSeparator()
         cache_dialog.apply_saved_cap(self.settings)
         self._menu_action(file, "Ca&che…", "", lambda: cache_dialog.CacheDialog(self.settings, self).exec())
+        self.act_serve = self._menu_action(
+            file, "&Serve (tardis-machine API)", "Ctrl+Shift+S", self._toggle_serve
+        )
+        file.addSeparator()
         self._menu_action(file, "&Quit", "Ctrl+Q", self.close)
 
         playback = mb.addMenu("&Playback")
@@ -395,6 +408,14 @@ class MainWindow(QMainWindow):
         if paths:
             self.request_open(paths)
 
+    def _toggle_serve(self) -> None:
+        if self.serve_host.running:
+            self.serve_host.stop()
+        else:
+            self.docks["clients"].show()
+            self.docks["clients"].raise_()
+            self.serve_host.start(self.clients.port.value())
+
     def _cancel_open(self) -> None:
         if self.progress.isVisible():
             self.progress.cancel.click()
@@ -479,6 +500,7 @@ class MainWindow(QMainWindow):
         s.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.serve_host.close()
         self.closing.emit()
         self.save_settings()
         logging.getLogger().removeHandler(self._log_handler)

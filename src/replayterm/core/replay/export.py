@@ -1,10 +1,20 @@
 """Export computed book snapshots in Tardis ``book_snapshot_N`` layout.
 
-``interval_ms > 0``: one row per interval bucket of the replay axis (``local_ts``) in which the
-book has messages, showing the book after the bucket's last message, written only when the top
-``depth`` levels differ from the previous row. ``interval_ms == 0``: one row after every message
-that changed the top ``depth`` levels. ``timestamp``/``local_timestamp`` are the exchange and
-receive times of that last message. Missing levels are empty cells.
+Two conventions (``axis``):
+
+- ``"exchange"`` (default): exactly tardis-machine's ``book_snapshot_{depth}_{interval}ms``
+  (see ``core.book.interval_snapshots``): buckets of exchange time; a row's ``timestamp`` is its
+  bucket's end and its ``local_timestamp`` the receive time of the message that closed the
+  bucket, with the book as it was before that message; the first row comes right after the
+  opening snapshot; the last, unclosed bucket writes nothing; a top that changed and changed
+  back inside a bucket still writes a (repeated) row. ``interval_ms == 0``: a row after every
+  message that changed the top levels.
+- ``"local"``: buckets of the replay axis (``local_ts``), in which the book has messages,
+  showing the book after the bucket's last message, written only when the top ``depth`` levels
+  differ from the previous row; ``interval_ms == 0``: one row after every message that changed
+  the top levels. ``timestamp``/``local_timestamp`` are those of that last message.
+
+Missing levels are empty cells.
 """
 
 from __future__ import annotations
@@ -22,7 +32,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from replayterm.core.book import BookReplayer
+from replayterm.core.book.interval_snapshots import SnapshotState
 from replayterm.core.book.snapshots import sample_tops
+from replayterm.core.replay.computed_snapshots import SnapshotCursor, SnapshotRows
 from replayterm.core.replay.instruments import Instrument
 
 CHUNK_SAMPLES = 65_536
@@ -85,14 +97,20 @@ def export_book_snapshots(
     from_ts: int | None = None,
     to_ts: int | None = None,
     progress: Callable[[float], object] | None = None,
+    axis: str = "exchange",
 ) -> ExportResult:
     """Write the snapshot rows of every instrument's book to ``out`` (``.gz`` compresses)."""
     if depth < 1:
         raise ValueError("depth must be at least 1")
     if interval_ms < 0:
         raise ValueError("interval must be >= 0 ms")
+    if axis not in ("exchange", "local"):
+        raise ValueError("axis must be 'exchange' or 'local'")
     books = [(inst, inst.book) for inst in instruments if inst.book is not None]
-    plans = [(inst, rep, sample_groups(rep, interval_ms, from_ts, to_ts)) for inst, rep in books]
+    if axis == "exchange":
+        plans = [(inst, rep, _group_range(rep, from_ts, to_ts)) for inst, rep in books]
+    else:
+        plans = [(inst, rep, sample_groups(rep, interval_ms, from_ts, to_ts)) for inst, rep in books]
     total = sum(p[2].shape[0] for p in plans) or 1
     # One book streams straight to the file; several are collected and merged by time.
     pending: list[pa.Table] = []
@@ -103,7 +121,12 @@ def export_book_snapshots(
     with opener as raw, _CsvWriter(raw) as writer:
         raw.write((",".join(snapshot_header(depth)) + "\n").encode())
         for inst, rep, samples in plans:
-            for table in _snapshot_tables(inst, rep, samples, depth):
+            tables = (
+                _machine_tables(inst, rep, samples, depth, interval_ms, from_ts)
+                if axis == "exchange"
+                else _snapshot_tables(inst, rep, samples, depth)
+            )
+            for table in tables:
                 rows += table.num_rows
                 if len(plans) == 1:
                     writer.write(table)
@@ -116,6 +139,46 @@ def export_book_snapshots(
             table = pa.concat_tables(pending)
             writer.write(table.take(np.argsort(table.column(3).to_numpy(), kind="stable")))
     return ExportResult(out, rows, total if plans else 0)
+
+
+def _group_range(replayer: BookReplayer, lo: int | None, hi: int | None) -> np.ndarray:
+    """Message groups received in ``[lo, hi)``: the messages a tardis-machine request replays."""
+    ts = replayer.events.group_ts
+    g0 = 0 if lo is None else int(np.searchsorted(ts, lo, side="left"))
+    g1 = replayer.events.n_groups if hi is None else int(np.searchsorted(ts, hi, side="left"))
+    return np.arange(g0, max(g0, g1), dtype=np.int64)
+
+
+def _machine_tables(
+    inst: Instrument, rep: BookReplayer, groups: np.ndarray, depth: int, interval_ms: int, lo: int | None
+) -> Iterator[pa.Table]:
+    if groups.shape[0] == 0:
+        return
+    cursor = SnapshotCursor(rep, SnapshotState(depth, interval_ms * 1000))
+    first = cursor.start(int(groups[0]), lo)
+    g_end = int(groups[-1]) + 1
+    pending = [first] if len(first) else []
+    while True:
+        for rows in pending:
+            yield _machine_rows_table(inst, rows, depth)
+        if cursor.position >= g_end:
+            return
+        rows = cursor.advance(g_end, CHUNK_SAMPLES)
+        pending = [rows] if len(rows) else []
+
+
+def _machine_rows_table(inst: Instrument, rows: SnapshotRows, depth: int) -> pa.Table:
+    n = len(rows)
+    columns: list[pa.Array] = [
+        pa.DictionaryArray.from_arrays(np.zeros(n, dtype=np.int8), pa.array([inst.exchange])),
+        pa.DictionaryArray.from_arrays(np.zeros(n, dtype=np.int8), pa.array([inst.symbol])),
+        pa.array(rows.ts),
+        pa.array(rows.local_ts),
+    ]
+    for j in range(2 * depth):
+        columns.append(pa.array(rows.px[:, j], from_pandas=True))
+        columns.append(pa.array(rows.amt[:, j], from_pandas=True))
+    return pa.Table.from_arrays(columns, names=[f"c{i}" for i in range(len(columns))])
 
 
 def _snapshot_tables(

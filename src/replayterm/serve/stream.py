@@ -1,0 +1,499 @@
+"""One client's replay: normalized messages in receive-time order, produced a chunk at a time.
+
+A ``ReplayStream`` keeps its own position in every market it serves (its own ``BookReplayer``
+per computed snapshot kind, positions in the trade and ticker columns), so clients never share
+mutable state and each can pause, seek and subscribe on its own. ``next_chunk(until)`` encodes
+every message received before ``until`` (at most about ``budget`` per stream) into JSON texts,
+merged by ``(receive time, stream, item)``: at equal times trades come before book messages,
+and computed messages follow the book message that produced them, as tardis-node's
+``compute`` does. ``seek(t)`` restarts every market at ``t`` with a fresh book snapshot
+(a ``book_change`` with ``isSnapshot: true`` holding the whole book) and fresh computations.
+
+Chunks are pure CPU work over immutable shared data: the server runs them on worker threads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+
+from replayterm.core.book.interval_snapshots import SnapshotState
+from replayterm.core.replay.computed_snapshots import SnapshotCursor, SnapshotRows
+from replayterm.serve import encode as enc
+from replayterm.serve.catalog import Market, Prints
+from replayterm.serve.options import DataTypes, Request, Selection, SnapshotSpec, TradeBarSpec
+from replayterm.serve.trade_bars import TradeBarState, compute_bars
+
+DEFAULT_BUDGET = 32_768
+END = np.iinfo(np.int64).max
+
+# Stream order at equal receive times within one market.
+_TRADES, _LIQUIDATIONS, _DERIVATIVE, _BOOK = 0, 1, 2, 3
+
+
+@dataclass
+class _SnapshotFeed:
+    spec: SnapshotSpec
+    cursor: SnapshotCursor
+
+
+@dataclass
+class _Feed:
+    """One market of one selection, with its own positions."""
+
+    market: Market
+    types: DataTypes
+    with_disconnects: bool
+    order: int
+    symbol_json: str
+    exchange_json: str
+    from_ts: int
+    to_ts: int
+    trade_pos: int = 0
+    liq_pos: int = 0
+    deriv_pos: int = 0
+    group_pos: int = 0
+    snapshots: list[_SnapshotFeed] = field(default_factory=list)
+    bars: list[TradeBarState] = field(default_factory=list)
+    started: bool = True  # False while the replay is before this options object's "from"
+
+    def stream_id(self, kind: int) -> int:
+        return self.order * 4 + kind
+
+
+class ReplayStream:
+    def __init__(self, request: Request, budget: int = DEFAULT_BUDGET) -> None:
+        self.request = request
+        self.budget = budget
+        self.feeds: list[_Feed] = []
+        self.position_ts = request.from_ts  # every message received before this was produced
+        self.messages = 0
+        self._opening: list[enc.Lines] = []
+        for selection in request.selections:
+            for market in selection.markets:
+                self._add_feed(selection, market)
+        self.seek(request.from_ts)
+
+    # -- subscriptions -------------------------------------------------------------------------
+
+    def _add_feed(self, selection: Selection, market: Market) -> _Feed:
+        feed = _Feed(
+            market,
+            selection.types,
+            selection.with_disconnects,
+            len(self.feeds),
+            enc.json_string(market.symbol),
+            enc.json_string(market.exchange),
+            self.request.from_ts if selection.from_ts is None else selection.from_ts,
+            self.request.to_ts if selection.to_ts is None else selection.to_ts,
+        )
+        if market.book is not None:
+            for spec in selection.types.snapshots:
+                state = SnapshotState(spec.depth, spec.interval_ms * 1000, spec.grouping)
+                cursor = SnapshotCursor(market.book.replayer(), state, market.book.group_exch_ts)
+                feed.snapshots.append(_SnapshotFeed(spec, cursor))
+        feed.bars = [TradeBarState(spec) for spec in selection.types.trade_bars]
+        self.feeds.append(feed)
+        return feed
+
+    def subscribe(self, selection: Selection) -> None:
+        """Add markets/data types from now on (a fresh snapshot first for books)."""
+        for market in selection.markets:
+            existing = [f for f in self.feeds if f.market is market]
+            merged = selection.types
+            for f in existing:
+                merged = _merge_types(f.types, merged)
+                self.feeds.remove(f)
+            feed = self._add_feed(
+                Selection(selection.exchange, [market], merged, selection.with_disconnects), market
+            )
+            self._opening += self._start_feed(feed, self.position_ts)
+
+    def unsubscribe(self, markets: list[Market] | None, names: list[str] | None) -> None:
+        """Stop markets (all their types) or only some data types (of all or the given markets)."""
+        for feed in list(self.feeds):
+            if markets is not None and feed.market not in markets:
+                continue
+            if names is None:
+                self.feeds.remove(feed)
+                continue
+            kept = _drop_types(feed.types, names)
+            feed.types = kept
+            feed.snapshots = [s for s in feed.snapshots if s.spec.name not in names]
+            feed.bars = [b for b in feed.bars if b.spec.name not in names]
+            if not kept.names:
+                self.feeds.remove(feed)
+
+    def subscriptions(self) -> list[str]:
+        return [f"{f.market.exchange}:{f.market.symbol} {','.join(f.types.names)}" for f in self.feeds]
+
+    # -- moving --------------------------------------------------------------------------------
+
+    @property
+    def at_end(self) -> bool:
+        return self.position_ts >= self.request.to_ts and not self._opening
+
+    def seek(self, ts: int) -> None:
+        """Restart at receive time ``ts``: the next messages are those received from then on."""
+        ts = min(max(ts, self.request.from_ts), self.request.to_ts)
+        self.position_ts = ts
+        self._opening = []
+        for feed in self.feeds:
+            self._opening += self._start_feed(feed, ts)
+
+    def _start_feed(self, feed: _Feed, ts: int) -> list[enc.Lines]:
+        """Positions at ``ts`` (within the feed's own range); returns the opening messages."""
+        feed.started = ts >= feed.from_ts
+        ts = min(max(ts, feed.from_ts), feed.to_ts)  # each options object keeps its own range
+        opening: list[enc.Lines] = []
+        m = feed.market
+        feed.trade_pos = m.trades.count_before(ts) if m.trades is not None else 0
+        feed.liq_pos = m.liquidations.count_before(ts) if m.liquidations is not None else 0
+        if m.derivative is not None:
+            feed.deriv_pos = int(np.searchsorted(m.derivative.column("local_ts").to_numpy(), ts, side="left"))
+        for bar in feed.bars:
+            bar.reset()
+        if m.book is None or not feed.started:
+            return opening
+        ev = m.book.events
+        g = m.book.groups_before(ts)
+        feed.group_pos = max(g, ev.first_snapshot_group)
+        opening_needed = g > ev.first_snapshot_group
+        if feed.types.book_change and opening_needed:
+            opening.append(self._opening_book_change(feed, g, ts))
+        for k, snap in enumerate(feed.snapshots):
+            rows = snap.cursor.start(g, ts)
+            if len(rows):
+                opening.append(self._snapshot_lines(feed, snap.spec, rows, 2 + k, item=-1))
+        return opening
+
+    def next_chunk(self, until: int = END) -> pa.StringArray:
+        """JSON texts of the messages received in ``[position, min(until, to))``, bounded by the budget."""
+        parts, self._opening = self._opening, []
+        stop = min(until, self.request.to_ts)
+        if stop > self.position_ts:
+            hi = min(stop, self._chunk_end())
+            for feed in self.feeds:
+                parts.extend(self._feed_chunk(feed, self.position_ts, hi))
+            self.position_ts = hi
+        lines = enc.merge(parts)
+        self.messages += len(lines)
+        return lines
+
+    def _chunk_end(self) -> int:
+        """A receive time such that each stream has at most about ``budget`` messages before it."""
+        ends = [END]
+        b = self.budget
+        for feed in self.feeds:
+            m = feed.market
+            t = feed.types
+            cols = []
+            if m.book is not None and (t.needs_book or feed.with_disconnects):
+                cols.append((m.book.events.group_ts, feed.group_pos))
+            if m.trades is not None and (t.trade or feed.bars):
+                cols.append((m.trades.local_ts, feed.trade_pos))
+            if m.liquidations is not None and t.liquidation:
+                cols.append((m.liquidations.local_ts, feed.liq_pos))
+            if m.derivative is not None and t.derivative_ticker:
+                cols.append((m.derivative.column("local_ts").to_numpy(), feed.deriv_pos))
+            if feed.to_ts <= self.position_ts:
+                continue  # this options object's range is over
+            for ts, pos in cols:
+                if pos + b < ts.shape[0] and int(ts[pos + b]) > self.position_ts:
+                    ends.append(int(ts[pos + b]))
+        return max(min(ends), self.position_ts + 1)
+
+    # -- one market's chunk --------------------------------------------------------------------
+
+    def _feed_chunk(self, feed: _Feed, lo: int, hi: int) -> list[enc.Lines]:
+        m, t = feed.market, feed.types
+        out: list[enc.Lines] = []
+        hi = min(hi, feed.to_ts)
+        if hi <= feed.from_ts:
+            return out
+        if not feed.started:  # this options object's range begins inside this chunk
+            out += self._start_feed(feed, feed.from_ts)
+        if m.trades is not None and (t.trade or feed.bars):
+            end = m.trades.count_before(hi)
+            start, feed.trade_pos = feed.trade_pos, end
+            if end > start:
+                if t.trade:
+                    out.append(self._prints(feed, m.trades, start, end, "trade", _TRADES))
+                # Bars restart at disconnects too (after the trades received up to them).
+                cuts = []
+                if feed.bars and feed.with_disconnects and m.book is not None:
+                    g_lo, g_hi = m.book.groups_before(lo), m.book.groups_before(hi)
+                    for g in self._restarts(feed, g_lo, g_hi):
+                        at = int(np.searchsorted(m.trades.local_ts, m.book.events.group_ts[g], side="right"))
+                        cuts.append(min(max(at, start), end))
+                for k, bar in enumerate(feed.bars):
+                    first = start
+                    for cut in cuts:
+                        out.extend(self._bars(feed, bar, m.trades, first, cut, k))
+                        bar.reset()
+                        first = cut
+                    out.extend(self._bars(feed, bar, m.trades, first, end, k))
+        if m.liquidations is not None and t.liquidation:
+            end = m.liquidations.count_before(hi)
+            start, feed.liq_pos = feed.liq_pos, end
+            if end > start:
+                out.append(self._prints(feed, m.liquidations, start, end, "liquidation", _LIQUIDATIONS))
+        if m.derivative is not None and t.derivative_ticker:
+            ts = m.derivative.column("local_ts").to_numpy()
+            end = int(np.searchsorted(ts, hi, side="left"))
+            start, feed.deriv_pos = feed.deriv_pos, end
+            if end > start:
+                out.append(self._derivative(feed, start, end))
+        if m.book is not None and (t.needs_book or feed.with_disconnects):
+            g_end = m.book.groups_before(hi)
+            g0 = feed.group_pos
+            feed.group_pos = max(g_end, g0)
+            if g_end > g0:
+                if t.book_change:
+                    out.append(self._book_changes(feed, g0, g_end))
+                if feed.with_disconnects:
+                    out.append(self._disconnects(feed, g0, g_end))
+                # tardis-node restarts its computations at a disconnect: the first row then comes
+                # right after the re-snapshot, and a bucket open before the disconnect writes nothing.
+                restarts = self._restarts(feed, g0, g_end) if feed.with_disconnects else []
+                for k, snap in enumerate(feed.snapshots):
+                    parts = []
+                    for g in restarts:
+                        parts += snap.cursor.run_to(g, max_rows=self.budget)
+                        snap.cursor.state.reset()
+                    parts += snap.cursor.run_to(g_end, max_rows=self.budget)
+                    rows = SnapshotRows.concat(parts, 2 * snap.spec.depth)
+                    if len(rows):
+                        out.append(self._snapshot_lines(feed, snap.spec, rows, 2 + k))
+        return out
+
+    @staticmethod
+    def _restarts(feed: _Feed, g0: int, g1: int) -> list[int]:
+        book = feed.market.book
+        assert book is not None
+        groups = book.events.resnapshot_groups
+        return [int(g) for g in groups[(groups >= g0) & (groups < g1)]]
+
+    def _prefix(self, feed: _Feed, kind: str) -> str:
+        return f'{{"type":"{kind}","symbol":{feed.symbol_json},"exchange":{feed.exchange_json},'
+
+    @staticmethod
+    def _times(pool: enc.Pool, exch: np.ndarray, local: np.ndarray) -> list[tuple[int, int] | enc.Piece]:
+        return [
+            pool.literal(',"timestamp":'),
+            enc.timestamps(pool, exch),
+            pool.literal(',"localTimestamp":'),
+            enc.timestamps(pool, local),
+            pool.literal("}"),
+        ]
+
+    def _prints(self, feed: _Feed, p: Prints, start: int, end: int, kind: str, stream: int) -> enc.Lines:
+        pool = enc.Pool()
+        s = slice(start, end)
+        n = end - start
+        ids, has_id = enc.strings(pool, p.id.slice(start, n))
+        side = p.side[s]
+        buy, sell, unknown = pool.literal('"buy"'), pool.literal('"sell"'), pool.literal('"unknown"')
+        side_piece = (
+            np.where(side > 0, buy[0], np.where(side < 0, sell[0], unknown[0])),
+            np.where(side > 0, buy[1], np.where(side < 0, sell[1], unknown[1])),
+        )
+        text = enc.assemble(pool, n, [
+            pool.literal(self._prefix(feed, kind)),
+            enc.choose(has_id, pool.literal('"id":"'), (0, 0)), ids,
+            enc.choose(has_id, pool.literal('",'), (0, 0)),
+            pool.literal('"price":'), enc.numbers(pool, p.price[s]),
+            pool.literal(',"amount":'), enc.numbers(pool, p.amount[s]),
+            pool.literal(',"side":'), side_piece,
+            *self._times(pool, p.exch_ts[s], p.local_ts[s]),
+        ])  # fmt: skip
+        return enc.Lines.make(text, p.local_ts[s], feed.stream_id(stream), np.arange(start, end))
+
+    def _derivative(self, feed: _Feed, start: int, end: int) -> enc.Lines:
+        table = feed.market.derivative
+        assert table is not None
+        t = table.slice(start, end - start)
+        n = t.num_rows
+        local = t.column("local_ts").to_numpy()
+        pool = enc.Pool()
+        pieces: list[tuple[int, int] | enc.Piece] = [
+            pool.literal(self._prefix(feed, "derivative_ticker")[:-1])
+        ]
+        fields = [
+            ("lastPrice", "last_price"), ("openInterest", "open_interest"), ("fundingRate", "funding_rate"),
+            ("fundingTimestamp", "funding_timestamp"), ("predictedFundingRate", "predicted_funding_rate"),
+            ("indexPrice", "index_price"), ("markPrice", "mark_price"),
+        ]  # fmt: skip
+        for name, column in fields:
+            col = t.column(column).combine_chunks()
+            valid = ~np.asarray(col.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+            if column == "funding_timestamp":
+                values = enc.timestamps(pool, col.fill_null(0).to_numpy())
+            else:
+                raw = col.to_numpy(zero_copy_only=False).astype(np.float64)
+                valid &= ~np.isnan(raw)
+                values = enc.numbers(pool, raw)
+            pieces += [enc.choose(valid, pool.literal(f',"{name}":'), (0, 0)), enc.optional(valid, values)]
+        pieces += self._times(pool, t.column("exch_ts").to_numpy(), local)
+        text = enc.assemble(pool, n, pieces)
+        return enc.Lines.make(text, local, feed.stream_id(_DERIVATIVE), np.arange(start, end))
+
+    def _book_changes(self, feed: _Feed, g0: int, g1: int) -> enc.Lines:
+        book = feed.market.book
+        assert book is not None
+        ev = book.events
+        start = ev.apply_from[g0:g1]
+        stop = ev.group_start[g0 + 1 : g1 + 1]
+        lengths = stop - start
+        total = int(lengths.sum())
+        first = np.cumsum(lengths) - lengths
+        rows = np.arange(total, dtype=np.int64) - np.repeat(first - start, lengths)
+        ng = g1 - g0
+        key = np.repeat(np.arange(ng, dtype=np.int64) * 2, lengths) + (ev.side[rows] < 0)
+        order = np.argsort(key, kind="stable")
+        rows = rows[order]
+        key = key[order]
+        offsets = np.concatenate([[0], np.cumsum(np.bincount(key, minlength=2 * ng))])
+        last = np.ones(total, dtype=bool)
+        if total > 1:
+            last[:-1] = key[1:] != key[:-1]
+        snapshot = ev.groups[1, g0:g1] < 0
+        pool = enc.Pool()
+        text = self._book_change_text(
+            pool, feed, ng, snapshot, offsets, ev.price[rows], ev.amount[rows], last,
+            book.group_exch_ts[g0:g1], book.group_local_ts[g0:g1],
+        )  # fmt: skip
+        return enc.Lines.make(text, ev.group_ts[g0:g1], feed.stream_id(_BOOK), np.arange(g0, g1), sub=1)
+
+    def _book_change_text(
+        self, pool: enc.Pool, feed: _Feed, n: int, snapshot: np.ndarray, list_offsets: np.ndarray,
+        px: np.ndarray, amt: np.ndarray, last: np.ndarray, exch: np.ndarray, local: np.ndarray,
+    ) -> pa.StringArray:  # fmt: skip
+        prefix = self._prefix(feed, "book_change")
+        head = enc.choose(
+            snapshot,
+            pool.literal(prefix + '"isSnapshot":true,"bids":['),
+            pool.literal(prefix + '"isSnapshot":false,"bids":['),
+        )
+        return enc.assemble_two_lists(
+            pool,
+            n,
+            [head],
+            pool.literal('],"asks":['),
+            [pool.literal("]"), *self._times(pool, exch, local)],
+            list_offsets,
+            enc.level_pieces(pool, px, amt, last),
+        )
+
+    def _disconnects(self, feed: _Feed, g0: int, g1: int) -> enc.Lines:
+        book = feed.market.book
+        assert book is not None
+        groups = book.events.resnapshot_groups
+        hit = groups[(groups >= g0) & (groups < g1)]
+        pool = enc.Pool()
+        head = f'{{"type":"disconnect","exchange":{feed.exchange_json},"symbols":[{feed.symbol_json}],'
+        text = enc.assemble(pool, hit.shape[0], [
+            pool.literal(head + '"localTimestamp":'), enc.timestamps(pool, book.group_local_ts[hit]),
+            pool.literal("}"),
+        ])  # fmt: skip
+        return enc.Lines.make(text, book.events.group_ts[hit], feed.stream_id(_BOOK), hit, sub=0)
+
+    def _opening_book_change(self, feed: _Feed, g: int, ts: int) -> enc.Lines:
+        book = feed.market.book
+        assert book is not None
+        replayer = book.replayer()
+        replayer.seek_group(g)
+        b = replayer.book
+        bids, asks = b.levels(1, b.level_count(1)), b.levels(-1, b.level_count(-1))
+        px = np.concatenate([bids[:, 0], asks[:, 0]])
+        amt = np.concatenate([bids[:, 1], asks[:, 1]])
+        offsets = np.array([0, bids.shape[0], px.shape[0]])
+        last = np.zeros(px.shape[0], dtype=bool)
+        last[offsets[1:][offsets[1:] > 0] - 1] = True
+        pool = enc.Pool()
+        text = self._book_change_text(
+            pool, feed, 1, np.array([True]), offsets, px, amt, last,
+            np.array([book.group_exch_ts[g - 1]]), np.array([ts]),
+        )  # fmt: skip
+        return enc.Lines.make(text, np.array([ts]), feed.stream_id(_BOOK), np.array([-1]), sub=1)
+
+    def _snapshot_lines(
+        self, feed: _Feed, spec: SnapshotSpec, rows: SnapshotRows, sub: int, item: int | None = None
+    ) -> enc.Lines:
+        d = spec.depth
+        n = len(rows)
+        px = np.concatenate([rows.px[:, 1::2], rows.px[:, 0::2]], axis=1).ravel()  # bids then asks
+        amt = np.concatenate([rows.amt[:, 1::2], rows.amt[:, 0::2]], axis=1).ravel()
+        last = np.tile(np.arange(d) == d - 1, 2 * n)
+        grouping = f',"grouping":{enc.js_number(spec.grouping)}' if spec.grouping else ""
+        head = (
+            f'{self._prefix(feed, "book_snapshot")}"name":{enc.json_string(spec.name)},'
+            f'"depth":{d},"interval":{spec.interval_ms}{grouping},"bids":['
+        )
+        pool = enc.Pool()
+        text = enc.assemble_two_lists(
+            pool, n, [pool.literal(head)], pool.literal('],"asks":['),
+            [pool.literal("]"), *self._times(pool, rows.ts, rows.local_ts)],
+            np.arange(2 * n + 1) * d, enc.level_pieces(pool, px, amt, last),
+        )  # fmt: skip
+        book = feed.market.book
+        assert book is not None
+        if item is None:
+            return enc.Lines.make(
+                text, book.events.group_ts[rows.group], feed.stream_id(_BOOK), rows.group, sub
+            )
+        return enc.Lines.make(text, rows.local_ts, feed.stream_id(_BOOK), np.full(n, item), sub=sub)
+
+    def _bars(
+        self, feed: _Feed, bar: TradeBarState, p: Prints, start: int, end: int, k: int
+    ) -> list[enc.Lines]:
+        out = compute_bars(bar, p, start, end)
+        if out is None:
+            return []
+        spec: TradeBarSpec = bar.spec
+        pool = enc.Pool()
+        head = (
+            f'{self._prefix(feed, "trade_bar")}"name":{enc.json_string(spec.name)},'
+            f'"interval":{enc.js_number(spec.interval)},"kind":"{spec.kind}","open":'
+        )
+        text = enc.assemble(pool, out.trade.shape[0], [
+            pool.literal(head), enc.numbers(pool, out.open),
+            pool.literal(',"high":'), enc.numbers(pool, out.high),
+            pool.literal(',"low":'), enc.numbers(pool, out.low),
+            pool.literal(',"close":'), enc.numbers(pool, out.close),
+            pool.literal(',"volume":'), enc.numbers(pool, out.volume),
+            pool.literal(',"buyVolume":'), enc.numbers(pool, out.buy_volume),
+            pool.literal(',"sellVolume":'), enc.numbers(pool, out.sell_volume),
+            pool.literal(',"trades":'), enc.integers(pool, out.trades),
+            pool.literal(',"vwap":'), enc.numbers(pool, out.vwap),
+            pool.literal(',"openTimestamp":'), enc.timestamps(pool, out.open_ts),
+            pool.literal(',"closeTimestamp":'), enc.timestamps(pool, out.close_ts),
+            *self._times(pool, out.ts, p.local_ts[out.trade]),
+        ])  # fmt: skip
+        return [enc.Lines.make(text, p.local_ts[out.trade], feed.stream_id(_TRADES), out.trade, sub=1 + k)]
+
+
+def _merge_types(a: DataTypes, b: DataTypes) -> DataTypes:
+    return DataTypes(
+        trade=a.trade or b.trade,
+        book_change=a.book_change or b.book_change,
+        derivative_ticker=a.derivative_ticker or b.derivative_ticker,
+        liquidation=a.liquidation or b.liquidation,
+        disconnect=a.disconnect or b.disconnect,
+        snapshots=tuple(dict.fromkeys(a.snapshots + b.snapshots)),
+        trade_bars=tuple(dict.fromkeys(a.trade_bars + b.trade_bars)),
+    )
+
+
+def _drop_types(t: DataTypes, names: list[str]) -> DataTypes:
+    return DataTypes(
+        trade=t.trade and "trade" not in names,
+        book_change=t.book_change and "book_change" not in names,
+        derivative_ticker=t.derivative_ticker and "derivative_ticker" not in names,
+        liquidation=t.liquidation and "liquidation" not in names,
+        disconnect=t.disconnect and "disconnect" not in names,
+        snapshots=tuple(s for s in t.snapshots if s.name not in names),
+        trade_bars=tuple(b for b in t.trade_bars if b.name not in names),
+    )
