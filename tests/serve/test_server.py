@@ -14,8 +14,8 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from server_process import ServerProcess, start_server, stop_server
 
-from conftest import ServerProcess, start_server, stop_server
 from replayterm.serve import encode as enc
 from replayterm.serve.catalog import Catalog
 from replayterm.serve.options import parse_options
