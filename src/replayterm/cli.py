@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from replayterm import __version__
 
-SUBCOMMANDS = ("info", "sample", "book", "export", "backtest", "convert")
+SUBCOMMANDS = ("info", "sample", "book", "export", "backtest", "convert", "sweep")
 
 
 def build_parser() -> argparse.ArgumentParser:
