@@ -66,7 +66,7 @@ class LocalPool:
         self.workers = max(1, int(workers or default_workers()))
         self._ctx = mp.get_context(start_method())
         if start_method() == "forkserver":
-            self._ctx.set_forkserver_preload(["replayterm.batch.jobs"])
+            self._ctx.set_forkserver_preload(["replayterm.batch.warm"])
         self._event = self._ctx.Event()
 
     def describe(self) -> str:

@@ -33,6 +33,7 @@ from replayterm.qt import settings as st
 from replayterm.qt.excepthooks import ExceptionReporter
 from replayterm.qt.frame_sink import FrameSink
 from replayterm.qt.strategy.ui import StrategyUI
+from replayterm.qt.sweep.launcher import SweepLauncher
 from replayterm.qt.views.book_panel import BookPanel
 from replayterm.qt.views.charts import ChartsView
 from replayterm.qt.views.heatmap import HeatmapView
@@ -71,6 +72,7 @@ class MainWindow(QMainWindow):
         self.setDockNestingEnabled(True)
         self.setDockOptions(self.dockOptions() | QMainWindow.DockOption.AllowTabbedDocks)
         self._opening: list[str] = []
+        self.data_files: list[str] = []  # the files of the replay that is open
         self._symbol = ""
 
         self.transport = TransportBar(self)
@@ -221,6 +223,12 @@ class MainWindow(QMainWindow):
 
         strategy = mb.addMenu("&Strategy")
         self.strategies.fill_menu(strategy)
+        self.sweep = SweepLauncher(lambda: list(self.data_files), self._strategy_files, self)
+        self.sweep.load_strategy.connect(self.strategies.load)
+        self.sweep.seek_requested.connect(self.seek_requested)
+        self.sweep.play.connect(self.play)
+        strategy.addSeparator()
+        strategy.addAction(self.sweep.action)
 
         help_menu = mb.addMenu("&Help")
         self._menu_action(help_menu, "&Keyboard Shortcuts", "F1", lambda: help_dialogs.show_shortcuts(self))
@@ -248,6 +256,9 @@ class MainWindow(QMainWindow):
         self.strategies.frame_arrived(frame)
         self.sink.push(frame)
 
+    def _strategy_files(self) -> list[str]:
+        return [i.spec for i in self.strategies.store.infos() if i.spec and ".py" in i.spec]
+
     def status_label_text(self, text: str) -> None:
         self.status_label.setText(text)
 
@@ -268,6 +279,7 @@ class MainWindow(QMainWindow):
     def open_finished(self) -> None:
         self._end_open()
         if self._opening:
+            self.data_files = list(self._opening)
             st.add_recent_files(self.settings, self._opening)
             names = ", ".join(os.path.basename(p) for p in self._opening)
             self.status_label.setText(f"Opened {names}")
@@ -395,6 +407,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.closing.emit()
+        self.sweep.shutdown()
         self.save_settings()
         logging.getLogger().removeHandler(self._log_handler)
         for dialog in self.findChildren(QDialog):
