@@ -13,7 +13,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMenu
 from pytestqt.qtbot import QtBot
 
-from replayterm.core.data import parse_time
 from replayterm.core.data.synthetic import generate_files
 from replayterm.qt.main_window import MainWindow
 from replayterm.qt.sweep.dialog import SweepDialog
@@ -97,17 +96,18 @@ def test_a_sweep_fills_the_table_and_the_heatmap(
     assert [float(r["net_pnl"]) for r in exported] == shown
     assert (next((tmp_path / "sweeps").iterdir()) / "sweep.parquet").is_file()
 
-    # double-click a run: its strategy, typed parameters and the start of its day
-    asked: list[tuple[str, dict[str, Any], object]] = []
-    dialog.replay_requested.connect(lambda spec, params, start: asked.append((spec, params, start)))
+    # double-click a run: its strategy, typed parameters and its own day's files
+    asked: list[tuple[str, dict[str, Any], list[str], object]] = []
+    dialog.replay_requested.connect(lambda *args: asked.append(args))
     dialog.table.doubleClicked.emit(dialog.proxy.index(0, 0))
     top = model.rows[dialog.proxy.mapToSource(dialog.proxy.index(0, 0)).row()]
-    spec, params, start = asked[0]
+    spec, params, files, start = asked[0]
     assert spec == "mean_reversion"
     assert params["lookback"] == top["lookback"]
     assert params["entry_z"] == top["entry_z"]
     assert params["sample_ms"] == 500
-    assert start == parse_time(f"{top['day']}T00:00:00Z")
+    assert files == [f for f in two_days if top["day"] in f]
+    assert start is None
 
 
 def test_cancel_stops_the_sweep_and_keeps_finished_rows(
@@ -153,6 +153,11 @@ def test_the_strategy_menu_opens_the_sweep_and_a_run_is_replayed(qtbot: QtBot, t
     window.sweep.load_strategy.disconnect()
     window.sweep.load_strategy.connect(window.strategies.load)
     with qtbot.waitSignals([window.seek_requested, window.play], timeout=2000):
-        dialog.replay_requested.emit("mean_reversion", {"lookback": 40}, 1_714_953_600_000_000)
+        dialog.replay_requested.emit("mean_reversion", {"lookback": 40}, two_days, None)
     assert loads == [("mean_reversion", {"lookback": 40})]
+    # a run of other files (one day of a per-day sweep) opens them first
+    with qtbot.waitSignal(window.open_requested, timeout=2000) as opened:
+        dialog.replay_requested.emit("mean_reversion", {"lookback": 20}, two_days[:2], None)
+    assert opened.args == [two_days[:2]]
+    assert loads[-1] == ("mean_reversion", {"lookback": 20})
     window.close()

@@ -224,6 +224,7 @@ class MainWindow(QMainWindow):
         strategy = mb.addMenu("&Strategy")
         self.strategies.fill_menu(strategy)
         self.sweep = SweepLauncher(lambda: list(self.data_files), self._strategy_files, self)
+        self.sweep.open_requested.connect(self.request_open)
         self.sweep.load_strategy.connect(self.strategies.load)
         self.sweep.seek_requested.connect(self.seek_requested)
         self.sweep.play.connect(self.play)

@@ -36,7 +36,6 @@ from PySide6.QtWidgets import (
 
 from replayterm.batch import SweepPlan, SweepResult, metric_names
 from replayterm.batch.results import SweepTable
-from replayterm.core.data import parse_time
 from replayterm.core.session import SessionSettings
 from replayterm.qt.sweep.heatmap_view import SweepHeatmap
 from replayterm.qt.sweep.results_model import SweepResultsModel, SweepSortProxy, export_csv
@@ -69,7 +68,8 @@ def display_columns(table: SweepTable, swept: Sequence[str]) -> list[str]:
 
 
 class SweepDialog(QDialog):
-    replay_requested = Signal(str, dict, object)  # strategy spec, parameters, start µs (or None)
+    # strategy spec, parameters, the run's files, where its replay starts (µs, or None = at the start)
+    replay_requested = Signal(str, dict, list, object)
 
     def __init__(
         self, settings: Callable[[], SessionSettings] | None = None, parent: QWidget | None = None
@@ -254,14 +254,13 @@ class SweepDialog(QDialog):
 
     # ---- results --------------------------------------------------------------------------------
     def _on_double_click(self, index: QModelIndex) -> None:
-        row = self.model.rows[self.proxy.mapToSource(index).row()]
+        """Ask for that run on screen: its files (one day's with --per-day), its parameters."""
         if self.plan is None:
             return
+        row = self.model.rows[self.proxy.mapToSource(index).row()]
+        job = self.plan.jobs[int(row["run"])]
         params = {name: row.get(col) for name, col in self._param_columns().items()}
-        start = None
-        if row.get("day"):
-            start = parse_time(f"{row['day']}T00:00:00Z")
-        self.replay_requested.emit(self._strategy, params, start)
+        self.replay_requested.emit(self._strategy, params, list(job.files), job.from_ts)
 
     def _param_columns(self) -> dict[str, str]:
         assert self.plan is not None

@@ -1,12 +1,14 @@
 """``SweepLauncher``: the Strategy ▸ Sweep… action and the one sweep dialog of a window.
 
 It hands the dialog the window's open files and loaded strategy files, and turns a
-double-clicked run into the window's own commands: load that strategy with the run's
-parameters, seek to the start of the run's data, play.
+double-clicked run into the window's own commands: open the run's files if they are not the
+ones open (a per-day run replays its own day, so the screen shows that run's fills and PnL),
+load the strategy with the run's parameters, seek to where the run starts, play.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +21,7 @@ from replayterm.qt.sweep.dialog import SweepDialog
 
 
 class SweepLauncher(QObject):
+    open_requested = Signal(list)  # the run's files, when other files are open
     load_strategy = Signal(str, dict)  # spec, parameters
     seek_requested = Signal("qint64")  # type: ignore[arg-type]
     play = Signal()
@@ -54,7 +57,9 @@ class SweepLauncher(QObject):
         dialog.activateWindow()
         return dialog
 
-    def _replay(self, spec: str, params: dict[str, Any], start_us: object) -> None:
+    def _replay(self, spec: str, params: dict[str, Any], files: list[str], start_us: object) -> None:
+        if files and sorted(map(os.path.abspath, files)) != sorted(map(os.path.abspath, self._files())):
+            self.open_requested.emit(list(files))
         self.load_strategy.emit(spec, params)
         self.seek_requested.emit(int(start_us) if isinstance(start_us, int) else 0)
         self.play.emit()
