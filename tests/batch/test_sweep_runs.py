@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import csv
 import json
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -153,3 +156,31 @@ def test_bad_arguments_are_refused_before_any_run(
     assert "needs at least 2 days" in capsys.readouterr().err
     assert main([*base[:2], "-s", "no_such_strategy", "--out", str(tmp_path / "y")]) == 1
     assert not (tmp_path / "x").exists()
+
+
+def test_ctrl_c_stops_the_command_and_keeps_the_finished_rows(
+    days_data: list[str], faulty_strategy: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    day = [f for f in days_data if "2024-03-04" in f]
+    cmd = [sys.executable, "-m", "replayterm", "sweep", *day, "-s", faulty_strategy]
+    cmd += ["-g", "mode=ok,slow", "-g", "size=0.01,0.02,0.03", "-j", "1", "--out", str(out)]
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    lines = []
+    for line in proc.stderr:  # wait for the first finished run
+        lines.append(line)
+        if line.startswith("[1/6]"):
+            break
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, rest = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+    assert proc.returncode == 130, "".join(lines) + rest
+    assert "stopping; finished rows are kept" in rest
+    rows = read_rows(out / "sweep.csv")
+    assert 1 <= len(rows) < 6
+    assert all(r["status"] == "ok" for r in rows)
+    assert pq.read_table(out / "sweep.parquet").num_rows == len(rows)
