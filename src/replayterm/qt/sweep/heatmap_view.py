@@ -106,7 +106,7 @@ class SweepHeatmap(QWidget):
             self.note.setText("Run a sweep to see a metric over two parameters.")
             return
         p = self.current = pivot(self._rows, x, y, metric)
-        rgba, lo, hi, _ = colour_cells(p.values, metric in LOWER_IS_BETTER)
+        rgba, lo, hi, cmap = colour_cells(p.values, metric in LOWER_IS_BETTER)
         self.image.setImage(rgba, autoLevels=False)
         self.image.setRect(-0.5, -0.5, len(p.x), len(p.y))
         for j in range(len(p.y)):
@@ -126,7 +126,8 @@ class SweepHeatmap(QWidget):
         self.plot.setYRange(-0.5, len(p.y) - 0.5, padding=0.02)
         runs = int(p.counts.sum())
         better = "lower is better" if metric in LOWER_IS_BETTER else "higher is better"
+        colours = "red … green" if cmap is DIVERGING else "blue … yellow"
         self.note.setText(
             f"{metric}: mean over days and other parameters of {runs} finished runs · "
-            f"range {lo:.4g} … {hi:.4g} · green = better ({better})"
+            f"range {lo:.4g} … {hi:.4g} · {colours} = worse … better ({better})"
         )
