@@ -219,6 +219,7 @@ class SweepDialog(QDialog):
         self.heatmap.set_choices(swept + [p for p in params if p not in swept], metric_names(),
                                  self.setup.rank_metric.currentText())  # fmt: skip
         self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
+        self.table.resizeColumnsToContents()  # no rows yet: each column as wide as its name
 
     def _on_row(self, row: dict[str, Any], done: int, total: int) -> None:
         self.model.add_row(row)
