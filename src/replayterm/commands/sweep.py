@@ -99,7 +99,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--keep-runs", action="store_true", help="also write each run's backtest files to DIR/runs/NNNNN/"
     )
-    parser.add_argument("--from", dest="from_ts", metavar="TIME", help="only data from local time TIME (UTC)")
+    parser.add_argument(
+        "--from",
+        dest="from_ts",
+        metavar="TIME",
+        help="runs start at local time TIME (UTC); the book is rebuilt from the data before it",
+    )
     parser.add_argument("--to", dest="to_ts", metavar="TIME", help="only data before local time TIME (UTC)")
     parser.add_argument("--no-cache", action="store_true", help="read the files without the Arrow cache")
     add_execution_arguments(parser)
