@@ -4,8 +4,9 @@ and on an embedded local Ray runtime.
 Data: four generated days of ``REPLAYTERM_BENCH_SWEEP_ROWS`` L2 rows each (default 1M) plus
 their trades, opened once (the Arrow cache is warm before timing, as ``plan_sweep`` makes it).
 Each figure is the median wall time of a whole ``run_sweep`` — worker start-up included — and
-every backend must give the same rows. Ray's start-up (``ray.init``) is timed apart: a cluster
-runs already.
+every backend must give the same rows. Backends that are compared run in turns (one sweep each
+per round) so that a change of machine load hits both alike; ratios are medians of the
+per-round ratios. Ray's start-up (``ray.init``) is timed apart: a cluster runs already.
 """
 
 from __future__ import annotations
@@ -44,16 +45,35 @@ def day_files(rows: int) -> list[str]:
     ]
 
 
-def timed(
+def once(
     plan: SweepPlan, config: RunConfig, backend: Backend, out: Path
 ) -> tuple[float, list[dict[str, Any]]]:
-    times = []
-    rows: list[dict[str, Any]] = []
+    start = time.perf_counter()
+    rows = run_sweep(plan, config, backend, out).rows
+    return time.perf_counter() - start, rows
+
+
+def interleaved(
+    plan: SweepPlan, config: RunConfig, backends: dict[str, Backend], out: Path
+) -> dict[str, list[float]]:
+    """Each backend once per round, RUNS rounds: a change of machine load hits all of them alike.
+    Every backend must give the rows of the first."""
+    times: dict[str, list[float]] = {name: [] for name in backends}
+    reference: list[dict[str, Any]] | None = None
     for _ in range(RUNS):
-        start = time.perf_counter()
-        rows = run_sweep(plan, config, backend, out).rows
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), rows
+        for name, backend in backends.items():
+            took, rows = once(plan, config, backend, out / name)
+            if reference is None:
+                reference = rows
+            elif rows != reference:
+                raise AssertionError(f"{name} gave other rows than {next(iter(backends))}")
+            times[name].append(took)
+    return times
+
+
+def ratio(a: list[float], b: list[float]) -> float:
+    """Median of the per-round ratios a/b."""
+    return statistics.median(x / y for x, y in zip(a, b, strict=True))
 
 
 def run() -> Iterator[dict[str, Any]]:
@@ -61,15 +81,15 @@ def run() -> Iterator[dict[str, Any]]:
     plan = plan_sweep(files, "market_maker", GRID, {"max_position": "0.05"}, per_day=True)
     config = RunConfig("market_maker", SessionSettings(latency=ConstantLatency(2000, 500)))
     out = BENCH_DATA / "sweep_out"
-    load = os.getloadavg()[0]
-    common = {"runs": len(plan.jobs), "rows_per_day": ROWS, "repeats": RUNS, "cores": os.cpu_count()}
-    one, rows1 = timed(plan, config, LocalPool(1), out / "pool1")
-    yield result("sweep_pool_1_worker", one, "s", **common, load_1min=round(load, 2))
-    two, rows2 = timed(plan, config, LocalPool(2), out / "pool2")
-    if rows2 != rows1:
-        raise AssertionError("2 workers gave other rows than 1 worker")
-    yield result("sweep_pool_2_workers", two, "s", **common, load_1min=round(os.getloadavg()[0], 2))
-    yield result("sweep_pool_speedup_2_vs_1", one / two, "x", target=">= 1.7")
+    common = {"runs": len(plan.jobs), "rows_per_day": ROWS, "rounds": RUNS, "cores": os.cpu_count()}
+    load = round(os.getloadavg()[0], 2)
+    t = interleaved(plan, config, {"pool1": LocalPool(1), "pool2": LocalPool(2)}, out)
+    after = round(os.getloadavg()[0], 2)
+    yield result("sweep_pool_1_worker", statistics.median(t["pool1"]), "s", **common, load_1min=[load, after])
+    yield result(
+        "sweep_pool_2_workers", statistics.median(t["pool2"]), "s", **common, load_1min=[load, after]
+    )
+    yield result("sweep_pool_speedup_2_vs_1", ratio(t["pool1"], t["pool2"]), "x", target=">= 1.7")
     try:
         from replayterm.batch.ray_backend import RayBackend
     except ImportError:
@@ -80,11 +100,13 @@ def run() -> Iterator[dict[str, Any]]:
         yield result("sweep_ray_init", time.perf_counter() - start, "s")
     except RuntimeError:  # Ray not installed
         return
+    load = round(os.getloadavg()[0], 2)
     try:
-        on_ray, rows_ray = timed(plan, config, ray, out / "ray")
+        t = interleaved(plan, config, {"pool2": LocalPool(2), "ray": ray}, out)
     finally:
         ray.close()
-    if rows_ray != rows1:
-        raise AssertionError("Ray gave other rows than the process pool")
-    yield result("sweep_ray_local_2_cpus", on_ray, "s", **common, load_1min=round(os.getloadavg()[0], 2))
-    yield result("sweep_ray_vs_pool_2", on_ray / two, "x", target="<= 1.25")
+    after = round(os.getloadavg()[0], 2)
+    yield result(
+        "sweep_ray_local_2_cpus", statistics.median(t["ray"]), "s", **common, load_1min=[load, after]
+    )
+    yield result("sweep_ray_vs_pool_2", ratio(t["ray"], t["pool2"]), "x", target="<= 1.25")
