@@ -97,6 +97,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "auto) joins a cluster. Needs pip install 'replayterm[ray]'",
     )
     parser.add_argument(
+        "--ray-shared-files",
+        action="store_true",
+        help="with --ray ADDRESS: the files are at the same paths on every node (a shared file "
+        "system), so they are not shipped through Ray's object store",
+    )
+    parser.add_argument(
         "--keep-runs", action="store_true", help="also write each run's backtest files to DIR/runs/NNNNN/"
     )
     parser.add_argument(
@@ -169,13 +175,13 @@ def _walk_forward(text: str | None) -> tuple[int, int] | None:
     return train, test
 
 
-def make_backend(ray: str | None, workers: int | None) -> Backend:
+def make_backend(ray: str | None, workers: int | None, shared_files: bool = False) -> Backend:
     """A local pool, or Ray (``RayUnavailableError`` says how to install or what failed)."""
     if ray is None:
         return LocalPool(workers)
     from replayterm.batch.ray_backend import RayBackend
 
-    return RayBackend(ray, workers)
+    return RayBackend(ray, workers, ship_files=False if shared_files else None)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -224,7 +230,7 @@ def run(args: argparse.Namespace) -> int:
         progress.done()
 
         try:
-            backend = make_backend(args.ray, args.workers)
+            backend = make_backend(args.ray, args.workers, args.ray_shared_files)
         except RuntimeError as exc:  # RayUnavailableError
             return _fail(str(exc), 2)
         config = RunConfig(args.strategy, settings, use_cache=not args.no_cache, keep_runs=args.keep_runs)
