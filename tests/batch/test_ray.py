@@ -19,17 +19,25 @@ SETTINGS = SessionSettings(latency=ConstantLatency(2000, 500))
 
 
 @pytest.fixture(scope="module")
-def ray_local() -> Iterator[object]:
+def ray_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("ray-node-files")
+
+
+@pytest.fixture(scope="module")
+def ray_local(ray_files: Path) -> Iterator[object]:
     pytest.importorskip("ray")
     from replayterm.batch.ray_backend import RayBackend
 
-    backend = RayBackend("local", 2)
+    # Ray's workers inherit the environment of the process that starts the runtime.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("REPLAYTERM_RAY_FILES", str(ray_files))
+        backend = RayBackend("local", 2)
     yield backend
     backend.close()
 
 
 def test_ray_local_gives_the_rows_of_the_process_pool(
-    ray_local: object, days_data: list[str], tmp_path: Path
+    ray_local: object, ray_files: Path, days_data: list[str], tmp_path: Path
 ) -> None:
     from replayterm.batch.ray_backend import RayBackend
 
@@ -49,6 +57,8 @@ def test_ray_local_gives_the_rows_of_the_process_pool(
     finally:
         ray_local.ship_files = False
     assert shipped.rows == pool.rows
+    copies = sorted(p.name for p in ray_files.glob("*/*.csv.gz"))
+    assert copies == sorted(Path(f).name for f in days_data)  # one copy of each file on this node
     assert (tmp_path / "pool" / "sweep.csv").read_bytes() == (tmp_path / "shipped" / "sweep.csv").read_bytes()
 
 
