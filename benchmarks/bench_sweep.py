@@ -7,10 +7,13 @@ Each figure is the median wall time of a whole ``run_sweep`` — worker start-up
 every backend must give the same rows. Backends that are compared run in turns (one sweep each
 per round) so that a change of machine load hits both alike; ratios are medians of the
 per-round ratios. Ray's start-up (``ray.init``) is timed apart: a cluster runs already.
+``core_share_per_run`` is the CPU time the runs got over their wall time: near 1 on an idle
+machine, lower when other processes take the cores (the speedup can then not show).
 """
 
 from __future__ import annotations
 
+import math
 import os
 import statistics
 import time
@@ -45,12 +48,18 @@ def day_files(rows: int) -> list[str]:
     ]
 
 
+SHARES: dict[str, list[float]] = {}
+
+
 def once(
     plan: SweepPlan, config: RunConfig, backend: Backend, out: Path
 ) -> tuple[float, list[dict[str, Any]]]:
     start = time.perf_counter()
-    rows = run_sweep(plan, config, backend, out).rows
-    return time.perf_counter() - start, rows
+    result = run_sweep(plan, config, backend, out)
+    took = time.perf_counter() - start
+    # How much of a core each run got: below 1 means other processes took the CPU.
+    SHARES.setdefault(out.name, []).append(result.run_cpu_s / max(result.run_wall_s, 1e-9))
+    return took, result.rows
 
 
 def interleaved(
@@ -71,6 +80,10 @@ def interleaved(
     return times
 
 
+def share(name: str) -> float:
+    return round(statistics.median(SHARES.get(name, [math.nan])), 2)
+
+
 def ratio(a: list[float], b: list[float]) -> float:
     """Median of the per-round ratios a/b."""
     return statistics.median(x / y for x, y in zip(a, b, strict=True))
@@ -85,10 +98,9 @@ def run() -> Iterator[dict[str, Any]]:
     load = round(os.getloadavg()[0], 2)
     t = interleaved(plan, config, {"pool1": LocalPool(1), "pool2": LocalPool(2)}, out)
     after = round(os.getloadavg()[0], 2)
-    yield result("sweep_pool_1_worker", statistics.median(t["pool1"]), "s", **common, load_1min=[load, after])
-    yield result(
-        "sweep_pool_2_workers", statistics.median(t["pool2"]), "s", **common, load_1min=[load, after]
-    )
+    for bench, key in (("sweep_pool_1_worker", "pool1"), ("sweep_pool_2_workers", "pool2")):
+        yield result(bench, statistics.median(t[key]), "s", **common, load_1min=[load, after],
+                     core_share_per_run=share(key))  # fmt: skip
     yield result("sweep_pool_speedup_2_vs_1", ratio(t["pool1"], t["pool2"]), "x", target=">= 1.7")
     try:
         from replayterm.batch.ray_backend import RayBackend
@@ -106,7 +118,6 @@ def run() -> Iterator[dict[str, Any]]:
     finally:
         ray.close()
     after = round(os.getloadavg()[0], 2)
-    yield result(
-        "sweep_ray_local_2_cpus", statistics.median(t["ray"]), "s", **common, load_1min=[load, after]
-    )
+    yield result("sweep_ray_local_2_cpus", statistics.median(t["ray"]), "s", **common,
+                 load_1min=[load, after], core_share_per_run=share("ray"))  # fmt: skip
     yield result("sweep_ray_vs_pool_2", ratio(t["ray"], t["pool2"]), "x", target="<= 1.25")

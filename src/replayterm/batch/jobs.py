@@ -63,6 +63,7 @@ class RunOutcome:
     metrics: dict[str, Any] = field(default_factory=dict)
     events: int = 0
     elapsed_s: float = 0.0
+    cpu_s: float = 0.0  # CPU time of the worker's thread during the run (how much core it got)
     files: dict[str, bytes] = field(default_factory=dict)  # the backtest files, with keep_runs
 
 
@@ -71,7 +72,7 @@ CancelFn = Callable[[], bool]
 
 def execute(job: RunJob, config: RunConfig, cancel: CancelFn | None = None) -> RunOutcome:
     """Run one job in this process; every failure is reported in the outcome."""
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.thread_time()
     try:
         outcome = _run(job, config, cancel)
     except Cancelled:
@@ -82,6 +83,7 @@ def execute(job: RunJob, config: RunConfig, cancel: CancelFn | None = None) -> R
         tb = "".join(traceback.format_exception(exc, limit=-4))
         outcome = RunOutcome(job.run, ERROR, error=f"{type(exc).__name__}: {exc}\n{tb}")
     outcome.elapsed_s = time.perf_counter() - started
+    outcome.cpu_s = time.thread_time() - cpu
     return outcome
 
 

@@ -110,6 +110,8 @@ class SweepResult:
     cancelled: bool
     choices: list[Choice]
     walk_forward_rows: list[dict[str, Any]]
+    run_wall_s: float = 0.0  # wall time of the runs, summed
+    run_cpu_s: float = 0.0  # CPU time they got, summed (run_cpu_s / run_wall_s = share of a core)
 
     @property
     def finished(self) -> int:
@@ -133,7 +135,11 @@ def run_sweep(
     stopped = stop or (lambda: False)
     total = len(plan.jobs)
 
+    spent = [0.0, 0.0]
+
     def collect(job: RunJob, outcome: RunOutcome) -> None:
+        spent[0] += outcome.elapsed_s
+        spent[1] += outcome.cpu_s
         row = table.add(job, outcome)
         if on_row is not None:
             on_row(row, len(table.rows), total)
@@ -149,7 +155,7 @@ def run_sweep(
     if plan.splits:
         choices, wf_rows = walk_forward(plan, rows, metric)
         write_walk_forward(table, Path(out_dir), wf_rows, metric)
-    return SweepResult(rows, total, cancelled, choices, wf_rows)
+    return SweepResult(rows, total, cancelled, choices, wf_rows, spent[0], spent[1])
 
 
 def walk_forward(
