@@ -236,8 +236,8 @@ def run(args: argparse.Namespace) -> int:
         config = RunConfig(args.strategy, settings, use_cache=not args.no_cache, keep_runs=args.keep_runs)
         days = "" if plan.days is None else f" over {len(plan.days)} days"
         print(
-            f"replayterm sweep: {len(plan.jobs)} runs ({len(plan.combos)} combinations{days}) "
-            f"on {backend.describe()}",
+            f"replayterm sweep: {_count(len(plan.jobs), 'run')} ({_count(len(plan.combos), 'combination')}"
+            f"{days}) on {backend.describe()}",
             file=sys.stderr,
         )
         started = time.perf_counter()
@@ -296,4 +296,10 @@ def print_summary(result: SweepResult, params: list[str], metric: str, out: Path
     failed = sum(1 for r in result.rows if r["status"] != "ok")
     note = f", {failed} not ok (see the status and error columns)" if failed else ""
     stopped = f", stopped after {result.finished} of {result.total}" if result.cancelled else ""
-    print(f"{result.finished} runs in {elapsed:.1f} s{note}{stopped}; results in {out / 'sweep.csv'}")
+    print(
+        f"{_count(result.finished, 'run')} in {elapsed:.1f} s{note}{stopped}; results in {out / 'sweep.csv'}"
+    )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
