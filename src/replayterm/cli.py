@@ -15,7 +15,7 @@ from pathlib import Path
 
 from replayterm import __version__
 
-SUBCOMMANDS = ("info", "sample", "book", "export", "backtest", "convert", "cache", "doctor", "serve")
+SUBCOMMANDS = ("info", "sample", "book", "export", "backtest", "convert", "cache", "doctor", "serve", "sweep")
 
 
 def build_parser() -> argparse.ArgumentParser:

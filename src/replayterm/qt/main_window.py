@@ -36,6 +36,7 @@ from replayterm.qt.execution.ui import ExecutionUI
 from replayterm.qt.frame_sink import FrameSink
 from replayterm.qt.serve_host import ServeHost
 from replayterm.qt.strategy.ui import StrategyUI
+from replayterm.qt.sweep.launcher import SweepLauncher
 from replayterm.qt.views.book_panel import BookPanel
 from replayterm.qt.views.charts import ChartsView
 from replayterm.qt.views.clients_panel import ClientsPanel
@@ -81,6 +82,7 @@ class MainWindow(QMainWindow):
         self.setDockNestingEnabled(True)
         self.setDockOptions(self.dockOptions() | QMainWindow.DockOption.AllowTabbedDocks)
         self._opening: list[str] = []
+        self.data_files: list[str] = []  # the files of the replay that is open
         self._symbol = ""
 
         self.transport = TransportBar(self)
@@ -282,6 +284,18 @@ class MainWindow(QMainWindow):
         strategy.addAction(self.execution.act_settings)
         strategy.addAction(self.execution.act_copy)
         strategy.addAction(self.execution.act_export)
+        self.sweep = SweepLauncher(
+            lambda: list(self.data_files),
+            self._strategy_files,
+            self,
+            settings=lambda: self.execution.settings,  # a sweep runs with the app's execution settings
+        )
+        self.sweep.open_requested.connect(self.request_open)
+        self.sweep.load_strategy.connect(self.strategies.load)
+        self.sweep.seek_requested.connect(self.seek_requested)
+        self.sweep.play.connect(self.play)
+        strategy.addSeparator()
+        strategy.addAction(self.sweep.action)
 
         help_menu = mb.addMenu("&Help")
         self._menu_action(help_menu, "&Keyboard Shortcuts", "F1", lambda: help_dialogs.show_shortcuts(self))
@@ -322,6 +336,9 @@ class MainWindow(QMainWindow):
         self.strategies.frame_arrived(frame)
         self.sink.push(frame)
 
+    def _strategy_files(self) -> list[str]:
+        return [i.spec for i in self.strategies.store.infos() if i.spec and ".py" in i.spec]
+
     def status_label_text(self, text: str) -> None:
         self.status_label.setText(text)
 
@@ -342,6 +359,7 @@ class MainWindow(QMainWindow):
     def open_finished(self) -> None:
         self._end_open()
         if self._opening:
+            self.data_files = list(self._opening)
             st.add_recent_files(self.settings, self._opening)
             names = ", ".join(os.path.basename(p) for p in self._opening)
             self.status_label.setText(f"Opened {names}")
@@ -502,6 +520,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.serve_host.close()
         self.closing.emit()
+        self.sweep.shutdown()
         self.save_settings()
         logging.getLogger().removeHandler(self._log_handler)
         for dialog in self.findChildren(QDialog):
