@@ -29,13 +29,27 @@ from replayterm.core.metrics import FillTable, summarize
 FIXED_COLUMNS = ("run", "day", "status", "error", "events")
 
 
+# What a strategy's summary adds to ``summarize``'s metrics (funding paid or received on perpetuals).
+SUMMARY_EXTRAS = ("funding", "net_pnl_with_funding")
+
+
 def metric_names() -> list[str]:
-    """The summary metrics, in ``summarize``'s order."""
+    """The summary metrics, in ``summarize``'s order, then the summary's own additions."""
     empty = np.empty(0)
-    return list(summarize(FillTable.empty(), empty.astype(np.int64), empty).keys())
+    return [*summarize(FillTable.empty(), empty.astype(np.int64), empty).keys(), *SUMMARY_EXTRAS]
 
 
-INTEGER_METRICS = frozenset({"fills", "maker_fills", "taker_fills", "round_trips"})
+INTEGER_METRICS = frozenset({"fills", "maker_fills", "taker_fills", "round_trips", "intervals"})
+
+
+def text_metrics() -> frozenset[str]:
+    """Metrics that are words, not numbers (e.g. why a run has no Sharpe ratio)."""
+    empty = np.empty(0)
+    sample = summarize(FillTable.empty(), empty.astype(np.int64), empty)
+    return frozenset(name for name, value in sample.items() if isinstance(value, str))
+
+
+TEXT_METRICS = text_metrics()
 
 
 def param_column(name: str, taken: Sequence[str]) -> str:
@@ -140,7 +154,7 @@ class SweepTable:
                 return arrow_type_of(self.param_types.get(name, str))
         if column in ("run", "events") or column in INTEGER_METRICS:
             return pa.int64()
-        if column in ("day", "status", "error"):
+        if column in ("day", "status", "error") or column in TEXT_METRICS:
             return pa.string()
         return pa.float64()
 
