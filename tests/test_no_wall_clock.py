@@ -1,5 +1,10 @@
 """Tests assert behaviour, never how long something took: two busy cores make any wall-clock or
-CPU-time bound flaky. Speed is measured in benchmarks/ instead. This test keeps it that way."""
+CPU-time bound flaky. Speed is measured in benchmarks/ instead. This test keeps it that way.
+
+Two uses of a clock are not measurements and stay allowed: a deadline that bounds a wait for
+something to happen (a line naming ``deadline``), and a line marked ``# clock-ok: <why>`` where
+the passing of real time is the behaviour under test (real-time pacing), bounded so that a slow
+machine only loosens the check."""
 
 from __future__ import annotations
 
@@ -15,6 +20,6 @@ def test_no_test_reads_a_clock_to_measure_a_duration() -> None:
         f"{path.relative_to(TESTS)}:{n}: {line.strip()}"
         for path in sorted(TESTS.rglob("*.py"))
         for n, line in enumerate(path.read_text().splitlines(), 1)
-        if CLOCKS.search(line)
+        if CLOCKS.search(line) and "deadline" not in line and "# clock-ok:" not in line
     ]
     assert offenders == [], "durations belong in benchmarks/:\n" + "\n".join(offenders)

