@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import uuid
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,11 @@ class CacheEntry:
         self.data = self.root / f"{self.prefix}-{state}.arrow"
         self.meta = self.root / f"{self.prefix}-{state}.json"
 
+    @property
+    def derived_dir(self) -> Path:
+        """``{stem}.d/``: files derived from this entry (book indexes, checkpoints), see CONTRACTS."""
+        return self.data.with_suffix(".d")
+
     def load(self) -> tuple[pa.Table, dict[str, Any]] | None:
         """The cached table (memory-mapped) and its metadata, or None if absent or invalid."""
         if not self.meta.exists() or not self.data.exists():
@@ -83,6 +89,7 @@ class CacheEntry:
     def remove(self) -> None:
         for path in (self.data, self.meta):
             path.unlink(missing_ok=True)
+        shutil.rmtree(self.derived_dir, ignore_errors=True)
 
     def writer(self, schema: pa.Schema) -> CacheWriter:
         return CacheWriter(self, schema)
@@ -157,5 +164,9 @@ class CacheWriter:
         os.replace(self.tmp, self.entry.data)
         os.replace(meta_tmp, self.entry.meta)
         for old in self.entry.root.glob(f"{self.entry.prefix}-*"):
-            if old not in (self.entry.data, self.entry.meta) and not old.name.endswith(".tmp"):
-                old.unlink(missing_ok=True)
+            keep = (self.entry.data, self.entry.meta, self.entry.derived_dir)
+            if old not in keep and not old.name.endswith(".tmp"):
+                if old.is_dir():
+                    shutil.rmtree(old, ignore_errors=True)
+                else:
+                    old.unlink(missing_ok=True)

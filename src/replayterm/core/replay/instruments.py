@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -21,11 +23,13 @@ _TRADE_KINDS = (Kind.TRADES,)
 
 @dataclass(frozen=True, eq=False)
 class TradeStream:
-    local_ts: np.ndarray
-    exch_ts: np.ndarray
-    price: np.ndarray
-    amount: np.ndarray
-    side: np.ndarray
+    """Columns are numpy arrays or ``ChunkedColumn`` views of the mapped cache."""
+
+    local_ts: Any
+    exch_ts: Any
+    price: Any
+    amount: Any
+    side: Any
 
     def __len__(self) -> int:
         return int(self.local_ts.shape[0])
@@ -36,7 +40,9 @@ class TradeStream:
 
     def count_through(self, ts: int) -> int:
         """Trades with ``local_ts <= ts``."""
-        return int(np.searchsorted(self.local_ts, ts, side="right"))
+        if isinstance(self.local_ts, np.ndarray):
+            return int(np.searchsorted(self.local_ts, ts, side="right"))
+        return int(self.local_ts.searchsorted(ts, side="right"))
 
 
 @dataclass(eq=False)
@@ -46,6 +52,8 @@ class Instrument:
     book: BookReplayer | None = None
     trades: TradeStream | None = None
     notes: list[str] = field(default_factory=list)
+    index_folder: Path | None = None  # where the book's index is stored (None: not in the cache)
+    trade_sources: list[Source] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -77,21 +85,56 @@ def _concat_sorted(sources: Sequence[Source], columns: Sequence[str]) -> dict[st
     return arrays
 
 
+def _trade_stream(sources: Sequence[Source]) -> TradeStream:
+    """Trades of several files as zero-copy chunked columns (sorted copies if files overlap)."""
+    from replayterm.core.replay.indexing import _in_order, _ordered, trade_column
+
+    ordered = _ordered(sources)
+    if not _in_order(ordered):
+        cols = _concat_sorted(sources, ("local_ts", "exch_ts", "price", "amount", "side"))
+        return TradeStream(cols["local_ts"], cols["exch_ts"], cols["price"], cols["amount"], cols["side"])
+    return TradeStream(
+        trade_column(ordered, "local_ts", np.int64),
+        trade_column(ordered, "exch_ts", np.int64),
+        trade_column(ordered, "price", np.float64),
+        trade_column(ordered, "amount", np.float64),
+        trade_column(ordered, "side", np.int8),
+    )
+
+
 def build_instruments(
     sources: Sequence[Source],
     *,
     checkpoint_budget_fraction: float | None = None,
     progress: Callable[[float, str], object] | None = None,
     cancel: Callable[[], bool] | None = None,
+    progressive: bool = False,
 ) -> list[Instrument]:
     """Group sources by (exchange, symbol), prepare each book and build its checkpoints.
 
     The checkpoint pass also records the best bid/ask after every message, which the charts
     use as the top-of-book history (no second pass needed).
+
+    By default books are indexed out of core (``replay.indexing``): the result is an
+    ``InstrumentSet`` whose timeline and indexes are mapped from the cache folder. With
+    ``progressive=True`` only the first part is indexed and the rest is left in ``result.job``.
+    ``checkpoint_budget_fraction`` selects the in-memory index with a checkpoint byte budget.
     """
     by_key: dict[tuple[str, str], list[Source]] = {}
     for source in sources:
         by_key.setdefault((source.exchange, source.symbol), []).append(source)
+    if checkpoint_budget_fraction is None:
+        from replayterm.core.replay.indexing import index_instruments
+
+        result = index_instruments(by_key, Instrument, _trade_stream, cancel=cancel)
+        job = result.job
+        if job is not None:
+            if progressive:
+                job.step()
+            else:
+                job.run(progress, cancel, "indexing book")
+                result.job = None
+        return result
     instruments: list[Instrument] = []
     total_book_rows = sum(s.rows for s in sources if s.is_book) or 1
     done_rows = 0

@@ -1,0 +1,196 @@
+"""Scale: first open, reopen, seek and play of one big generated L2 day, with peak memory.
+
+``REPLAYTERM_BENCH_ROWS`` sets the size (default 100M book rows, plus the trades the generator
+writes beside them). Each figure comes from a fresh subprocess so memory and times are those of a
+user opening the file: the first open uses an empty cache folder (parse + cache + index), the
+reopens use that folder again (mapped cache and index). A thread samples ``/proc/self/status``
+every 20 ms for the peak anonymous memory (``RssAnon``: what must fit in RAM) and the peak
+resident size (``VmRSS``, which also counts mapped cache pages the kernel may drop).
+
+Generated inputs are made once under ``REPLAYTERM_BENCH_DATA`` (default ``bench-data/``) with gzip
+level 1, which generates a 100M-row day in minutes instead of an hour.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from benchmarks._util import BENCH_DATA, REPEATS, result
+
+ROWS = int(os.environ.get("REPLAYTERM_BENCH_ROWS", "100000000"))
+SEEKS = 200
+
+_CHILD = r"""
+import json, sys, threading, time
+import numpy as np
+
+peaks = {"anon": 0, "rss": 0}
+phase = {"anon": 0, "rss": 0}
+stop = False
+
+def status():
+    out = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(("RssAnon:", "VmRSS:")):
+                key, value = line.split(":")
+                out["anon" if key == "RssAnon" else "rss"] = int(value.split()[0]) // 1024
+    return out
+
+def sample():
+    while not stop:
+        s = status()
+        for k in peaks:
+            peaks[k] = max(peaks[k], s[k])
+            phase[k] = max(phase[k], s[k])
+        time.sleep(0.02)
+
+threading.Thread(target=sample, daemon=True).start()
+
+def take_phase():
+    time.sleep(0.05)
+    s = status()
+    got = {k: max(phase[k], s[k]) for k in phase}
+    phase.update(status())
+    return got
+
+from replayterm.core.data import open_sources
+from replayterm.core.replay.frames import FrameBuilder
+from replayterm.core.replay.instruments import build_instruments
+from replayterm.core.replay.cursor import ReplayCursor
+import replayterm.core.book.kernel  # compiled code comes from numba's disk cache
+
+paths = sys.argv[1:]
+out = {}
+take_phase()
+t0 = time.perf_counter()
+sources = open_sources(paths)
+t1 = time.perf_counter()
+read_mem = take_phase()
+instruments = build_instruments(sources)
+cursor = ReplayCursor(instruments)
+cursor.seek(cursor.start_ts)
+FrameBuilder(cursor, 0).frame(0, reset=True)
+t2 = time.perf_counter()
+index_mem = take_phase()
+out.update(read_s=t1 - t0, index_s=t2 - t1, open_s=t2 - t0, read_anon_mb=read_mem["anon"],
+           index_anon_mb=index_mem["anon"])
+book = instruments[0].book
+out["rows"] = book.events.n_rows + sum(len(i.trades) for i in instruments if i.trades is not None)
+out["book_rows"] = book.events.n_rows
+out["events"] = cursor.n_events
+
+rng = np.random.default_rng(1)
+targets = [int(t) for t in rng.integers(cursor.start_ts, cursor.end_ts, size=%(seeks)d)] + [cursor.end_ts] * 5
+lat = []
+builder = FrameBuilder(cursor, 0)
+for t in targets:
+    s = time.perf_counter()
+    cursor.seek(t)
+    builder.frame(0, reset=True)
+    lat.append((time.perf_counter() - s) * 1000)
+out["seek_p50_ms"] = float(np.percentile(lat, 50))
+out["seek_p99_ms"] = float(np.percentile(lat, 99))
+out["seek_max_ms"] = float(np.max(lat))
+
+# Play the whole file at Max speed: batches of ~1M events, one frame each.
+cursor.seek(cursor.start_ts)
+s = time.perf_counter()
+tl = cursor.timeline
+while not cursor.at_end:
+    end = min(cursor.position + 1_000_000, len(tl))
+    cursor.advance_to(int(tl.ts[end - 1]))
+    builder.frame(0, reset=False)
+out["play_s"] = time.perf_counter() - s
+out["play_rows_per_s"] = book.events.n_rows / out["play_s"]
+play_mem = take_phase()
+stop = True
+out.update(peak_anon_mb=peaks["anon"], peak_rss_mb=peaks["rss"], play_anon_mb=play_mem["anon"])
+print(json.dumps(out))
+"""
+
+
+def generated_day(rows: int) -> list[Path]:
+    """The book and trades files of one generated day of about ``rows`` book rows."""
+    from replayterm.core.data.synthetic import generate_files
+
+    out = BENCH_DATA / f"scale_{rows}"
+    marker = out / ".complete"
+    if not marker.exists():
+        out.mkdir(parents=True, exist_ok=True)
+        generate_files(out, seed=13, target_book_rows=rows, compresslevel=1)
+        marker.touch()
+    book = sorted(out.glob("*incremental_book_L2*.csv.gz"))
+    trades = sorted(out.glob("*trades*.csv.gz"))
+    return [*book, *trades]
+
+
+def _child(paths: list[Path], cache: str) -> dict[str, Any]:
+    env = {**os.environ, "REPLAYTERM_CACHE_DIR": cache}
+    code = _CHILD % {"seeks": SEEKS}
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *map(str, paths)], env=env, capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-2000:])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def run() -> Iterator[dict[str, Any]]:
+    paths = generated_day(ROWS)
+    label = f"{ROWS // 1_000_000}M" if ROWS >= 1_000_000 else str(ROWS)
+    with tempfile.TemporaryDirectory(prefix="replayterm-bench-scale-") as cache:
+        first = [_child(paths, cache)]
+        reopen = [_child(paths, cache) for _ in range(REPEATS)]
+        for _ in range(REPEATS - 1):  # more first opens on an emptied cache folder
+            with tempfile.TemporaryDirectory(prefix="replayterm-bench-scale-") as fresh:
+                first.append(_child(paths, fresh))
+
+    def med(runs: list[dict[str, Any]], key: str) -> float:
+        return statistics.median(float(r[key]) for r in runs)
+
+    rows = int(first[0]["rows"])
+    yield result(
+        f"scale_{label}_first_open",
+        med(first, "open_s"),
+        "s",
+        rows=rows,
+        rows_per_s=round(rows / med(first, "open_s")),
+        read_s=round(med(first, "read_s"), 2),
+        index_s=round(med(first, "index_s"), 2),
+        read_peak_anon_mb=round(med(first, "read_anon_mb")),
+        index_peak_anon_mb=round(med(first, "index_anon_mb")),
+        runs=len(first),
+    )
+    yield result(f"scale_{label}_reopen", med(reopen, "open_s"), "s", target="<= 1", runs=len(reopen))
+    for name, runs in (("first_open", first), ("reopen", reopen)):
+        yield result(f"scale_{label}_{name}_seek_p50", med(runs, "seek_p50_ms"), "ms")
+        yield result(f"scale_{label}_{name}_seek_p99", med(runs, "seek_p99_ms"), "ms", target="<= 20")
+        yield result(
+            f"scale_{label}_{name}_play",
+            med(runs, "play_rows_per_s"),
+            "rows/s",
+            seconds=round(med(runs, "play_s"), 2),
+        )
+        yield result(
+            f"scale_{label}_{name}_peak_anon",
+            med(runs, "peak_anon_mb"),
+            "MB",
+            after_read_mb=round(med(runs, "read_anon_mb")),
+            index_seek_play_mb=round(max(med(runs, "index_anon_mb"), med(runs, "play_anon_mb"))),
+            target="<= 1500",
+        )
+        yield result(f"scale_{label}_{name}_peak_rss", med(runs, "peak_rss_mb"), "MB")
+
+
+if __name__ == "__main__":
+    for row in run():
+        print(json.dumps(row), flush=True)
