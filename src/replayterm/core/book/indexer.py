@@ -172,11 +172,11 @@ class BookIndexBuild:
         cols: BookColumns,
         folder: Path | None,
         *,
-        checkpoint_rows: int = CHECKPOINT_ROWS,
+        checkpoint_rows: int | None = None,
         cancel: Any = None,
     ) -> None:
         self.cols = cols
-        self.interval = max(1, int(checkpoint_rows))
+        self.interval = max(1, int(CHECKPOINT_ROWS if checkpoint_rows is None else checkpoint_rows))
         self.store = ArrayStore(folder)
         try:
             self._prepass(cancel)
@@ -271,8 +271,9 @@ class BookIndexBuild:
         n = self.cols.n_rows
         return 1.0 if n == 0 or self.ready.done else self._rows_done / n
 
-    def step(self, max_rows: int = STEP_ROWS) -> bool:
+    def step(self, max_rows: int | None = None) -> bool:
         """Index the next chunk(s), about ``max_rows`` rows; True once everything is indexed."""
+        max_rows = STEP_ROWS if max_rows is None else max_rows
         if self.ready.done:
             return True
         cols = self.cols
@@ -290,6 +291,7 @@ class BookIndexBuild:
         self._replay(complete, last)
         if last:
             self.ready.groups = self.n_groups
+        self._packed = None
         return last
 
     def _index_chunk(self, i: int) -> None:
@@ -519,3 +521,41 @@ def open_book_index(cols: BookColumns, folder: Path) -> tuple[BookEvents, Checkp
 
         shutil.rmtree(folder, ignore_errors=True)
         return None
+
+
+def warm_up() -> None:
+    """Load every compiled entry point from numba's disk cache with tiny inputs of the real types.
+
+    Loading costs about a second per process; the app does it when its replay thread starts, so
+    the user's first open or seek does not pay it.
+    """
+    ts = np.array([1, 1, 2], dtype=np.int64)
+    ts.setflags(write=False)  # chunks of the mapped cache are read-only
+    snap = np.array([True, True, False])
+    c = np.zeros(_CARRY, dtype=np.int64)
+    c[_FIRST_ROW] = c[_FIRST_GROUP] = -1
+    groups = np.zeros((2, 3), dtype=np.int64)
+    gts = np.zeros(2, dtype=np.int64)
+    _group_rows(ts, snap, 0, False, c, groups, gts)
+    _emit(c, 3, False, groups, gts)
+    groups[0, 2] = 3
+    book = Book(np.array([1.0, 2.0]))
+    key = np.array([0, ~1, 0], dtype=np.int32)
+    amount = np.array([1.0, 1.0, 0.0])
+    best = np.zeros(4, dtype=np.int32)
+    best_amt = np.zeros(4, dtype=np.float64)
+    k.apply_groups_logged(
+        groups, key, amount, book.amounts, book.st, 1, np.empty(2, np.int64), best, best_amt
+    )
+    k.step_group(groups, key, amount, book.amounts, book.st)
+    k.apply_groups(groups, key, amount, book.amounts, book.st, 2)
+    st = book.st
+    bid = k.extract_side(book.bid, st[k.BID_LO], st[k.BID_HI], st[k.N_BID])
+    ask = k.extract_side(book.ask, st[k.ASK_LO], st[k.ASK_HI], st[k.N_ASK])
+    k.restore_state(book.amounts, st, bid[0], bid[1], ask[0], ask[1], st.copy())
+    book.levels(1, 200)
+    book.levels(-1, 200)
+    book.top_stats(5)
+    book.depth(1, 5)
+    book.depth_bps(1, 10.0)
+    book.fill_price(-1, 1.0)

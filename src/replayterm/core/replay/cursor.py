@@ -103,6 +103,11 @@ class ReplayCursor:
                     parts.append(skipped[-1:])
         return np.unique(np.concatenate(parts))
 
+    def file_starts(self) -> np.ndarray:
+        """Times where a new file of an instrument begins (day boundaries of a multi-day replay)."""
+        parts = [np.asarray(inst.file_starts, dtype=np.int64) for inst in self.instruments]
+        return np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
+
     # -- one event at a time -----------------------------------------------------------------
 
     def step(self) -> CursorEvent | None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from replayterm.core.book import BookReplayer
 from replayterm.core.book.columns import ChunkedColumn
-from replayterm.core.book.indexer import STEP_ROWS, BookColumns, BookIndexBuild, open_book_index
+from replayterm.core.book.indexer import BookColumns, BookIndexBuild, open_book_index
 from replayterm.core.book.store import INDEX_VERSION, remove_stale, scratch_dir
 from replayterm.core.data.cache import CacheEntry, cache_dir
 from replayterm.core.data.model import Kind, Source
@@ -52,8 +52,17 @@ def entry_stems(sources: Sequence[Source]) -> list[str] | None:
     return stems
 
 
+def time_span(s: Source) -> tuple[int, int] | None:
+    """First and last ``local_ts`` of a source, read from its first and last chunks only
+    (``Source.time_span`` joins the whole column)."""
+    chunks = [c for c in s.table.column("local_ts").chunks if len(c)]
+    if not chunks:
+        return None
+    return int(chunks[0][0].as_py()), int(chunks[-1][len(chunks[-1]) - 1].as_py())
+
+
 def source_key(s: Source) -> dict[str, Any]:
-    span = s.time_span()
+    span = time_span(s)
     return {"kind": s.kind.value, "exchange": s.exchange, "symbol": s.symbol, "rows": s.rows, "span": span}
 
 
@@ -71,12 +80,12 @@ def book_folder(sources: Sequence[Source], cols: BookColumns) -> Path | None:
 
 
 def _ordered(sources: Sequence[Source]) -> list[Source]:
-    return sorted(sources, key=lambda s: (s.time_span() or (0, 0))[0])  # stable: ties keep order
+    return sorted(sources, key=lambda s: (time_span(s) or (0, 0))[0])  # stable: ties keep order
 
 
 def _in_order(sources: Sequence[Source]) -> bool:
     """Each source starts at or after the previous one ends (days), so they join without sorting."""
-    spans = [sp for sp in (s.time_span() for s in sources) if sp is not None]
+    spans = [sp for sp in (time_span(s) for s in sources) if sp is not None]
     return all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
 
 
@@ -117,7 +126,7 @@ class IndexJob:
         tl = self.timeline_build
         return tl.timeline.ready_ts if tl is not None else 2**63 - 1
 
-    def step(self, max_rows: int = STEP_ROWS) -> bool:
+    def step(self, max_rows: int | None = None) -> bool:
         """Index about ``max_rows`` more rows of each unfinished book and merge what became ready."""
         if self.finished:
             return True
@@ -216,6 +225,8 @@ def index_instruments(
                     builds.append((inst, build))
                     inst.book = BookReplayer(build.events, build.checkpoints())
                 inst.index_folder = folder
+                starts = [time_span(s) for s in book_sources[1:]]
+                inst.file_starts = [sp[0] for sp in starts if sp is not None]
             trade_sources = [s for s in group if s.kind is Kind.TRADES and s.rows]
             if trade_sources:
                 inst.trades = make_trades(trade_sources)

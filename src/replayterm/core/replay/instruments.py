@@ -54,6 +54,8 @@ class Instrument:
     notes: list[str] = field(default_factory=list)
     index_folder: Path | None = None  # where the book's index is stored (None: not in the cache)
     trade_sources: list[Source] = field(default_factory=list)
+    # Where each file after the first begins (several days of one symbol make one timeline).
+    file_starts: list[int] = field(default_factory=list)
 
     @property
     def name(self) -> str:
