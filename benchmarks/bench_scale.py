@@ -93,16 +93,19 @@ out["events"] = cursor.n_events
 
 rng = np.random.default_rng(1)
 targets = [int(t) for t in rng.integers(cursor.start_ts, cursor.end_ts, size=%(seeks)d)] + [cursor.end_ts] * 5
-lat = []
+lat, cpu = [], []
 builder = FrameBuilder(cursor, 0)
 for t in targets:
-    s = time.perf_counter()
+    s, c = time.perf_counter(), time.thread_time()
     cursor.seek(t)
     builder.frame(0, reset=True)
     lat.append((time.perf_counter() - s) * 1000)
+    cpu.append((time.thread_time() - c) * 1000)
 out["seek_p50_ms"] = float(np.percentile(lat, 50))
 out["seek_p99_ms"] = float(np.percentile(lat, 99))
 out["seek_max_ms"] = float(np.max(lat))
+out["seek_cpu_p50_ms"] = float(np.percentile(cpu, 50))
+out["seek_cpu_p99_ms"] = float(np.percentile(cpu, 99))
 
 # Play the whole file at Max speed: batches of ~1M events, one frame each.
 cursor.seek(cursor.start_ts)
@@ -182,8 +185,21 @@ def run() -> Iterator[dict[str, Any]]:
         warm_up_s=round(med(reopen, "warm_up_s"), 2),
     )
     for name, runs in (("first_open", first), ("reopen", reopen)):
-        yield result(f"scale_{label}_{name}_seek_p50", med(runs, "seek_p50_ms"), "ms")
-        yield result(f"scale_{label}_{name}_seek_p99", med(runs, "seek_p99_ms"), "ms", target="<= 20")
+        # Seek = restore + replay to the target + the frame the GUI gets (with its chart backfill).
+        # Wall time includes waiting for a core on a loaded machine; thread CPU time does not.
+        yield result(
+            f"scale_{label}_{name}_seek_p50",
+            med(runs, "seek_p50_ms"),
+            "ms",
+            cpu_ms=round(med(runs, "seek_cpu_p50_ms"), 3),
+        )
+        yield result(
+            f"scale_{label}_{name}_seek_p99",
+            med(runs, "seek_p99_ms"),
+            "ms",
+            cpu_ms=round(med(runs, "seek_cpu_p99_ms"), 3),
+            target="<= 20",
+        )
         yield result(
             f"scale_{label}_{name}_play",
             med(runs, "play_rows_per_s"),

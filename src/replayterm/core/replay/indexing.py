@@ -243,6 +243,8 @@ def index_instruments(
 
 def _timeline(instruments: InstrumentSet, builds: list[tuple[Any, BookIndexBuild]]) -> IndexJob | None:
     inputs: list[TimelineInput] = []
+    spans: list[tuple[int, int] | None] = []
+    building = {id(inst): build for inst, build in builds}
     parts: list[str] = []
     persistent = True
     book_input: dict[int, int] = {}
@@ -250,10 +252,20 @@ def _timeline(instruments: InstrumentSet, builds: list[tuple[Any, BookIndexBuild
         if inst.book is not None:
             book_input[id(inst)] = len(inputs)
             inputs.append(TimelineInput(inst.book.events.group_ts, is_book=True))
+            ev = inst.book.events
+            build = building.get(id(inst))
+            if ev.n_rows == 0:
+                spans.append(None)
+            elif build is not None:  # not indexed yet: its first row and its latest time
+                spans.append((int(ev.local_ts[0]), build.max_ts))
+            else:
+                spans.append((int(ev.group_ts[0]), int(ev.group_ts[ev.n_groups - 1])))
             persistent = persistent and inst.index_folder is not None
             parts.append(str(inst.index_folder))
         if inst.trades is not None:
             inputs.append(TimelineInput(inst.trades.local_ts, is_book=False))
+            n = len(inst.trades)
+            spans.append((int(inst.trades.local_ts[0]), int(inst.trades.local_ts[n - 1])) if n else None)
             stems = entry_stems(inst.trade_sources)
             persistent = persistent and stems is not None
             parts.append(json.dumps([stems, [source_key(s) for s in inst.trade_sources]]))
@@ -269,7 +281,7 @@ def _timeline(instruments: InstrumentSet, builds: list[tuple[Any, BookIndexBuild
                 return None
     if folder is None:
         folder = scratch_dir(instruments[0] if instruments else instruments) / "timeline"
-    tl_build = TimelineBuild(inputs, folder)
+    tl_build = TimelineBuild(inputs, folder, spans=spans)
     instruments.timeline = tl_build.timeline
     job = IndexJob(builds, tl_build, key, [book_input[id(inst)] for inst, _ in builds])
     if not builds:

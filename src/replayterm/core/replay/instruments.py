@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from replayterm.core.book import BookEvents, BookReplayer
 from replayterm.core.data.model import Kind, Source
+from replayterm.core.data.progress import Cancelled
 from replayterm.core.replay.frame import TradeBatch
 
 _TRADE_KINDS = (Kind.TRADES,)
@@ -132,7 +133,14 @@ def build_instruments(
         job = result.job
         if job is not None:
             if progressive:
-                job.step()
+                # Enough for the first frame: everything at the first timestamp is replayable.
+                timeline = result.timeline
+                while (
+                    not job.step() and timeline is not None and timeline.ready_ts < (timeline.start_ts or 0)
+                ):
+                    if cancel is not None and cancel():
+                        job.discard()
+                        raise Cancelled("indexing cancelled")
             else:
                 job.run(progress, cancel, "indexing book")
                 result.job = None

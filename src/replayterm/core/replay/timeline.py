@@ -116,8 +116,13 @@ class TimelineBuild:
     """
 
     def __init__(
-        self, inputs: Sequence[TimelineInput], folder: Path | None, window: int = MERGE_WINDOW
+        self,
+        inputs: Sequence[TimelineInput],
+        folder: Path | None,
+        window: int = MERGE_WINDOW,
+        spans: Sequence[tuple[int, int] | None] | None = None,
     ) -> None:
+        """``spans``: first and last time of each input, for inputs not filled in yet."""
         self.inputs = list(inputs)
         self.order = sorted(range(len(inputs)), key=lambda i: (inputs[i].is_book, i))
         self.window = max(1, int(window))
@@ -125,8 +130,10 @@ class TimelineBuild:
         self.store = ArrayStore(folder)
         self.pos = [0] * len(inputs)
         self.written = 0
-        firsts = [int(inp.ts[0]) for inp in inputs if len(inp.ts)]
-        lasts = [int(inp.ts[len(inp.ts) - 1]) for inp in inputs if len(inp.ts)]
+        if spans is None:
+            spans = [(int(i.ts[0]), int(i.ts[len(i.ts) - 1])) if len(i.ts) else None for i in inputs]
+        firsts = [sp[0] for sp in spans if sp is not None]
+        lasts = [sp[1] for sp in spans if sp is not None]
         try:
             ts = self.store.create("ts", np.int64, (total,))
             stream = self.store.create("stream", np.int16, (total,))

@@ -28,6 +28,8 @@ class TimelineSlider(QSlider):
         self._start = 0
         self._end = 0
         self._gaps: list[int] = []
+        self._days: list[int] = []
+        self._indexed: int | None = None  # while indexing: the replay is usable up to here
         self._pending: int | None = None
         self._last_emitted: int | None = None
         self._debounce = QTimer(self)
@@ -76,6 +78,20 @@ class TimelineSlider(QSlider):
     def _pixel(self, value: int) -> int:
         # the widget is a little wider than the groove, so this never misses a handle move
         return value * max(1, self.width()) // RESOLUTION
+
+    def set_day_marks(self, starts_us: list[int]) -> None:
+        """Where each further file (day) of a multi-day replay begins: drawn as tall ticks."""
+        self._days = [int(d) for d in starts_us]
+        self.update()
+
+    def day_marks(self) -> list[int]:
+        return list(self._days)
+
+    def set_indexed(self, us: int | None) -> None:
+        """While a big open is indexed: the part after ``us`` is shaded (None: all indexed)."""
+        if us != self._indexed:
+            self._indexed = None if us is None else int(us)
+            self.update()
 
     def set_gaps(self, gaps_us: list[int]) -> None:
         self._gaps = [int(g) for g in gaps_us]
@@ -139,12 +155,25 @@ class TimelineSlider(QSlider):
     @paint_guard
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
-        if not self._gaps or self._end <= self._start:
+        if (not self._gaps and not self._days and self._indexed is None) or self._end <= self._start:
             return
         g = self._groove()
         p = QPainter(self)
-        color = QColor(theme.WARN)
         span = self._end - self._start
+
+        def x_of(us: int) -> int:
+            return g.left() + round((us - self._start) / span * (g.width() - 1))
+
+        if self._indexed is not None and self._indexed < self._end:
+            x = x_of(max(self._indexed, self._start))
+            shade = QColor(theme.BASE)
+            shade.setAlpha(170)
+            p.fillRect(QRect(x, g.top() - 2, g.right() - x + 1, g.height() + 4), shade)
+        day_color = QColor(theme.ACCENT)
+        for us in self._days:
+            if self._start <= us <= self._end:
+                p.fillRect(x_of(us), 0, 1, self.height(), day_color)
+        color = QColor(theme.WARN)
         for us in self._gaps:
             if self._start <= us <= self._end:
                 x = g.left() + round((us - self._start) / span * (g.width() - 1))
