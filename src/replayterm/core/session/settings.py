@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -83,9 +84,9 @@ class SessionSettings:
             return self.latency
         if instrument.book is not None:
             events = instrument.book.events
-            return default_latency(events.local_ts, events.exch_ts)
+            return default_latency(*_sampled(events.local_ts, events.exch_ts))
         if instrument.trades is not None:
-            return default_latency(instrument.trades.local_ts, instrument.trades.exch_ts)
+            return default_latency(*_sampled(instrument.trades.local_ts, instrument.trades.exch_ts))
         empty = np.empty(0, dtype=np.int64)
         return default_latency(empty, empty)
 
@@ -121,3 +122,16 @@ def resolve_instrument(instruments: list[Instrument], which: int | str | None) -
             return i
     names = ", ".join(inst.name for inst in instruments)
     raise ValueError(f"no instrument {which!r} in this session (have: {names})")
+
+
+LATENCY_SAMPLE = 1_000_000
+
+
+def _sampled(local_ts: Any, exch_ts: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Both time columns, or the same evenly spread rows of them when they are long: a median
+    needs no more, and columns mapped from the cache must not be read whole into memory."""
+    n = len(local_ts)
+    if n <= LATENCY_SAMPLE:
+        return np.asarray(local_ts), np.asarray(exch_ts)
+    rows = np.linspace(0, n - 1, LATENCY_SAMPLE).astype(np.int64)
+    return np.asarray(local_ts[rows]), np.asarray(exch_ts[rows])
