@@ -66,7 +66,7 @@ from replayterm.core.data import open_sources
 from replayterm.core.replay.frames import FrameBuilder
 from replayterm.core.replay.instruments import build_instruments
 from replayterm.core.replay.cursor import ReplayCursor
-from replayterm.core.book.indexer import warm_up
+from replayterm.core.replay.indexing import warm_up
 
 paths = sys.argv[1:]
 out = {}

@@ -22,10 +22,9 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
-from replayterm.core.book.indexer import warm_up
 from replayterm.core.data import Cancelled, DataError, open_sources
 from replayterm.core.replay.frames import FrameBuilder
-from replayterm.core.replay.indexing import IndexJob
+from replayterm.core.replay.indexing import IndexJob, warm_up
 from replayterm.core.replay.instruments import build_instruments
 from replayterm.core.session import ReplaySession, SessionSettings, StrategyHandle
 from replayterm.core.session.streams import StrategyStreams

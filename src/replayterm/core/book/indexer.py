@@ -287,7 +287,7 @@ class BookIndexBuild:
         if last and c[_HAVE] and c[_N] < self.n_groups:
             _emit(c, cols.n_rows, cols.full_snapshot_each_message, self._kargs[0], np.asarray(self.group_ts))
         complete = int(c[_N])
-        self.groups[0, complete] = cols.n_rows if last else int(c[_CUR_START])
+        self._kargs[0][0, complete] = cols.n_rows if last else int(c[_CUR_START])
         self._replay(complete, last)
         if last:
             self.ready.groups = self.n_groups
@@ -319,7 +319,7 @@ class BookIndexBuild:
     def _replay(self, complete: int, last: bool) -> None:
         """Replay groups ``[position, complete)``, saving a checkpoint at every row target."""
         book = self._book
-        start = self.groups[0]
+        start = self._kargs[0][0]  # a plain view: numpy's functions wrap memmap subclasses slowly
         n_rows = self.cols.n_rows
         while True:
             g0 = book.position

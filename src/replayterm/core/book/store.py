@@ -67,9 +67,8 @@ class ArrayStore:
         """Finish appenders, write the manifest and make the index visible; returns the arrays."""
         for app in self._appends.values():
             self.arrays[app.name] = app.finish()
-        for arr in self.arrays.values():
-            if isinstance(arr, np.memmap):
-                arr.flush()
+        # No msync here: the page cache writes the files back on its own, and a reader validates
+        # every index before using it (a synchronous flush doubled the cost of a first open).
         if self.tmp is None or self.final is None:
             return self.arrays
         manifest = {

@@ -19,6 +19,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from replayterm.core.book import BookReplayer
 from replayterm.core.book.columns import ChunkedColumn
 from replayterm.core.book.indexer import BookColumns, BookIndexBuild, open_book_index
@@ -292,3 +294,12 @@ def _timeline(instruments: InstrumentSet, builds: list[tuple[Any, BookIndexBuild
 
 def trade_column(sources: Sequence[Source], name: str, dtype: Any) -> ChunkedColumn:
     return ChunkedColumn([c for s in sources for c in s.table.column(name).chunks], dtype)
+
+
+def warm_up() -> None:
+    """Load the compiled index, book and merge code from numba's disk cache (see ``indexer``)."""
+    from replayterm.core.book.indexer import warm_up as warm_book
+    from replayterm.core.replay.timeline import _merge_runs
+
+    warm_book()
+    _merge_runs(np.array([1, 2, 1], dtype=np.int64), np.array([0, 2, 3], dtype=np.int64))
