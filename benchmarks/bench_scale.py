@@ -9,6 +9,8 @@ resident size (``VmRSS``, which also counts mapped cache pages the kernel may dr
 
 Generated inputs are made once under ``REPLAYTERM_BENCH_DATA`` (default ``bench-data/``) with gzip
 level 1, which generates a 100M-row day in minutes instead of an hour.
+``REPLAYTERM_BENCH_FIRST_OPENS`` (default: ``REPLAYTERM_BENCH_REPEATS``) sets how many first
+opens are timed; reopens run ``REPLAYTERM_BENCH_REPEATS`` times.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from typing import Any
 from benchmarks._util import BENCH_DATA, REPEATS, result
 
 ROWS = int(os.environ.get("REPLAYTERM_BENCH_ROWS", "100000000"))
+# First opens parse the whole file again each time (minutes at 100M rows): how many to run.
+FIRST_OPENS = int(os.environ.get("REPLAYTERM_BENCH_FIRST_OPENS", str(REPEATS)))
 SEEKS = 200
 
 _CHILD = r"""
@@ -156,7 +160,7 @@ def run() -> Iterator[dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="replayterm-bench-scale-") as cache:
         first = [_child(paths, cache)]
         reopen = [_child(paths, cache) for _ in range(REPEATS)]
-        for _ in range(REPEATS - 1):  # more first opens on an emptied cache folder
+        for _ in range(FIRST_OPENS - 1):  # more first opens on an emptied cache folder
             with tempfile.TemporaryDirectory(prefix="replayterm-bench-scale-") as fresh:
                 first.append(_child(paths, fresh))
 

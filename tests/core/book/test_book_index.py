@@ -68,6 +68,8 @@ def test_chunked_index_equals_in_memory(
         ref.first_snapshot_group,
         ref.ts_backwards,
     )
+    assert np.array_equal(ev.resnapshot_groups, ref.resnapshot_groups)
+    assert ev.reset_list is not None
     assert np.array_equal(cps.best_idx, ref_cps.best_idx)
     assert np.array_equal(cps.best_amt, ref_cps.best_amt)
     assert np.array_equal(cps.crossed_groups, ref_cps.crossed_groups)

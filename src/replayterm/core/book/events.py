@@ -59,6 +59,8 @@ class BookEvents:
     ts_backwards: int  # rows whose local_ts is lower than the previous row's
     # While an index is still being built: how many groups are ready (None = all of them).
     ready: IndexReady | None = field(default=None, compare=False)
+    # Groups that clear the book, when the index stored them (saves a pass over every group).
+    reset_list: np.ndarray | None = field(default=None, compare=False)
 
     @classmethod
     def from_arrays(
@@ -230,7 +232,7 @@ class BookEvents:
         """
         if self.full_snapshot_each_message:
             return np.empty(0, dtype=np.int64)
-        g = np.flatnonzero(self.reset)
+        g = np.asarray(self.reset_list) if self.reset_list is not None else np.flatnonzero(self.reset)
         return g[g > self.first_snapshot_group].astype(np.int64)
 
     @property

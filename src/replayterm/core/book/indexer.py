@@ -223,10 +223,12 @@ class BookIndexBuild:
         self.best_amt = st.create("best_amt", np.float64, (g, 2))
         st.create("prices", np.float64, self.prices.shape)[:] = self.prices
         self._crossed = st.appender("crossed_groups", np.int64)
+        self._resets = st.appender("reset_groups", np.int64)
         self._carry = np.zeros(_CARRY, dtype=np.int64)
         self._carry[_FIRST_ROW] = -1
         self._carry[_FIRST_GROUP] = -1
         self._chunk = 0  # next chunk to read
+        self._resets_through = 0
         self._rows_done = 0
         self._book = Book(self.prices)
         self._saved: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
@@ -258,6 +260,7 @@ class BookIndexBuild:
             full_snapshot_each_message=self.cols.full_snapshot_each_message,
             ts_backwards=0,
             ready=self.ready,
+            reset_list=np.empty(0, dtype=np.int64),
         )
 
     # -- steps ------------------------------------------------------------------------------
@@ -287,12 +290,23 @@ class BookIndexBuild:
         if last and c[_HAVE] and c[_N] < self.n_groups:
             _emit(c, cols.n_rows, cols.full_snapshot_each_message, self._kargs[0], np.asarray(self.group_ts))
         complete = int(c[_N])
+        self._record_resets(complete)
         self._kargs[0][0, complete] = cols.n_rows if last else int(c[_CUR_START])
         self._replay(complete, last)
         if last:
             self.ready.groups = self.n_groups
         self._packed = None
         return last
+
+    def _record_resets(self, complete: int) -> None:
+        """Keep the (few) groups that clear the book, so gaps need no pass over all groups."""
+        done = self._resets_through
+        if complete > done and not self.cols.full_snapshot_each_message:
+            found = np.flatnonzero(self._kargs[0][1, done:complete] < 0) + done
+            if found.size:
+                self._resets.append(found)
+                object.__setattr__(self.events, "reset_list", self._resets.view())
+        self._resets_through = complete
 
     def _index_chunk(self, i: int) -> None:
         cols = self.cols
@@ -387,6 +401,7 @@ class BookIndexBuild:
         stored = self.store.commit(self.cols.key(), meta)
         self.ready.done = True
         object.__setattr__(ev, "ready", None)
+        object.__setattr__(ev, "reset_list", np.asarray(stored["reset_groups"]))
         cps = _from_arrays(stored, self.interval)
         self._saved = []
         return ev, cps
@@ -514,6 +529,7 @@ def open_book_index(cols: BookColumns, folder: Path) -> tuple[BookEvents, Checkp
             first_snapshot_group=int(meta["first_snapshot_group"]),
             full_snapshot_each_message=cols.full_snapshot_each_message,
             ts_backwards=int(meta["ts_backwards"]),
+            reset_list=np.asarray(a["reset_groups"]),
         )
         return events, _from_arrays(a, int(meta["interval_rows"]))
     except Exception:

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 MANIFEST = "manifest.json"
 
 
