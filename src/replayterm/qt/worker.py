@@ -336,6 +336,7 @@ class ReplayWorker(QObject):
             self._pause_quietly()
             self._pending_seek = int(ts)
             self._report_index(force=True)
+            self._publish()  # an answer, so the GUI knows the worker is alive while the seek waits
             return
         self._pending_seek = None
         self._seek_now(int(ts))

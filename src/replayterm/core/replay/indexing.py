@@ -283,6 +283,8 @@ def _timeline(instruments: InstrumentSet, builds: list[tuple[Any, BookIndexBuild
                 return None
     if folder is None:
         folder = scratch_dir(instruments[0] if instruments else instruments) / "timeline"
+    else:
+        remove_stale(folder, "timeline-")  # other versions, leftovers of a killed build
     tl_build = TimelineBuild(inputs, folder, spans=spans)
     instruments.timeline = tl_build.timeline
     job = IndexJob(builds, tl_build, key, [book_input[id(inst)] for inst, _ in builds])

@@ -4,7 +4,7 @@ painted on the groove, hover tooltip with the time, and debounced seeks while dr
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QRect, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent
+from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QAbstractSlider, QSlider, QStyle, QStyleOptionSlider, QToolTip, QWidget
 
 from replayterm.qt import theme
@@ -165,10 +165,13 @@ class TimelineSlider(QSlider):
             return g.left() + round((us - self._start) / span * (g.width() - 1))
 
         if self._indexed is not None and self._indexed < self._end:
+            # indexed part: a green line under the groove; the rest is hatched until indexed
             x = x_of(max(self._indexed, self._start))
-            shade = QColor(theme.BASE)
-            shade.setAlpha(170)
-            p.fillRect(QRect(x, g.top() - 2, g.right() - x + 1, g.height() + 4), shade)
+            p.fillRect(QRect(g.left(), g.bottom() + 2, x - g.left() + 1, 2), QColor(theme.OK))
+            p.fillRect(
+                QRect(x, g.top() - 2, g.right() - x + 1, g.height() + 4),
+                QBrush(QColor(theme.DIM), Qt.BrushStyle.BDiagPattern),
+            )
         day_color = QColor(theme.ACCENT)
         for us in self._days:
             if self._start <= us <= self._end:
