@@ -67,7 +67,9 @@ class Instrument:
         """Smallest price step seen in the book (or the trades when there is no book)."""
         prices = self.book.events.prices if self.book is not None else None
         if prices is None and self.trades is not None:
-            prices = np.unique(self.trades.price)
+            price = self.trades.price
+            # a mapped column: a spread sample shows the tick without reading every trade
+            prices = np.unique(price if isinstance(price, np.ndarray) else price.sample(1_000_000))
         if prices is None or prices.shape[0] < 2:
             return 0.0
         steps = np.diff(prices)
