@@ -245,7 +245,12 @@ class ReplayWorker(QObject):
             self._stop_indexing(discard=True)  # Cancel with nothing waiting stops indexing
             self.index_progress.emit(-1.0, session.cursor.ready_ts, -1)
             return
-        done = job.step(INDEX_STEP_ROWS)
+        try:
+            done = job.step(INDEX_STEP_ROWS)
+        except Exception:
+            self._stop_indexing()  # the job removed its files; the indexed part stays usable
+            self.index_progress.emit(-1.0, session.cursor.ready_ts, -1)
+            raise
         pending = self._pending_seek
         if pending is not None and (done or session.cursor.ready_ts >= pending):
             self._pending_seek = None

@@ -158,3 +158,22 @@ def test_other_rows_do_not_reuse_an_index(tmp_path: Path) -> None:
         [chunked_table(b, np.random.default_rng(1), 100)], full_snapshot_each_message=False, label="rows"
     )
     assert open_book_index(other, tmp_path / "idx") is None
+
+
+def test_a_full_disk_is_a_clear_error_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import os
+
+    def no_space(fd: int, offset: int, length: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "posix_fallocate", no_space)
+    arrays = random_rows(12, 500)
+    cols = BookColumns.from_tables(
+        [chunked_table(arrays, np.random.default_rng(1), 100)], full_snapshot_each_message=False, label="rows"
+    )
+    with pytest.raises(OSError, match="no room for the replay index"):
+        BookIndexBuild(cols, tmp_path / "idx")
+    assert list(tmp_path.iterdir()) == []

@@ -53,7 +53,9 @@ class ArrayStore:
         if self.tmp is None:
             arr = np.zeros(shape, dtype=dtype)
         else:
-            arr = np.lib.format.open_memmap(self.tmp / f"{name}.npy", mode="w+", dtype=dtype, shape=shape)
+            path = self.tmp / f"{name}.npy"
+            arr = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=shape)
+            _reserve(path)
         self.arrays[name] = arr
         return arr
 
@@ -142,6 +144,25 @@ class _Appender:
         if self._file is not None:
             with contextlib.suppress(OSError):
                 self._file.close()
+
+
+def _reserve(path: Path) -> None:
+    """Allocate the file's blocks now: a full disk must be an error here, not a crash (SIGBUS)
+    later when a page of the mapping is written."""
+    size = path.stat().st_size
+    if size == 0:
+        return
+    fd = os.open(path, os.O_RDWR)
+    try:
+        os.posix_fallocate(fd, 0, size)
+    except OSError as exc:
+        raise OSError(
+            exc.errno,
+            f"no room for the replay index in {path.parent.parent} ({exc.strerror}); free some disk "
+            "space or point REPLAYTERM_CACHE_DIR at a larger disk",
+        ) from None
+    finally:
+        os.close(fd)
 
 
 def _joined(parts: list[np.ndarray], dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
