@@ -3,7 +3,8 @@
 ``REPLAYTERM_BENCH_ROWS`` sets the size (default 100M book rows, plus the trades the generator
 writes beside them). Each figure comes from a fresh subprocess so memory and times are those of a
 user opening the file: the first open uses an empty cache folder (parse + cache + index), the
-reopens use that folder again (mapped cache and index). A thread samples ``/proc/self/status``
+reopens use that folder again (mapped cache and index), and the "index" runs keep the Arrow
+cache but delete the derived index files first (the index pass alone). A thread samples ``/proc/self/status``
 every 20 ms for the peak anonymous memory (``RssAnon``: what must fit in RAM) and the peak
 resident size (``VmRSS``, which also counts mapped cache pages the kernel may drop).
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -154,12 +156,21 @@ def _child(paths: list[Path], cache: str) -> dict[str, Any]:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def _drop_derived(cache: Path) -> None:
+    for path in [*cache.glob("*.d"), cache / "sets"]:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def run() -> Iterator[dict[str, Any]]:
     paths = generated_day(ROWS)
     label = f"{ROWS // 1_000_000}M" if ROWS >= 1_000_000 else str(ROWS)
     with tempfile.TemporaryDirectory(prefix="replayterm-bench-scale-") as cache:
         first = [_child(paths, cache)]
         reopen = [_child(paths, cache) for _ in range(REPEATS)]
+        index = []  # the Arrow cache kept, the derived index files removed: the index pass alone
+        for _ in range(REPEATS):
+            _drop_derived(Path(cache))
+            index.append(_child(paths, cache))
         for _ in range(FIRST_OPENS - 1):  # more first opens on an emptied cache folder
             with tempfile.TemporaryDirectory(prefix="replayterm-bench-scale-") as fresh:
                 first.append(_child(paths, fresh))
@@ -188,7 +199,15 @@ def run() -> Iterator[dict[str, Any]]:
         runs=len(reopen),
         warm_up_s=round(med(reopen, "warm_up_s"), 2),
     )
-    for name, runs in (("first_open", first), ("reopen", reopen)):
+    yield result(
+        f"scale_{label}_index",
+        med(index, "index_s"),
+        "s",
+        rows_per_s=round(rows / med(index, "index_s")),
+        peak_anon_mb=round(med(index, "peak_anon_mb")),
+        runs=len(index),
+    )
+    for name, runs in (("first_open", first), ("reopen", reopen), ("index", index)):
         # Seek = restore + replay to the target + the frame the GUI gets (with its chart backfill).
         # Wall time includes waiting for a core on a loaded machine; thread CPU time does not.
         yield result(
