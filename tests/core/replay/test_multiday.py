@@ -146,3 +146,22 @@ def test_progressive_open_replays_the_indexed_part(week: list[Path], monkeypatch
         reference.seek(t)
         assert cursor.position == reference.position
         assert cursor.instruments[0].book.book.same_state(reference.instruments[0].book.book)
+
+
+def test_without_the_cache_the_index_lives_in_a_temporary_folder(week: list[Path]) -> None:
+    import gc
+
+    sources = open_sources(week[:2], use_cache=False)
+    instruments = build_instruments(sources)
+    groups = instruments[0].book.events.groups
+    base = groups
+    while not hasattr(base, "filename") and getattr(base, "base", None) is not None:
+        base = base.base
+    folder = Path(base.filename).parent.parent  # scratch/.tmp-book-…/groups.npy, since renamed
+    assert folder.is_dir()
+    assert folder.name.startswith("replayterm-index-") and not folder.is_relative_to(cache_dir())
+    assert (folder / "book" / "manifest.json").is_file()
+    assert not (cache_dir() / "sets").exists()
+    del instruments, groups, base
+    gc.collect()
+    assert not folder.exists()

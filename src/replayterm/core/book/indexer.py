@@ -379,7 +379,7 @@ class BookIndexBuild:
         """The checkpoints saved so far (plus the top-of-book history of the ready groups)."""
         if self._packed is None:
             self._packed = _pack(
-                self._saved, self.interval, {}, self.best_idx, self.best_amt, self._crossed.view()
+                self._saved, self.interval, self.best_idx, self.best_amt, self._crossed.view()
             )
         return self._packed
 
@@ -446,7 +446,6 @@ def _checkpoint_arrays(
 def _pack(
     saved: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
     interval: int,
-    _: dict[str, Any],
     best_idx: np.ndarray,
     best_amt: np.ndarray,
     crossed: np.ndarray,
