@@ -159,7 +159,8 @@ def test_without_the_cache_the_index_lives_in_a_temporary_folder(week: list[Path
         base = base.base
     folder = Path(base.filename).parent.parent  # scratch/.tmp-book-…/groups.npy, since renamed
     assert folder.is_dir()
-    assert folder.name.startswith("replayterm-index-") and not folder.is_relative_to(cache_dir())
+    assert folder.name.startswith("replayterm-index-")
+    assert not folder.is_relative_to(cache_dir())
     assert (folder / "book" / "manifest.json").is_file()
     assert not (cache_dir() / "sets").exists()
     del instruments, groups, base
