@@ -174,12 +174,14 @@ class BookIndexBuild:
         *,
         checkpoint_rows: int | None = None,
         cancel: Any = None,
+        progress: Any = None,
     ) -> None:
+        """``cancel()`` and ``progress(fraction)`` are called per chunk of the pre-pass."""
         self.cols = cols
         self.interval = max(1, int(CHECKPOINT_ROWS if checkpoint_rows is None else checkpoint_rows))
         self.store = ArrayStore(folder)
         try:
-            self._prepass(cancel)
+            self._prepass(cancel, progress)
             self._allocate()
         except BaseException:
             self.store.discard()
@@ -187,7 +189,7 @@ class BookIndexBuild:
 
     # -- pre-pass ---------------------------------------------------------------------------
 
-    def _prepass(self, cancel: Any) -> None:
+    def _prepass(self, cancel: Any, progress: Any) -> None:
         cols = self.cols
         uniques: list[np.ndarray] = []
         n_groups = 0
@@ -195,7 +197,10 @@ class BookIndexBuild:
         max_ts = np.iinfo(np.int64).min
         side_chunks = list(cols.side.iter_chunks())
         amount_chunks = list(cols.amount.iter_chunks())
+        n_chunks = max(cols.local_ts.n_chunks, 1)
         for i, (row0, ts) in enumerate(cols.local_ts.iter_chunks()):
+            if progress is not None and i % 16 == 0:
+                progress(i / n_chunks)
             if cancel is not None and cancel():
                 from replayterm.core.data.progress import Cancelled
 

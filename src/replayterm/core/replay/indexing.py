@@ -31,6 +31,7 @@ from replayterm.core.data.progress import Cancelled
 from replayterm.core.replay.timeline import Timeline, TimelineBuild, TimelineInput, open_timeline
 
 ProgressFn = Callable[[float, str], object]
+SCAN_SHARE = 0.2  # of the progress bar: the pre-pass over the rows before indexing them
 CancelFn = Callable[[], bool]
 
 
@@ -178,7 +179,7 @@ class IndexJob:
                 raise Cancelled("indexing cancelled")
             self.step()
             if progress is not None:
-                progress(self.fraction, message)
+                progress(SCAN_SHARE + (1 - SCAN_SHARE) * self.fraction, message)
 
     def discard(self) -> None:
         for _, build in self.books:
@@ -193,6 +194,7 @@ def index_instruments(
     make_trades: Callable[[list[Source]], Any],
     *,
     cancel: CancelFn | None = None,
+    progress: ProgressFn | None = None,
 ) -> InstrumentSet:
     """Instruments whose books are indexed out of core (see the module docstring); the result's
     ``job`` is the work left (None when every index was found in the cache)."""
@@ -223,7 +225,8 @@ def index_instruments(
                     if folder is not None:
                         remove_stale(folder, folder.name.rsplit("-v", 1)[0])
                     target = folder if folder is not None else scratch_dir(inst) / "book"
-                    build = BookIndexBuild(cols, target, cancel=cancel)
+                    scan = None if progress is None else _scan_report(progress, symbol)
+                    build = BookIndexBuild(cols, target, cancel=cancel, progress=scan)
                     builds.append((inst, build))
                     inst.book = BookReplayer(build.events, build.checkpoints())
                 inst.index_folder = folder
@@ -241,6 +244,11 @@ def index_instruments(
             build.discard()
         raise
     return instruments
+
+
+def _scan_report(progress: ProgressFn, symbol: str) -> Callable[[float], object]:
+    """The pre-pass of a book is the first ``SCAN_SHARE`` of its indexing progress."""
+    return lambda f: progress(SCAN_SHARE * f, f"scanning {symbol} book")
 
 
 def _timeline(instruments: InstrumentSet, builds: list[tuple[Any, BookIndexBuild]]) -> IndexJob | None:

@@ -131,7 +131,7 @@ def build_instruments(
     if checkpoint_budget_fraction is None:
         from replayterm.core.replay.indexing import index_instruments
 
-        result = index_instruments(by_key, Instrument, _trade_stream, cancel=cancel)
+        result = index_instruments(by_key, Instrument, _trade_stream, cancel=cancel, progress=progress)
         job = result.job
         if job is not None:
             if progressive:
