@@ -300,7 +300,6 @@ class BookIndexBuild:
         self._replay(complete, last)
         if last:
             self.ready.groups = self.n_groups
-        self._packed = None
         return last
 
     def _record_resets(self, complete: int) -> None:
@@ -355,6 +354,7 @@ class BookIndexBuild:
                 n_log = k.apply_groups_logged(*self._kargs, g_end, log, self._best_flat, self._best_amt_flat)
                 if n_log:
                     self._crossed.append(log[:n_log])
+                    self._packed = None  # repacked only when something was added
             if not reached or target >= n_rows:
                 break
             if g_end < self.n_groups and (not self._saved or self._saved[-1][0] < g_end):
