@@ -87,7 +87,7 @@ class ReplayWorker(QObject):
     strategy_failed = Signal(str, str)  # title, text (load errors, bad parameters)
     # While a big open is indexed in the background: fraction, time up to which the replay is
     # usable, the time a seek waits for (-1: none). Fraction 1 = done, < 0 = indexing stopped.
-    index_progress = Signal(float, "qint64", "qint64")
+    index_progress = Signal(float, object, object)
     gaps_changed = Signal(list)
 
     def __init__(self, settings: SessionSettings | None = None) -> None:
