@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export QT_QPA_PLATFORM ?=
 
-.PHONY: run test lint bench sample clean
+.PHONY: run test lint bench sample clean doctor wheel-test bundle bundle-test
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -17,12 +17,30 @@ run: $(STAMP)
 	$(BIN)/replayterm
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks packaging setup.py
+	$(BIN)/ruff format --check src tests benchmarks packaging setup.py
+	$(BIN)/mypy src
 	$(BIN)/lint-imports
 
 test: $(STAMP) lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+	$(MAKE) wheel-test
+
+# What the desktop app needs from the system: missing libraries (with the package), the display.
+doctor: $(STAMP)
+	$(BIN)/replayterm doctor
+
+# Build the wheel, install it into a fresh venv in a temporary folder, run it from there.
+wheel-test: $(STAMP)
+	$(BIN)/python packaging/smoke.py wheel
+
+# One-folder desktop app in dist/replayterm (PyInstaller), and its smoke test.
+bundle: $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[bundle]'
+	$(BIN)/pyinstaller --noconfirm --clean --distpath dist --workpath build/pyinstaller packaging/replayterm.spec
+
+bundle-test: bundle
+	$(BIN)/python packaging/smoke.py bundle dist/replayterm
 
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m benchmarks
@@ -31,4 +49,4 @@ sample: $(STAMP)
 	$(BIN)/replayterm sample data --minutes 10 --seed 7
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache .mypy_cache

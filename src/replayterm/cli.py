@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from replayterm import __version__
 
-SUBCOMMANDS = ("info", "sample", "book", "export", "backtest", "convert")
+SUBCOMMANDS = ("info", "sample", "book", "export", "backtest", "convert", "cache", "doctor")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,12 +37,42 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def registered_commands(parser: argparse.ArgumentParser) -> list[str]:
+    """The subcommands the parser knows, in registration order."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return list(action.choices)
+    return []
+
+
+def _refuse_first_argument(first: str, commands: Sequence[str]) -> int:
+    """A first argument that is neither a subcommand nor an existing file: say so, exit 2."""
+    looks_like_path = os.sep in first or "/" in first or Path(first).suffix != ""
+    if looks_like_path:
+        print(f"replayterm: no such file: {first}", file=sys.stderr)
+    else:
+        print(f"replayterm: unknown command '{first}' (and no file of that name)", file=sys.stderr)
+    print(f"commands: {', '.join(commands)}", file=sys.stderr)
+    print(
+        "Run 'replayterm --help' for usage, or 'replayterm FILE...' to open files in the app.",
+        file=sys.stderr,
+    )
+    return 2
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    known = set(parser._subparsers._group_actions[0].choices) if parser._subparsers else set()  # type: ignore[union-attr]
-    if not args_list or (args_list[0] not in known and args_list[0] not in ("-h", "--help", "--version")):
-        from replayterm.qt.app import main as gui_main
+    commands = registered_commands(parser)
+    first = args_list[0] if args_list else None
+    if first is None or (first.startswith("-") and first not in ("-h", "--help", "--version")):
+        from replayterm.desktop import main as gui_main
+
+        return gui_main(args_list)
+    if first not in commands and not first.startswith("-"):
+        if not Path(first).exists():
+            return _refuse_first_argument(first, commands)
+        from replayterm.desktop import main as gui_main
 
         return gui_main(args_list)
     args = parser.parse_args(args_list)

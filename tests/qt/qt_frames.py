@@ -189,7 +189,7 @@ class BookWalk:
             (bids[0, 0] * asks[0, 1] + asks[0, 0] * bids[0, 1]) / (asks[0, 1] + bids[0, 1])
         )
         frame.stats.crossed_removals = 3
-        frame.stats.gaps = 1
+        frame.stats.resnapshots = 1
         frame.events_per_s = 412_000.0
         frame.events_applied = self.events
         frame.speed = 1.0

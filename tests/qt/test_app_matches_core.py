@@ -81,6 +81,6 @@ def test_ladder_equals_the_core_book_after_play_seek_and_step(qtbot: QtBot, sett
 
     window.close()
     controller.shutdown()
-    assert not controller.thread.isRunning()
+    assert not controller.replay_thread.isRunning()
     assert not [t for t in threading.enumerate() if t.name.startswith("csv-format")]
     assert np.isfinite(shown[-1].stats.mid)

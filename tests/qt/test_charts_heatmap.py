@@ -131,19 +131,19 @@ def test_chart_double_click_seeks(charts: ChartsView, qtbot: QtBot) -> None:
 
 @pytest.fixture
 def heatmap(qtbot: QtBot) -> HeatmapView:
-    view = HeatmapView(columns=50, rows=40)
+    view = HeatmapView(columns=50, rows=40, column_us=1)  # a column per µs: one per frame here
     qtbot.addWidget(view)
     view.resize(600, 300)
     return view
 
 
-def test_heatmap_writes_one_column_per_frame(heatmap: HeatmapView) -> None:
+def test_heatmap_writes_one_column_per_time_slice(heatmap: HeatmapView) -> None:
     bids = levels([100.0, 99.5, 99.0], [1.0, 3.0, 7.0])
     asks = levels([100.5, 101.0], [2.0, 5.0])
     heatmap.apply_frame(make_frame(bids, asks, ts=T0, tick=0.5, reset=True))
     assert heatmap.columns_written == 1
     before = heatmap.pixels.copy()
-    heatmap.apply_frame(make_frame(bids, asks, ts=T0 + 1000, tick=0.5))
+    heatmap.apply_frame(make_frame(bids, asks, ts=T0 + 1, tick=0.5))
     assert heatmap.columns_written == 2
     changed_cols = np.flatnonzero(np.any(heatmap.pixels != before, axis=0))
     assert changed_cols.tolist() == [1]  # only the new column was written
@@ -155,7 +155,7 @@ def test_heatmap_writes_one_column_per_frame(heatmap: HeatmapView) -> None:
         expected[rows[round(p, 6)]] = np.log1p(s)
     assert col == pytest.approx(expected)
     # no clock movement, no column
-    heatmap.apply_frame(make_frame(bids, asks, ts=T0 + 1000, tick=0.5))
+    heatmap.apply_frame(make_frame(bids, asks, ts=T0 + 1, tick=0.5))
     assert heatmap.columns_written == 2
 
 
@@ -176,7 +176,7 @@ def test_heatmap_ring_wraps_and_recenters(heatmap: HeatmapView) -> None:
 
 
 def test_heatmap_history_keeps_its_prices_across_recenters(qtbot: QtBot) -> None:
-    view = HeatmapView(columns=30, rows=60, view_rows=20)
+    view = HeatmapView(columns=30, rows=60, view_rows=20, column_us=1)
     qtbot.addWidget(view)
     tick = 1.0
 
@@ -208,7 +208,7 @@ def test_heatmap_readout_names_time_price_and_size(heatmap: HeatmapView) -> None
 
 
 def test_heatmap_time_labels_follow_the_columns_once_the_ring_is_full(qtbot: QtBot) -> None:
-    view = HeatmapView(columns=40, rows=40)
+    view = HeatmapView(columns=40, rows=40, column_us=1_000_000)
     qtbot.addWidget(view)
     view.resize(600, 300)
     view.show()
@@ -226,3 +226,42 @@ def test_heatmap_time_labels_follow_the_columns_once_the_ring_is_full(qtbot: QtB
     assert axis.picture is None  # every column moved one place left: the labels are redrawn
     view.plot.grab()
     assert all(text == view.column_label(v) for v, text in axis._labels.items())
+
+
+def test_heatmap_columns_sit_on_a_real_time_axis(qtbot: QtBot) -> None:
+    """A column is a fixed slice of time: frames far apart leave the columns between them holding
+    the book as it stood (liquidity rested there all along), frames close together share one."""
+    view = HeatmapView(columns=50, rows=40, column_us=1_000_000)
+    qtbot.addWidget(view)
+    first = levels([100.0], [1.0]), levels([100.5], [2.0])
+    second = levels([100.0], [4.0]), levels([100.5], [8.0])
+    view.apply_frame(make_frame(*first, ts=T0, tick=0.5, reset=True))
+    view.apply_frame(make_frame(*second, ts=T0 + 300_000, tick=0.5))  # same second: same column
+    assert view.filled == 1
+    assert view.column(0).max() == pytest.approx(np.log1p(8.0))  # the latest state of that second
+    view.apply_frame(make_frame(*first, ts=T0 + 1_200_000, tick=0.5))
+    view.apply_frame(make_frame(*second, ts=T0 + 5_000_000, tick=0.5))  # 3 s without a frame
+    assert view.filled == 6
+    for age in (1, 2, 3, 4):  # seconds 1..4 hold the book of second 1
+        assert view.column(age).max() == pytest.approx(np.log1p(2.0)), age
+    x0 = view.columns - 6  # the oldest filled display column
+    labels = [view.column_label(x0 + k) for k in range(6)]
+    assert labels == [f"12:00:{s:02d}" for s in range(6)]  # equal spacing, equal time
+    view.apply_frame(make_frame(*first, ts=T0 + 1_000_000_000, tick=0.5))  # further than the ring
+    assert view.filled == view.columns
+    assert view.column_label(view.columns - 1) == "12:16:40"
+    assert view.column_label(0) == "12:15:51"
+    assert "1 column = 1 s" in view.legend()
+
+
+def test_heatmap_time_ticks_fall_on_round_times(qtbot: QtBot) -> None:
+    view = HeatmapView(columns=400, rows=40, column_us=250_000)  # 100 s across
+    qtbot.addWidget(view)
+    book = levels([100.0], [1.0]), levels([100.5], [1.0])
+    for i in range(500):
+        view.apply_frame(make_frame(*book, ts=T0 + 3_700_000 + i * 250_000, tick=0.5))
+    ((spacing, values),) = view.time_axis.tickValues(0, view.columns, 600)
+    labels = [view.column_label(v) for v in values]
+    assert spacing * view.column_us == 20_000_000  # 100 s over 600 px: a label every 20 s
+    assert labels == ["12:00:40", "12:01:00", "12:01:20", "12:01:40", "12:02:00"]
+    assert all(abs(view.time_at(v) % 20_000_000) < 1 for v in values)  # type: ignore[operator]

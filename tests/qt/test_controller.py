@@ -58,4 +58,4 @@ def test_open_play_seek_and_close_through_the_window(
     assert any(b for _, b, _ in window.ladder.model.levels())
 
     window.close()
-    assert not controller.thread.isRunning()
+    assert not controller.replay_thread.isRunning()

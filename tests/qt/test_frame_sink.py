@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field, fields
 
 import numpy as np
+import pytest
 from pytestqt.qtbot import QtBot
 from qt_frames import T0, levels, make_frame, series, trades
 
@@ -182,14 +182,32 @@ def test_frame_interval_follows_what_a_frame_costs_the_gui() -> None:
     assert frame_interval_ms(1.0, fastest=5) == 5
 
 
+class FakeClock:
+    """Seconds that pass only when a view says it worked: view costs without spending time."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+    def spend(self, ms: float) -> None:
+        self.t += ms / 1e3
+
+
+def fake_clocks(sink: FrameSink) -> FakeClock:
+    clock = FakeClock()
+    sink.wall_clock = sink.cpu_clock = clock
+    return clock
+
+
 def test_frame_sink_slows_down_while_frames_are_expensive(qtbot: QtBot) -> None:
     sink = FrameSink()
+    clock = fake_clocks(sink)
     rendered = []
 
     def heavy(frame: Frame) -> None:
-        t = time.thread_time()
-        while time.thread_time() - t < 0.02:
-            pass
+        clock.spend(20.0)
         rendered.append(frame)
         if len(rendered) < 6:
             sink.push(_frame(0, frame.local_ts + 1, []))  # the replay keeps publishing
@@ -197,22 +215,18 @@ def test_frame_sink_slows_down_while_frames_are_expensive(qtbot: QtBot) -> None:
     sink.add_consumer(heavy)
     sink.push(_frame(0, T0, [], reset=True))
     qtbot.waitUntil(lambda: len(rendered) == 6, timeout=3000)
-    assert sink.frame_cost_ms >= 15
+    assert sink.frame_cost_ms == pytest.approx(20.0)
     assert sink.interval_ms == SLOWEST_MS
 
 
 def test_frame_reaches_the_views_in_two_halves_in_order(qtbot: QtBot) -> None:
     sink = FrameSink()
+    clock = fake_clocks(sink)
     log: list[tuple[str, int]] = []
-
-    def busy(ms: float) -> None:
-        t = time.perf_counter()
-        while time.perf_counter() - t < ms / 1e3:
-            pass
 
     def view(name: str, ms: float):  # type: ignore[no-untyped-def]
         def apply(frame: Frame) -> None:
-            busy(ms)
+            clock.spend(ms)
             log.append((name, frame.local_ts))
 
         apply.__qualname__ = name

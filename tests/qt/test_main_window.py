@@ -205,3 +205,15 @@ def test_drag_enter_accepts_local_files(window: MainWindow) -> None:
     ev.ignore()
     window.dragEnterEvent(ev)
     assert not ev.isAccepted()
+
+
+def test_coarser_grouping_asks_the_worker_for_deeper_frames(window: MainWindow, qtbot: QtBot) -> None:
+    reaches: list[int] = []
+    window.depth_reach_changed.connect(reaches.append)
+    coarsest = window.ladder.grouping.count() - 1
+    with qtbot.waitSignal(window.depth_reach_changed, timeout=1000):
+        window.ladder.grouping.setCurrentIndex(coarsest)
+    rows = window.ladder.model.rowCount()
+    assert reaches[-1] >= 100 * rows  # every ladder row's bucket, however deep
+    window.heatmap.grouping_box.setCurrentIndex(window.heatmap.grouping_box.count() - 1)
+    assert reaches[-1] >= 100 * (window.heatmap.rows // 2)

@@ -22,17 +22,30 @@ def test_book_panel_shows_the_stats_and_flags_data_problems(qtbot: QtBot) -> Non
     frame = make_frame(levels([100.0, 99.5], [2.0, 1.0]), levels([100.5], [6.0]), tick=0.5)
     frame.stats.imbalance = 0.25
     frame.stats.crossed_removals = 0
-    frame.stats.gaps = 2
+    frame.stats.resnapshots = 2
     panel.apply_frame(frame)
     assert panel.text("best_bid") == "100.0"
     assert panel.text("best_ask") == "100.5"
     assert panel.text("spread").startswith("0.5  (1 t)")
     assert panel.text("imbalance") == "+0.250"
     assert panel.text("levels") == "2 / 1"
-    assert panel.text("gaps") == "2"
-    assert panel.values["gaps"].property("warn") is True
+    assert panel.text("resnapshots") == "2"
+    assert panel.values["resnapshots"].property("warn") is True
     assert panel.values["crossed"].property("warn") is False
     assert panel.imbalance_bar.value == 0.25
+
+
+def test_book_panel_names_what_it_counts(qtbot: QtBot) -> None:
+    """Nothing checks sequence numbers (Tardis files carry none): no "Sequence gaps" label."""
+    panel = BookPanel()
+    qtbot.addWidget(panel)
+    titles = dict(BookPanel.FIELDS)
+    assert "Sequence gaps" not in titles.values()
+    assert titles["resnapshots"] == "Re-snapshots"
+    tip = BookPanel.TOOLTIPS["resnapshots"]
+    assert "cleared and rebuilt" in tip
+    assert "not checked" in tip  # says plainly that no sequence check is made
+    assert "first snapshot" in BookPanel.TOOLTIPS["skipped"]
 
 
 def test_hidden_book_panel_catches_up_when_shown(qtbot: QtBot) -> None:

@@ -126,3 +126,33 @@ def test_gaps_clock_and_lag_indicator(bar: TransportBar) -> None:
     assert "300 ms" in bar.lag.text()
     bar.apply_frame(make_frame(ts=T0 + 3_000_000, start=T0, end=END, playing=True, lag_us=5_000_000))
     assert bar.lag_level == "bad"
+
+
+MIDNIGHT = 1_721_347_200_000_000  # 2024-07-19T00:00:00Z
+
+
+def test_ctrl_g_time_of_day_on_a_file_spanning_midnight(bar: TransportBar, qtbot: QtBot) -> None:
+    start, end = MIDNIGHT - 3 * 60_000_000, MIDNIGHT + 5 * 60_000_000  # 23:57 -> 00:05
+    bar.apply_frame(make_frame(ts=MIDNIGHT + 2 * 60_000_000, start=start, end=end))  # clock 00:02
+    with qtbot.waitSignal(bar.seek_requested, timeout=1000) as blocker:
+        _goto(bar, qtbot, "00:02:30")
+    assert blocker.args == [MIDNIGHT + 150_000_000]
+    # the replay answered the seek (a new generation), then moved to 23:59 on the 18th
+    bar.apply_frame(make_frame(ts=MIDNIGHT - 60_000_000, start=start, end=end, generation=99))
+    assert bar.clock.text().startswith("23:59")
+    with qtbot.waitSignal(bar.seek_requested, timeout=1000) as blocker:
+        _goto(bar, qtbot, "00:02:30")  # falls on one date of the data only: the 19th
+    assert blocker.args == [MIDNIGHT + 150_000_000]
+
+
+def test_goto_dialog_error_and_hint_do_not_overlap(bar: TransportBar, qtbot: QtBot) -> None:
+    dlg = _goto(bar, qtbot, "2030-01-01T00:00:00Z")  # outside the data: a long, wrapped error
+    assert dlg.error.isVisible()
+    qtbot.wait(50)  # let the dialog take its new size
+    hint, error = dlg.hint.geometry(), dlg.error.geometry()
+    assert not hint.intersects(error)
+    for label in (dlg.hint, dlg.error):  # each gets the height its wrapped text needs
+        needed = label.heightForWidth(label.width())
+        assert label.height() >= needed
+        assert dlg.rect().contains(label.geometry())
+    dlg.reject()

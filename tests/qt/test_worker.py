@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, SignalInstance
 
 from replayterm.core.data import open_sources
 from replayterm.core.replay.cursor import ReplayCursor
@@ -27,6 +27,7 @@ class Commands(QObject):
     speed = Signal(float)
     step_message = Signal()
     step_trade = Signal()
+    depth_reach = Signal(int)
 
 
 class Harness:
@@ -41,6 +42,7 @@ class Harness:
         self.cmd.speed.connect(self.worker.set_speed)
         self.cmd.step_message.connect(self.worker.step_message)
         self.cmd.step_trade.connect(self.worker.step_trade)
+        self.cmd.depth_reach.connect(self.worker.set_depth_reach)
         self.frames: list[Frame] = []
         self.worker.frame_ready.connect(self.frames.append)
         self.thread = start_worker(self.worker)
@@ -52,7 +54,7 @@ class Harness:
         self.qtbot.waitUntil(lambda: len(self.frames) > seen)  # the first frame follows at once
         return blocker.args[0]
 
-    def next_frame(self, emit: Signal, *args: object) -> Frame:
+    def next_frame(self, emit: SignalInstance, *args: object) -> Frame:
         with self.qtbot.waitSignal(self.worker.frame_ready, timeout=20_000) as blocker:
             emit.emit(*args)
         return blocker.args[0]
@@ -212,3 +214,18 @@ def test_a_raising_strategy_is_disabled_and_a_hanging_one_can_be_stopped(
     before = harness.frames[-1].events_applied
     harness.cmd.step_message.emit()  # the replay goes on
     harness.qtbot.waitUntil(lambda: harness.frames[-1].events_applied > before, timeout=10_000)
+
+
+def test_a_depth_reach_makes_frames_cover_it(harness: Harness, reference: ReplayCursor) -> None:
+    harness.open([str(p) for p in SAMPLE])
+    harness.next_frame(harness.cmd.seek, harness.frames[-1].end_ts)
+    frame = harness.next_frame(harness.cmd.depth_reach, 100 * 40)  # republished at once
+    reference.seek(frame.local_ts)
+    replayer = reference.instruments[0].book
+    assert replayer is not None
+    book = replayer.book
+    for side, carried in ((1, frame.bids), (-1, frame.asks)):
+        full = book.levels(side, book.level_count(side))
+        limit = 100 * 40 * frame.tick_size * (1 + 1e-9)
+        within = full[np.abs(full[:, 0] - full[0, 0]) <= limit]
+        assert carried[: within.shape[0]].tolist() == within.tolist()

@@ -159,9 +159,24 @@ def test_bad_inputs_exit_with_a_clear_message(
     assert main(["backtest", *sample, "-s", "mean_reversion", "-p", "lookback=many", "--out", out]) == 1
     assert "parameter 'lookback' expects int" in capsys.readouterr().err
 
-    assert main(["backtest", *sample, "-s", "mean_reversion", "--fees-bps", "1", "--out", out]) == 2
-    assert "--fees-bps expects two numbers" in capsys.readouterr().err
+    assert main(["backtest", *sample, "-s", "mean_reversion", "--fees-bps", "1,2,3", "--out", out]) == 2
+    assert "--fees-bps expects one or two numbers" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_info:
         main(["backtest", *sample, "-p", "size=1", "-s", "mean_reversion", "--out", out])
     assert exit_info.value.code == 2
     assert not (tmp_path / "out").exists()
+
+
+def test_summary_table_keeps_the_digits(capsys: pytest.CaptureFixture[str]) -> None:
+    from replayterm.commands.backtest import print_table
+
+    metrics = {"fills": 3, "volume": 104523.45, "fees": 0.1 + 0.2, "net_pnl": -1234.567891, "max_drawdown": 0}
+    summary = {
+        "strategies": [{"name": "mm", "status": "ok", "metrics": metrics}],
+        "run": {"events": 10, "run_s": 0.5, "events_per_s": 20},
+    }
+    print_table(summary)
+    out = capsys.readouterr().out
+    assert "104523.45" in out
+    assert "-1234.567891" in out
+    assert " 0.3 " in out  # float noise rounded away, not 0.30000000000000004

@@ -16,11 +16,26 @@ from typing import Any
 
 from replayterm import __version__
 from replayterm.commands._common import TerminalProgress
+from replayterm.commands.execution_args import (
+    add_execution_arguments,
+    execution_settings_from_args,
+    settings_with,
+)
 from replayterm.core.data import DataError, format_time, parse_time
-from replayterm.core.execution import ConstantLatency, FeeSchedule
-from replayterm.core.session import QUEUE_MODELS, ReplaySession, SessionSettings
+from replayterm.core.data.numfmt import plain
+from replayterm.core.session import ReplaySession, SessionSettings
 from replayterm.core.session.export import write_results
 from replayterm.core.strategy import StrategyLoadError, build_params, load_strategy_class
+
+CONVENTIONS = {
+    "equity": "cash + position x mid, from the first event of the run (--from when given)",
+    "sharpe_sortino": "mean / std (Sortino: downside deviation, target 0) of equity changes over "
+    "fixed --metrics-interval steps, times sqrt(intervals per 365-day year); null with fewer than 30",
+    "markouts": "side x (mid at fill + horizon - mid just before the event that caused the fill)",
+    "fees": "maker/taker rate x fill notional; negative = rebate",
+    "latency": "replay axis: an order meets the book ENTRY us after it is sent; answers arrive "
+    "RESPONSE us after the exchange acts",
+}
 
 
 class _StrategyAction(argparse.Action):
@@ -30,7 +45,7 @@ class _StrategyAction(argparse.Action):
         self, parser: argparse.ArgumentParser, ns: argparse.Namespace, value: Any, opt: Any = None
     ) -> None:
         entries = list(getattr(ns, self.dest, None) or [])
-        entries.append({"spec": value, "params": {}})
+        entries.append({"spec": value, "params": {}, "exec": []})
         setattr(ns, self.dest, entries)
 
 
@@ -47,6 +62,23 @@ class _ParamAction(argparse.Action):
         if not sep or not key.strip():
             parser.error(f"{opt} {value}: expected NAME=VALUE")
         entries[-1]["params"][key.strip()] = raw
+
+
+class _ExecAction(argparse.Action):
+    """``--exec NAME=VALUE``: an execution option of the --strategy before it only."""
+
+    def __call__(
+        self, parser: argparse.ArgumentParser, ns: argparse.Namespace, value: Any, opt: Any = None
+    ) -> None:
+        entries = getattr(ns, self.dest, None) or []
+        if not entries:
+            parser.error(
+                f"{opt} {value}: give --strategy first; an --exec belongs to the --strategy before it"
+            )
+        key, sep, raw = str(value).partition("=")
+        if not sep or not key.strip():
+            parser.error(f"{opt} {value}: expected NAME=VALUE, e.g. fees-bps=1,3")
+        entries[-1]["exec"].extend([f"--{key.strip().lstrip('-')}", raw])
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -79,6 +111,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="a parameter of the --strategy given before it; repeat for several",
     )
     parser.add_argument(
+        "--exec",
+        dest="strategies",
+        action=_ExecAction,
+        metavar="NAME=VALUE",
+        help="an execution option for the --strategy before it only, e.g. fees-bps=1,3 or "
+        "latency-us=80000 (any option below without its dashes); repeat for several",
+    )
+    parser.add_argument(
         "--from",
         dest="from_ts",
         metavar="TIME",
@@ -87,26 +127,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--to", dest="to_ts", metavar="TIME", help="only data with local time < TIME (UTC)")
     parser.add_argument(
         "--instrument", metavar="SYMBOL", help="the instrument strategies trade (default: the first one)"
-    )
-    parser.add_argument(
-        "--latency-us",
-        metavar="ENTRY[,RESPONSE]",
-        help="order latency on the replay axis in µs: an order meets the book ENTRY µs after it is "
-        "sent, answers reach the strategy RESPONSE µs (default 0) after the exchange acts. "
-        "Default: estimated from the data's local-vs-exchange time skew",
-    )
-    parser.add_argument(
-        "--fees-bps", metavar="MAKER,TAKER", help="fees in bps of notional; negative = rebate"
-    )
-    parser.add_argument(
-        "--slippage-bps", type=float, metavar="BPS", help="extra price slippage on taker fills"
-    )
-    parser.add_argument("--queue", choices=QUEUE_MODELS, default="risk-averse", help="queue-position model")
-    parser.add_argument(
-        "--cash", type=float, default=0.0, metavar="AMOUNT", help="initial cash of each account"
-    )
-    parser.add_argument(
-        "--sample-ms", type=float, default=100.0, metavar="MS", help="equity sampling interval (default 100)"
     )
     parser.add_argument(
         "--budget-s",
@@ -118,45 +138,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--out", "-o", required=True, type=Path, metavar="DIR", help="output folder (created)"
     )
     parser.add_argument("--no-cache", action="store_true", help="read the files without the Arrow cache")
+    add_execution_arguments(parser)
     parser.set_defaults(func=run)
-
-
-def _pair(text: str, what: str, *, second_default: float | None = None) -> tuple[float, float]:
-    parts = [p.strip() for p in text.split(",")]
-    if len(parts) == 1 and second_default is not None:
-        parts.append(str(second_default))
-    if len(parts) != 2:
-        raise ValueError(f"{what} expects two numbers separated by a comma, got {text!r}")
-    try:
-        return float(parts[0]), float(parts[1])
-    except ValueError:
-        raise ValueError(f"{what} expects numbers, got {text!r}") from None
 
 
 def settings_from_args(args: argparse.Namespace) -> SessionSettings:
     """Session settings from the command line; ValueError says which option is wrong."""
-    latency = None
-    if args.latency_us is not None:
-        entry, response = _pair(args.latency_us, "--latency-us", second_default=0)
-        if entry < 0 or response < 0 or entry != int(entry) or response != int(response):
-            raise ValueError(f"--latency-us expects whole µs >= 0, got {args.latency_us!r}")
-        latency = ConstantLatency(int(entry), int(response))
-    fees = FeeSchedule()
-    if args.fees_bps is not None:
-        maker, taker = _pair(args.fees_bps, "--fees-bps")
-        fees = FeeSchedule.from_bps(maker, taker)
-    if args.sample_ms <= 0:
-        raise ValueError(f"--sample-ms must be > 0, got {args.sample_ms}")
-    return SessionSettings(
-        latency=latency,
-        fees=fees,
-        slippage_bps=args.slippage_bps,
-        queue=args.queue,
-        initial_cash=args.cash,
-        focus=args.instrument,
-        sample_interval_us=max(1, round(args.sample_ms * 1000)),
-        callback_budget_s=args.budget_s,
-    )
+    return execution_settings_from_args(args, focus=args.instrument, callback_budget_s=args.budget_s)
 
 
 def print_table(summary: dict[str, Any]) -> None:
@@ -168,7 +156,7 @@ def print_table(summary: dict[str, Any]) -> None:
 
         def num(key: str, m: dict[str, Any] = m) -> str:
             value = m.get(key)
-            return "-" if value is None else f"{value:.6g}"
+            return "-" if value is None else plain(round(value, 8))
 
         print(
             f"{entry['name'][:24]:<24} {entry['status']:<9} {m['fills']:>7} {num('volume'):>12} "
@@ -181,6 +169,7 @@ def print_table(summary: dict[str, Any]) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         settings = settings_from_args(args)
+        own = [settings_with(settings, e["exec"]) if e.get("exec") else None for e in args.strategies]
         from_ts = None if args.from_ts is None else parse_time(args.from_ts)
         to_ts = None if args.to_ts is None else parse_time(args.to_ts)
     except ValueError as exc:
@@ -222,11 +211,20 @@ def run(args: argparse.Namespace) -> int:
     for note in notes:
         print(f"replayterm backtest: note: {note}", file=sys.stderr)
     try:
-        handles = [session.add_strategy(e["spec"], e["params"]) for e in args.strategies]
+        handles = [
+            session.add_strategy(e["spec"], e["params"], settings=mine)
+            for e, mine in zip(args.strategies, own, strict=True)
+        ]
     except (StrategyLoadError, ValueError) as exc:
         progress.done()
         print(f"replayterm backtest: {exc}", file=sys.stderr)
         return 1
+    execution_notes = session.execution_notes()
+    for note in execution_notes:
+        print(f"replayterm backtest: warning: {note}", file=sys.stderr)
+    strategy_warnings = [w for h in handles for w in session.warnings_of(h)]
+    for warning in strategy_warnings:
+        print(f"replayterm backtest: warning: {warning}", file=sys.stderr)
     events = session.run_to_end(progress=progress)
     finished = time.perf_counter()
     progress.done()
@@ -244,21 +242,18 @@ def run(args: argparse.Namespace) -> int:
         "events": events,
         "instruments": [inst.name for inst in session.instruments],
         "latency_us": {
-            inst.name: {
-                "entry": session.latency(i).entry(session.start_ts),
-                "response": session.latency(i).response(session.start_ts),
-            }
-            for i, inst in enumerate(session.instruments)
+            name: figures["latency_us"] for name, figures in session.execution_report()["instruments"].items()
         },
-        "fees": {"maker": settings.fee_schedule().maker, "taker": settings.fee_schedule().taker},
-        "slippage_bps": settings.fee_schedule().taker_slippage_bps,
-        "queue": args.queue,
+        "execution": session.execution_report(),
+        "conventions": CONVENTIONS,
+        "queue": settings.describe()["queue"],
         "initial_cash": settings.initial_cash,
         "sample_interval_us": settings.sample_interval_us,
         "load_s": round(loaded - started, 3),
         "run_s": round(finished - loaded, 3),
         "events_per_s": round(events / max(finished - loaded, 1e-9)),
-        "warnings": notes + session.warnings,
+        "warnings": notes + execution_notes + strategy_warnings + session.warnings,
+        "bbo_checks": [c.to_json() for c in session.bbo_checks()],
     }
     try:
         summary = write_results(session, handles, args.out, run_info)

@@ -9,6 +9,7 @@ import sys
 
 from replayterm.commands._common import open_instruments
 from replayterm.core.data import DataError, format_time, parse_time
+from replayterm.core.data.numfmt import derived, plain
 from replayterm.core.replay.cursor import ReplayCursor
 
 
@@ -49,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
         assert inst.book is not None
         book = inst.book.book
         top = book.top_stats(5)
+        touch = (top.best_bid, top.best_ask)
         out.append(
             {
                 "exchange": inst.exchange,
@@ -61,8 +63,8 @@ def run(args: argparse.Namespace) -> int:
                 "asks": book.levels(-1, args.depth).tolist(),
                 "bid_levels": book.level_count(1),
                 "ask_levels": book.level_count(-1),
-                "mid": _finite(top.mid),
-                "spread": _finite(top.spread),
+                "mid": _finite(derived(top.mid, *touch, extra=1)),
+                "spread": _finite(derived(top.spread, *touch)),
                 "crossed_removals": book.crossed_removals,
             }
         )
@@ -78,14 +80,14 @@ def _print_book(item: dict) -> None:
     print(
         f"{item['exchange']} {item['symbol']} at {item['at']}  ({item['messages_applied']} messages applied)"
     )
-    mid = "-" if item["mid"] is None else f"{item['mid']:g}"
-    spread = "-" if item["spread"] is None else f"{item['spread']:g}"
+    mid = "-" if item["mid"] is None else plain(item["mid"])
+    spread = "-" if item["spread"] is None else plain(item["spread"])
     print(f"levels: {item['bid_levels']} bids / {item['ask_levels']} asks   mid {mid}   spread {spread}")
     print(f"{'bid size':>14} {'price':>14}   {'ask size':<14}")
     for price, amount in reversed(item["asks"]):
-        print(f"{'':>14} {price:>14g}   {amount:<14g}")
+        print(f"{'':>14} {plain(price):>14}   {plain(amount):<14}")
     for price, amount in item["bids"]:
-        print(f"{amount:>14g} {price:>14g}")
+        print(f"{plain(amount):>14} {plain(price):>14}")
 
 
 def _finite(x: float) -> float | None:

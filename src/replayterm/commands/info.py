@@ -1,8 +1,10 @@
-"""``replayterm info FILE…``: what each data file holds (type, symbols, rows, time span, cache)."""
+"""``replayterm info FILE…``: what each data file holds (type, symbols, rows, time span, cache),
+then each set of files of one symbol and type (several days): days, rows, span and gaps."""
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 from typing import Any
@@ -26,6 +28,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--to", dest="to_ts", metavar="TIME", help="only rows with local time < TIME (UTC)")
     parser.add_argument("--no-cache", action="store_true", help="read the files without the Arrow cache")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="open the files together and check them: per instrument what the replay gets from "
+        "them, and the rebuilt L2 top of book against a book_ticker/quotes file of the same symbol",
+    )
     parser.set_defaults(func=run)
 
 
@@ -78,9 +86,85 @@ def _text(report: dict[str, Any]) -> str:
         if s["snapshot_runs"] is not None:
             out.append(f"    snapshot runs     {s['snapshot_runs']:,}")
             out.append(f"    before snapshot   {s['rows_before_snapshot']:,} rows")
-        out.append(f"    unsorted rows     {s['unsorted_rows']:,}")
+        late = s["unsorted_rows"]
+        out.append(f"    late rows         {late:,}  (receive time stepped back; file order kept)")
         out.append(f"    cache             {s['cache']}")
         out.extend(f"    warning: {w}" for w in s["warnings"])
+    return "\n".join(out)
+
+
+# Between files of one set, a jump in receive time longer than this is reported as a gap.
+GAP_S = 1.0
+
+
+def describe_sets(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Files holding the same (exchange, symbol, type), e.g. several days: one set each.
+
+    A set reports its files in time order, the UTC days they cover, the total rows, the whole
+    span and the gaps (or overlaps) between consecutive files.
+    """
+    members: dict[tuple[str, str, str], list[tuple[str, dict[str, Any]]]] = {}
+    for report in reports:
+        for source in report.get("sources", []):
+            if source["local_time"] is not None:
+                key = (source["exchange"], source["symbol"], source["type"])
+                members.setdefault(key, []).append((report["file"], source))
+    sets = []
+    for (exchange, symbol, kind), files in members.items():
+        if len({name for name, _ in files}) < 2:
+            continue
+        files.sort(key=lambda item: item[1]["local_time"]["first_us"])
+        first = files[0][1]["local_time"]["first_us"]
+        last = max(s["local_time"]["last_us"] for _, s in files)
+        days: set[str] = set()
+        for _, s in files:
+            day = s["local_time"]["first_us"] // 86_400_000_000
+            while day <= s["local_time"]["last_us"] // 86_400_000_000:
+                days.add(format_time(day * 86_400_000_000)[:10])
+                day += 1
+        gaps = []
+        for (name_a, a), (name_b, b) in itertools.pairwise(files):
+            jump = b["local_time"]["first_us"] - a["local_time"]["last_us"]
+            if jump > GAP_S * 1e6 or jump < 0:
+                gaps.append(
+                    {
+                        "after": name_a,
+                        "before": name_b,
+                        "from": a["local_time"]["last"],
+                        "to": b["local_time"]["first"],
+                        "seconds": round(jump / 1e6, 6),
+                    }
+                )
+        sets.append(
+            {
+                "set": f"{exchange} {symbol} {kind}",
+                "files": [name for name, _ in files],
+                "days": sorted(days),
+                "rows": sum(s["rows"] for _, s in files),
+                "local_time": _span(first, last),
+                "gaps": gaps,
+            }
+        )
+    return sets
+
+
+def _set_text(item: dict[str, Any]) -> str:
+    span = item["local_time"]
+    days = item["days"]
+    out = [f"set: {item['set']}, {len(item['files'])} files"]
+    out.append(
+        f"  days              {len(days)} ({days[0]} .. {days[-1]})" if days else "  days              0"
+    )
+    out.append(f"  rows              {item['rows']:,}")
+    out.append(f"  local time        {span['first']} .. {span['last']}  ({span['span_s']:.3f} s)")
+    if not item["gaps"]:
+        out.append(f"  gaps              none (no jump over {GAP_S:g} s between files)")
+    for gap in item["gaps"]:
+        what = "overlap" if gap["seconds"] < 0 else "gap"
+        out.append(
+            f"  {what:<17} {abs(gap['seconds']):.3f} s from {gap['from']} to {gap['to']}"
+            f"  ({gap['after']} -> {gap['before']})"
+        )
     return "\n".join(out)
 
 
@@ -105,6 +189,54 @@ def run(args: argparse.Namespace) -> int:
         reports.append(report)
         if not args.json:
             print(_text(report), flush=True)
+    sets = describe_sets(reports)
+    if not args.json:
+        for item in sets:
+            print(_set_text(item), flush=True)
+    if args.check:
+        checks, check_status = _check(args.files, from_ts, to_ts, not args.no_cache, quiet=args.json)
+        status = status or check_status
+        if args.json:
+            print(json.dumps({"files": reports, "sets": sets, "checks": checks}, indent=2))
+            return status
     if args.json:
-        print(json.dumps(reports, indent=2))
+        print(json.dumps(reports + sets, indent=2))
     return status
+
+
+def _check(
+    files: list[str], from_ts: int | None, to_ts: int | None, use_cache: bool, *, quiet: bool
+) -> tuple[list[dict[str, Any]], int]:
+    """Every instrument of the files opened together: what it holds, and the BBO check."""
+    from replayterm.core.replay.coverage import instrument_contents
+    from replayterm.core.replay.instruments import build_instruments
+    from replayterm.core.replay.top_of_book import BboCheck, bbo_check_of
+
+    try:
+        sources = open_sources(files, from_ts=from_ts, to_ts=to_ts, use_cache=use_cache)
+        instruments = build_instruments(sources)
+    except DataError as exc:
+        print(exc, file=sys.stderr)
+        return [], 1
+    out: list[dict[str, Any]] = []
+    lines = ["", "check (files opened together)"]
+    for inst in instruments:
+        contents = instrument_contents(inst)
+        check = bbo_check_of(inst)
+        entry: dict[str, Any] = {"instrument": inst.name, "contents": contents, "notes": list(inst.notes)}
+        lines.append(f"  {inst.name}")
+        lines.extend(f"    {line}" for line in contents)
+        lines.extend(f"    note: {n}" for n in inst.notes)
+        if check is not None:
+            entry["bbo_check"] = check.to_json()
+            lines.append(f"    {check.summary_line().split(': ', 1)[1]}")
+            lines.append(f"      what it means: {BboCheck.EXPLANATION}")
+            for m in check.first_mismatches[:5]:
+                lines.append(
+                    f"      mismatch at {format_time(int(m['local_ts']))}: book {m['book_bid']:g} / "
+                    f"{m['book_ask']:g}, ticker {m['ticker_bid']:g} / {m['ticker_ask']:g}"
+                )
+        out.append(entry)
+    if not quiet:
+        print("\n".join(lines), flush=True)
+    return out, 0

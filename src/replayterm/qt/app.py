@@ -3,25 +3,48 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
-from PySide6.QtCore import QEvent, QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer, Slot
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from replayterm import bundled
 from replayterm.qt import theme
 from replayterm.qt.controller import ReplayController
 from replayterm.qt.main_window import MainWindow
 from replayterm.qt.settings import APPLICATION, ORGANIZATION
 
-SAMPLE_DIR = Path(__file__).resolve().parents[3] / "data"
+# Close the window this many seconds after the data opened (smoke tests of installed and frozen
+# builds; counted from the start when there is nothing to open).
+QUIT_AFTER_ENV = "REPLAYTERM_QUIT_AFTER"
+
+
+class _QuitAfterOpen(QObject):
+    """Closes the window a while after the open finished, or at once when it failed."""
+
+    def __init__(self, window: MainWindow, delay_ms: int) -> None:
+        super().__init__(window)
+        self.window, self.delay_ms = window, delay_ms
+
+    @Slot(object)
+    def opened(self, _info: object) -> None:
+        QTimer.singleShot(self.delay_ms, self.window.close)
+
+    @Slot(str)
+    def failed(self, _text: str) -> None:
+        self.window.close()
+
+    @Slot()
+    def cancelled(self) -> None:
+        self.window.close()
 
 
 def bundled_sample() -> list[str]:
-    """The synthetic sample shipped in ``data/`` (opened when no file is given)."""
-    return sorted(str(p) for p in SAMPLE_DIR.glob("*.csv.gz")) if SAMPLE_DIR.is_dir() else []
+    """The synthetic sample installed with the package (opened when no file is given)."""
+    return [str(p) for p in bundled.sample_files()]
 
 
 def create_application(argv: Sequence[str] = ()) -> QApplication:
@@ -30,8 +53,8 @@ def create_application(argv: Sequence[str] = ()) -> QApplication:
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("ReplayTerm")
-    icon = theme.RESOURCES / "icon.svg"
-    if icon.is_file():
+    icon = bundled.resource_path("icon.svg")
+    if icon is not None:
         app.setWindowIcon(QIcon(str(icon)))
     theme.apply_dark_theme(app)
     return app
@@ -47,6 +70,14 @@ def main(argv: Sequence[str] = ()) -> int:
     window.show()
     if files:
         QTimer.singleShot(0, lambda: window.request_open(files))
+    quit_after = _quit_after_ms()
+    if quit_after is not None and files:
+        quitter = _QuitAfterOpen(window, quit_after)
+        controller.worker.opened.connect(quitter.opened)
+        controller.worker.open_failed.connect(quitter.failed)
+        controller.worker.open_cancelled.connect(quitter.cancelled)
+    elif quit_after is not None:
+        QTimer.singleShot(quit_after, window.close)
     try:
         return int(app.exec())
     finally:
@@ -56,3 +87,15 @@ def main(argv: Sequence[str] = ()) -> int:
         # interpreter shutdown crash it.
         window.deleteLater()
         app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+
+
+def _quit_after_ms() -> int | None:
+    value = os.environ.get(QUIT_AFTER_ENV, "").strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        logging.getLogger(__name__).error("%s=%r is not a number of seconds; ignored", QUIT_AFTER_ENV, value)
+        return None
+    return max(0, int(seconds * 1000))

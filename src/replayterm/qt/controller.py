@@ -1,10 +1,12 @@
 """Wiring between the main window and the replay worker, and the worker's thread lifetime.
 
-Every command crosses threads as a queued signal (DESIGN §4.3); frames, progress and errors come
+Every command crosses threads as a queued signal; frames, progress and errors come
 back the same way. The direct calls are ``request_cancel`` (it only sets a flag, and a queued
 cancel would wait behind the very open or strategy run it is meant to stop) and
 ``request_abort_callback`` (stops a strategy callback that does not return, which no queued
 command could ever reach).
+
+The threading rules: docs/architecture.md, "Threading".
 """
 
 from __future__ import annotations
@@ -27,12 +29,12 @@ class ReplayController(QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
-        self.thread = QThread(self)
-        self.thread.setObjectName("replay")
-        self.worker = ReplayWorker()
-        self.worker.moveToThread(self.thread)
-        self.thread.started.connect(self.worker.start)
-        self.thread.finished.connect(self.worker.deleteLater)
+        self.replay_thread = QThread(self)
+        self.replay_thread.setObjectName("replay")
+        self.worker = ReplayWorker(window.execution.settings)
+        self.worker.moveToThread(self.replay_thread)
+        self.replay_thread.started.connect(self.worker.start)
+        self.replay_thread.finished.connect(self.worker.deleteLater)
 
         w, wk = window, self.worker
         w.open_requested.connect(wk.open)
@@ -42,6 +44,9 @@ class ReplayController(QObject):
         w.speed_changed.connect(wk.set_speed)
         w.step_message.connect(wk.step_message)
         w.step_trade.connect(wk.step_trade)
+        w.depth_reach_changed.connect(wk.set_depth_reach)
+        w.focus_requested.connect(wk.set_focus)
+        w.second_requested.connect(wk.set_second)
         w.cancel_open.connect(wk.request_cancel, Qt.ConnectionType.DirectConnection)
         w.closing.connect(self.shutdown)
 
@@ -65,17 +70,33 @@ class ReplayController(QObject):
         wk.busy.connect(ui.set_busy)
         ui.set_worker_controls(cancel=wk.request_cancel, abort=wk.request_abort_callback)
 
-        self.thread.start()
+        ex = w.execution
+        ex.apply_settings.connect(wk.set_execution)
+        ex.apply_strategy_settings.connect(wk.set_strategy_execution)
+        for request in (ex.apply_settings, ex.apply_strategy_settings):
+            request.connect(ui.command_sent)
+        ex.export_requested.connect(wk.export_results)
+        wk.exported.connect(ex.exported)
+        wk.execution_changed.connect(ex.set_report)
+        wk.strategies_changed.connect(ex.set_strategies)
+
+        self.replay_thread.start()
         w.speed_changed.emit(w.transport.current_speed)  # the worker starts at 1x; the window may not
+        w.depth_reach_changed.emit(w.depth_reach())
 
     def _on_opened(self, info: OpenedInfo) -> None:
         for warning in info.warnings:
             log.warning("%s", warning)
         self.window.set_gaps(info.gaps)
+        self.window.execution.set_opened(info.paths, info.instruments)
+        self.window.set_instruments(info.instruments, info.focus)
+        self.window.transport.set_marks(info.bbo_mismatches)
         self.window.transport.slider.set_day_marks(info.days)
         self.window.transport.slider.set_indexed(info.start_ts if info.indexing else None)
         self.window.open_finished()
         log.info("%s: %s events", ", ".join(info.instruments), f"{info.events:,}")
+        for line in info.checks:
+            log.info("%s", line)
 
     def _on_index_progress(self, fraction: float, ready_ts: int, waiting_ts: int) -> None:
         """A big open goes on in the background: shade what is not indexed yet, show progress."""
@@ -95,5 +116,5 @@ class ReplayController(QObject):
 
     def shutdown(self) -> None:
         """Stop the replay, end the thread and wait for it (see ``stop_worker``). Safe to call twice."""
-        if not stop_worker(self.worker, self.thread, SHUTDOWN_WAIT_MS):
+        if not stop_worker(self.worker, self.replay_thread, SHUTDOWN_WAIT_MS):
             log.error("The replay thread did not stop within %d s", SHUTDOWN_WAIT_MS // 1000)

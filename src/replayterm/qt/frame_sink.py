@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
-from replayterm.core.replay.frame import Frame, TopSeries, TradeBatch
+from replayterm.core.replay.frame import Frame, TickerSeries, TopSeries, TradeBatch
 from replayterm.core.strategy.records import RecordChunk
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,17 @@ def concat_trades(batches: list[TradeBatch]) -> TradeBatch:
         price=np.concatenate([b.price for b in batches]),
         amount=np.concatenate([b.amount for b in batches]),
         side=np.concatenate([b.side for b in batches]),
+    )
+
+
+def concat_ticker(batches: list[TickerSeries]) -> TickerSeries:
+    batches = [b for b in batches if len(b)]
+    if not batches:
+        return TickerSeries()
+    if len(batches) == 1:
+        return batches[0]
+    return TickerSeries(
+        *(np.concatenate([getattr(b, f.name) for b in batches]) for f in fields(TickerSeries))
     )
 
 
@@ -94,7 +105,7 @@ def concat_chunks(a: RecordChunk, b: RecordChunk) -> RecordChunk:
 def merge_strategy_frames(older: Any, newer: Any) -> Any:
     """One strategy's streams across two frames: chunks (and dicts of chunks) are concatenated,
     state fields come from the newer frame. A ``reset`` newer frame replaces the older one."""
-    if getattr(newer, "reset", False) or not is_dataclass(newer):
+    if getattr(newer, "reset", False) or not is_dataclass(newer) or isinstance(newer, type):
         return newer
     updates: dict[str, Any] = {}
     for f in fields(newer):
@@ -137,6 +148,8 @@ class FrameCoalescer:
         self._reset = False
         self._trades: list[TradeBatch] = []
         self._series: list[TopSeries] = []
+        self._liquidations: list[TradeBatch] = []
+        self._ticker: list[TickerSeries] = []
         self._strategies: dict[object, Any] = {}
 
     def push(self, frame: Frame) -> bool:
@@ -155,6 +168,10 @@ class FrameCoalescer:
             self._trades.append(frame.trades)
         if len(frame.series):
             self._series.append(frame.series)
+        if len(frame.liquidations):
+            self._liquidations.append(frame.liquidations)
+        if len(frame.ticker):
+            self._ticker.append(frame.ticker)
         for sf in getattr(frame, "strategies", ()):
             key = _strategy_key(sf)
             prev = self._strategies.get(key)
@@ -165,6 +182,8 @@ class FrameCoalescer:
         self._reset = True
         self._trades.clear()
         self._series.clear()
+        self._liquidations.clear()
+        self._ticker.clear()
         self._strategies.clear()
         self._latest = None
 
@@ -184,12 +203,16 @@ class FrameCoalescer:
             reset=self._reset,
             trades=concat_trades(self._trades),
             series=concat_series(self._series),
+            liquidations=concat_trades(self._liquidations),
+            ticker=concat_ticker(self._ticker),
             **extra,
         )
         self._latest = None
         self._reset = False
         self._trades = []
         self._series = []
+        self._liquidations = []
+        self._ticker = []
         self._strategies = {}
         return merged
 
@@ -214,6 +237,9 @@ class FrameSink(QObject):
         self.last_render_ms = 0.0
         self.frames_rendered = 0
         self._fastest = int(interval_ms)
+        # Clocks, replaceable so tests can give views a cost without spending real time.
+        self.wall_clock: Callable[[], float] = time.perf_counter
+        self.cpu_clock: Callable[[], float] = time.thread_time
         self.frame_cost_ms = 0.0  # smoothed GUI-thread CPU time per rendered frame
         self._cpu_mark: float | None = None  # GUI-thread CPU time at the previous render
         self._apply_ms: dict[int, float] = {}  # smoothed time each consumer takes to apply a frame
@@ -289,13 +315,13 @@ class FrameSink(QObject):
         return self._consumers[:cut], self._consumers[cut:]
 
     def _apply(self, frame: Frame, consumers: list[FrameConsumer]) -> float:
-        start = t0 = time.perf_counter()
+        start = t0 = self.wall_clock()
         for consumer in consumers:
             try:
                 consumer(frame)
             except Exception as exc:
                 self._report(consumer, exc)
-            t1 = time.perf_counter()
+            t1 = self.wall_clock()
             ms, key = (t1 - t0) * 1e3, id(consumer)
             before = self._apply_ms.get(key, ms)
             self._apply_ms[key] = before + _COST_SMOOTHING * (ms - before)
@@ -309,7 +335,7 @@ class FrameSink(QObject):
 
     def _pace(self) -> None:
         """Measure what the last frame period cost the GUI thread and set the next interval."""
-        cpu = time.thread_time()
+        cpu = self.cpu_clock()
         if self._cpu_mark is not None:
             cost = (cpu - self._cpu_mark) * 1e3
             w = _COST_SMOOTHING if self.frame_cost_ms > 0 else 1.0

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDockWidget,
     QFileDialog,
@@ -31,15 +32,19 @@ from PySide6.QtWidgets import (
 from replayterm.core.replay.frame import Frame
 from replayterm.qt import settings as st
 from replayterm.qt.excepthooks import ExceptionReporter
+from replayterm.qt.execution.ui import ExecutionUI
 from replayterm.qt.frame_sink import FrameSink
 from replayterm.qt.strategy.ui import StrategyUI
 from replayterm.qt.views.book_panel import BookPanel
 from replayterm.qt.views.charts import ChartsView
 from replayterm.qt.views.heatmap import HeatmapView
 from replayterm.qt.views.ladder_view import LadderView
+from replayterm.qt.views.liquidation_overlay import LiquidationOverlay
 from replayterm.qt.views.log_panel import LogPanel, QtLogHandler
+from replayterm.qt.views.second_ladder import SecondLadder
 from replayterm.qt.views.tape_view import TapeView
-from replayterm.qt.widgets import help_dialogs
+from replayterm.qt.views.ticker_chart import TickerChartView
+from replayterm.qt.widgets import cache_dialog, help_dialogs
 from replayterm.qt.widgets.error_dialog import ErrorDialog
 from replayterm.qt.widgets.open_progress import OpenProgress
 from replayterm.qt.widgets.recent_menu import RecentFilesMenu
@@ -55,12 +60,15 @@ class MainWindow(QMainWindow):
     open_requested = Signal(list)
     play = Signal()
     pause = Signal()
-    seek_requested = Signal("qint64")
+    seek_requested = Signal("qint64")  # type: ignore[arg-type]
     speed_changed = Signal(float)
     step_message = Signal()
     step_trade = Signal()
     cancel_open = Signal()
     closing = Signal()  # the window is closing: stop the replay thread
+    depth_reach_changed = Signal(int)  # ticks from the touch the views need frames to cover
+    focus_requested = Signal(int)  # show this instrument in the ladder, tape and charts
+    second_requested = Signal(int)  # the second ladder's instrument (-1: closed)
 
     def __init__(self, settings: QSettings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -78,15 +86,32 @@ class MainWindow(QMainWindow):
         self.tape = TapeView(self)
         self.charts = ChartsView(self)
         self.heatmap = HeatmapView(self)
+        self.ticker = TickerChartView(self)
+        self.second_ladder = SecondLadder(self)
+        self.liquidations = LiquidationOverlay(self.charts.price_plot)
+        self.instrument_box = QComboBox(self)
+        self.instrument_box.setObjectName("instrumentSelector")
+        self.instrument_box.setToolTip("Instrument shown in the ladder, tape, charts and book panel")
+        self.instrument_box.setMinimumContentsLength(14)
+        self.instrument_box.currentIndexChanged.connect(self._on_instrument_chosen)
         self.book = BookPanel(self)
         self.log_panel = LogPanel(self)
         self.error_dialog = ErrorDialog(self)
         self.progress = OpenProgress(self)
         self.strategies = StrategyUI(self.settings, self.charts, self)
+        self.execution = ExecutionUI(self.settings, self)
 
         self.sink = FrameSink(self)
         for view in (self.transport, self.ladder, self.tape, self.charts, self.heatmap, self.book):
             self.sink.add_consumer(view.apply_frame)
+        for consumer in (
+            self.ticker.apply_frame,
+            self.second_ladder.apply_frame,
+            self.liquidations.apply_frame,
+        ):
+            self.sink.add_consumer(consumer)
+        self.tape.liq_min_size.valueChanged.connect(self.liquidations.set_min_size)
+        self.second_ladder.instrument_chosen.connect(self._on_second_chosen)
         self.sink.add_consumer(self.strategies.apply_frame)
         self.sink.add_consumer(self._on_frame)
         self.sink.consumer_failed.connect(self.show_error)
@@ -98,6 +123,10 @@ class MainWindow(QMainWindow):
         self.exceptions.caught.connect(self._show_exception)
 
         self._forward_commands()
+        self._depth_reach = -1
+        self.ladder.grouping.currentIndexChanged.connect(self._update_depth_reach)
+        self.ladder.model.modelReset.connect(self._update_depth_reach)
+        self.heatmap.grouping_box.currentIndexChanged.connect(self._update_depth_reach)
         self._build_docks()
         self._build_menus()
         self._build_status_bar()
@@ -121,6 +150,7 @@ class MainWindow(QMainWindow):
             (self.strategies.error, self.show_error),
             (self.strategies.status, self.status_label_text),
             (self.strategies.busy_changed, self._on_strategy_busy),
+            (self.execution.status, self.status_label_text),
         ):
             src.connect(dst)
         for command in (self.play, self.pause, self.seek_requested, self.step_message, self.step_trade):
@@ -138,6 +168,8 @@ class MainWindow(QMainWindow):
         bar.setObjectName("toolbar.transport")
         bar.setMovable(False)
         bar.addWidget(self.transport)
+        self.instrument_action = bar.addWidget(self.instrument_box)
+        self.instrument_action.setVisible(False)  # shown when more than one instrument is open
         self.transport_bar = bar
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
         d = self.docks = {
@@ -151,6 +183,8 @@ class MainWindow(QMainWindow):
             "pnl": self._dock("Strategy PnL", "pnl", self.strategies.pnl, "Ctrl+8"),
             "fills": self._dock("Fills", "fills", self.strategies.fills_view, "Ctrl+9"),
             "signals": self._dock("Signals", "signals", self.strategies.signals_view, "Ctrl+0"),
+            "ticker": self._dock("Derivative Ticker", "ticker", self.ticker, "Ctrl+Shift+2"),
+            "ladder2": self._dock("Second Ladder", "ladder2", self.second_ladder, "Ctrl+Shift+1"),
         }
         h, v = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, d["ladder"])
@@ -163,7 +197,12 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(d["tape"], d["strategies"], v)
         self.tabifyDockWidget(d["log"], d["fills"])
         self.tabifyDockWidget(d["log"], d["signals"])
+        self.splitDockWidget(d["heatmap"], d["ticker"], h)
+        self.splitDockWidget(d["ladder"], d["ladder2"], h)
+        d["ladder2"].hide()  # opened from View ▸ Second Ladder
+        d["ladder2"].visibilityChanged.connect(self._on_second_visibility)
         d["strategies"].hide()  # until it shares a tab group with the book (see _arrange_tabs)
+        d["ticker"].hide()  # until it shares a tab group with the heatmap (see _arrange_tabs)
 
     def _arrange_tabs(self) -> None:
         """The second tab group and the sizes of the default layout. Run once the window is
@@ -173,6 +212,9 @@ class MainWindow(QMainWindow):
         h, v = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
         d["strategies"].show()
         self.tabifyDockWidget(d["strategies"], d["book"])
+        d["ticker"].show()
+        self.tabifyDockWidget(d["heatmap"], d["ticker"])
+        d["heatmap"].raise_()
         d["strategies"].raise_()
         d["log"].raise_()
         self.resizeDocks([d["ladder"], d["charts"], d["tape"]], [320, 940, 370], h)
@@ -197,6 +239,8 @@ class MainWindow(QMainWindow):
         self.act_cancel_open = self._menu_action(file, "&Cancel Open or Run", "Esc", self._cancel_open)
         self.act_cancel_open.setEnabled(False)
         file.addSeparator()
+        cache_dialog.apply_saved_cap(self.settings)
+        self._menu_action(file, "Ca&che…", "", lambda: cache_dialog.CacheDialog(self.settings, self).exec())
         self._menu_action(file, "&Quit", "Ctrl+Q", self.close)
 
         playback = mb.addMenu("&Playback")
@@ -221,6 +265,10 @@ class MainWindow(QMainWindow):
 
         strategy = mb.addMenu("&Strategy")
         self.strategies.fill_menu(strategy)
+        strategy.addSeparator()
+        strategy.addAction(self.execution.act_settings)
+        strategy.addAction(self.execution.act_copy)
+        strategy.addAction(self.execution.act_export)
 
         help_menu = mb.addMenu("&Help")
         self._menu_action(help_menu, "&Keyboard Shortcuts", "F1", lambda: help_dialogs.show_shortcuts(self))
@@ -239,8 +287,21 @@ class MainWindow(QMainWindow):
         sb.addWidget(self.status_label, 1)
         sb.addPermanentWidget(self.progress)
         sb.addPermanentWidget(self.strategies.busy)
+        sb.addPermanentWidget(self.execution.label)
         sb.addPermanentWidget(self.render_label)
         self.sink.rendered.connect(self._on_rendered)
+
+    def depth_reach(self) -> int:
+        """Ticks from the touch that the ladder's and heatmap's buckets reach at their grouping."""
+        ladder = self.ladder.model.grouping * self.ladder.model.rowCount()
+        heatmap = self.heatmap.grouping * (self.heatmap.rows // 2)
+        return max(ladder, heatmap)
+
+    def _update_depth_reach(self) -> None:
+        reach = self.depth_reach()
+        if reach != self._depth_reach:
+            self._depth_reach = reach
+            self.depth_reach_changed.emit(reach)
 
     # ---- slots for the worker ----------------------------------------------------------------
     @Slot(object)
@@ -290,6 +351,29 @@ class MainWindow(QMainWindow):
     @Slot(list)
     def set_gaps(self, gaps_us: list[int]) -> None:
         self.transport.set_gaps(gaps_us)
+
+    def set_instruments(self, names: list[str], focus: int) -> None:
+        """After an open: the selector lists every instrument, the shown one selected."""
+        box = self.instrument_box
+        box.blockSignals(True)
+        box.clear()
+        box.addItems(names)
+        box.setCurrentIndex(focus)
+        box.blockSignals(False)
+        self.instrument_action.setVisible(len(names) > 1)
+        self.second_ladder.set_instruments(names, focus)
+        self._on_second_visibility(self.docks["ladder2"].isVisible())
+
+    def _on_instrument_chosen(self, index: int) -> None:
+        if index >= 0:
+            self.focus_requested.emit(index)
+
+    def _on_second_chosen(self, index: int) -> None:
+        if self.docks["ladder2"].isVisible():
+            self.second_requested.emit(index)
+
+    def _on_second_visibility(self, visible: bool) -> None:
+        self.second_requested.emit(self.second_ladder.selector.currentIndex() if visible else -1)
 
     # ---- opening files -----------------------------------------------------------------------
     def request_open(self, paths: Sequence[str]) -> None:
@@ -391,6 +475,7 @@ class MainWindow(QMainWindow):
         s.setValue("transport/speed", self.transport.current_speed)
         for view in (self.ladder, self.tape, self.charts, self.heatmap, self.strategies):
             view.save_settings(s)
+        self.execution.save_settings(s)
         s.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:

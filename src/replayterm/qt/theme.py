@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
-log = logging.getLogger(__name__)
+from replayterm import bundled
 
-RESOURCES = Path(__file__).resolve().parents[3] / "resources"
+log = logging.getLogger(__name__)
 
 WINDOW = "#15181e"
 PANEL = "#1a1e25"
@@ -26,6 +25,8 @@ ACCENT = "#3d8bfd"
 BID = "#22b07d"  # bids and buy-side trades
 ASK = "#e5484d"  # asks and sell-side trades
 NEUTRAL = "#9aa3b2"  # trades with unknown side
+LIQ_BUY = "#ff9f1c"  # liquidations that buy (a short was liquidated)
+LIQ_SELL = "#d16ba5"  # liquidations that sell (a long was liquidated)
 LAST = "#f2c94c"  # last trade price
 MID = "#c8ced8"
 OK = "#3fb950"
@@ -78,14 +79,14 @@ def dark_palette() -> QPalette:
 
 
 def apply_dark_theme(app: QApplication) -> None:
-    """Fusion + dark palette + ``resources/style.qss`` (if the resources folder ships)."""
+    """Fusion + dark palette + the installed ``resources/style.qss``."""
     app.setStyle("Fusion")
     app.setPalette(dark_palette())
-    qss = RESOURCES / "style.qss"
-    if qss.is_file():
-        app.setStyleSheet(qss.read_text(encoding="utf-8"))
+    qss = bundled.resource_text("style.qss")
+    if qss is not None:
+        app.setStyleSheet(qss)
     else:
-        log.warning("Style sheet %s not found; using the plain dark palette", qss)
+        log.warning("The style sheet is missing from the installed package; using the plain dark palette")
     if isinstance(app, QGuiApplication):
         font = app.font()
         font.setPointSizeF(9.0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from replayterm.core.data.timefmt import parse_time as core_parse_time
 
@@ -50,12 +50,21 @@ def format_duration(us: float) -> str:
     return f"{minutes} min {secs} s"
 
 
-def parse_time(text: str, reference_us: int | None = None) -> int:
-    """Parse user input into µs since the epoch (UTC).
+def parse_time(text: str, reference_us: int | None = None, span: tuple[int, int] | None = None) -> int:
+    """Parse user input into µs since the epoch (UTC); see :func:`parse_time_explained`."""
+    return parse_time_explained(text, reference_us, span)[0]
+
+
+def parse_time_explained(
+    text: str, reference_us: int | None = None, span: tuple[int, int] | None = None
+) -> tuple[int, str]:
+    """Parse user input into µs since the epoch (UTC), with a note when a choice was made.
 
     Accepted: an integer (µs since the epoch), an ISO-8601 date-time (naive means UTC; an offset is
     converted to UTC; ``Z`` allowed; up to microsecond precision), a date alone (midnight UTC), or a
-    time of day ``HH:MM[:SS[.ffffff]]`` taken on the UTC date of ``reference_us``.
+    time of day ``HH:MM[:SS[.ffffff]]``. A time of day is taken on the one date of the data
+    (``span``) where it falls; when it falls on several, on the current replay date
+    (``reference_us``) and the note says so; when it falls on none, on the current date.
     Raises ValueError with a message meant for the user.
     """
     s = text.strip()
@@ -64,11 +73,50 @@ def parse_time(text: str, reference_us: int | None = None) -> int:
     if _TIME_OF_DAY_RE.fullmatch(s):
         if reference_us is None:
             raise ValueError(f"'{s}' is a time of day; give a full date too (e.g. 2024-07-18T{s}).")
-        s = f"{to_datetime(reference_us).date().isoformat()}T{s}"
+        return _resolve_time_of_day(s, reference_us, span)
     try:
-        return core_parse_time(s)  # integers, ISO-8601 with Z / UTC / offsets, a date alone
+        return core_parse_time(s), ""  # integers, ISO-8601 with Z / UTC / offsets, a date alone
     except ValueError:
-        raise ValueError(
-            f"'{text.strip()}' is not a time. Use ISO-8601 UTC such as 2024-07-18T12:34:56.789Z, "
-            "a time of day such as 12:34:56.5, or integer microseconds since the epoch."
-        ) from None
+        raise _not_a_time(text) from None
+
+
+def _not_a_time(text: str) -> ValueError:
+    return ValueError(
+        f"'{text.strip()}' is not a time. Use ISO-8601 UTC such as 2024-07-18T12:34:56.789Z, "
+        "a time of day such as 12:34:56.5, or integer microseconds since the epoch."
+    )
+
+
+def _on_date(day: date, time_of_day: str) -> int:
+    try:
+        return core_parse_time(f"{day.isoformat()}T{time_of_day}")
+    except ValueError:
+        raise _not_a_time(time_of_day) from None
+
+
+def _resolve_time_of_day(
+    time_of_day: str, reference_us: int, span: tuple[int, int] | None
+) -> tuple[int, str]:
+    today = to_datetime(reference_us).date()
+    current = _on_date(today, time_of_day)
+    if span is None or span[1] < span[0]:
+        return current, ""
+    first, last = to_datetime(span[0]).date(), to_datetime(span[1]).date()
+    days = [first + timedelta(days=k) for k in range((last - first).days + 1)]
+    inside = [(d, us) for d in days if span[0] <= (us := _on_date(d, time_of_day)) <= span[1]]
+    if len(inside) == 1:
+        return inside[0][1], ""
+    if not inside or today in (d for d, _ in inside):
+        note = ""
+        if inside:
+            note = (
+                f"{time_of_day} falls on {len(inside)} dates of the data; "
+                f"took the current date {today.isoformat()} (type a full date for another day)."
+            )
+        return current, note
+    # several dates of the data, none of them today's: the nearest to the current time
+    day, us = min(inside, key=lambda item: abs(item[1] - reference_us))
+    return us, (
+        f"{time_of_day} falls on {len(inside)} dates of the data; took {day.isoformat()}, "
+        "the nearest to the current time (type a full date for another day)."
+    )

@@ -1,11 +1,13 @@
 """``ReplayWorker``: the one object that owns the replay session, living in its own ``QThread``.
 
-DESIGN §4: the GUI thread only renders. Commands arrive as queued signals connected to the
+The GUI thread only renders. Commands arrive as queued signals connected to the
 slots below; results leave as ``Frame`` objects (latest state + appended streams), at most one per
 display refresh. Every seek or open bumps the generation so stale frames can be dropped. The only
 methods safe to call directly from another thread are ``request_cancel`` (a flag that long opens,
 seeks and strategy catch-ups check between batches) and ``request_abort_callback`` (stops a
 strategy callback that hangs).
+
+The threading rules: docs/architecture.md, "Threading".
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
@@ -27,6 +30,7 @@ from replayterm.core.replay.frames import FrameBuilder
 from replayterm.core.replay.indexing import IndexJob, warm_up
 from replayterm.core.replay.instruments import build_instruments
 from replayterm.core.session import ReplaySession, SessionSettings, StrategyHandle
+from replayterm.core.session.export import write_results
 from replayterm.core.session.streams import StrategyStreams
 from replayterm.core.strategy import StrategyLoadError
 
@@ -70,6 +74,10 @@ class OpenedInfo:
     gaps: list[int]
     warnings: list[str] = field(default_factory=list)
     events: int = 0
+    focus: int = 0
+    # BBO check (L2 + book_ticker of one instrument): a line per instrument and mismatch times.
+    checks: list[str] = field(default_factory=list)
+    bbo_mismatches: list[int] = field(default_factory=list)
     days: list[int] = field(default_factory=list)  # where each further file (day) begins
     indexing: bool = False  # the rest is still being indexed (see ``index_progress``)
 
@@ -85,6 +93,8 @@ class ReplayWorker(QObject):
     busy = Signal(float, str)  # progress of a long seek or strategy start; fraction < 0 = done
     strategies_changed = Signal(list)  # list[StrategyInfo]
     strategy_failed = Signal(str, str)  # title, text (load errors, bad parameters)
+    execution_changed = Signal(object)  # dict: "report" (summary.json's execution), "notes" (warnings)
+    exported = Signal(str)  # folder the results were written to
     # While a big open is indexed in the background: fraction, time up to which the replay is
     # usable, the time a seek waits for (-1: none). Fraction 1 = done, < 0 = indexing stopped.
     index_progress = Signal(float, object, object)
@@ -97,6 +107,7 @@ class ReplayWorker(QObject):
         self.settings = settings if settings is not None else SessionSettings()
         self.session: ReplaySession | None = None
         self.builder: FrameBuilder | None = None
+        self.depth_reach = 0  # ticks from the touch every frame covers (see set_depth_reach)
         self.streams = StrategyStreams()
         self.generation = 0
         self.playing = False
@@ -108,6 +119,7 @@ class ReplayWorker(QObject):
         self._rate_window: list[tuple[float, int]] = []
         self._lag_us = 0
         self._reset_pending = True
+        self._paths: list[str] = []
         self._index_timer: QTimer | None = None
         self._index_job: IndexJob | None = None
         self._pending_seek: int | None = None
@@ -198,12 +210,15 @@ class ReplayWorker(QObject):
         session = ReplaySession(instruments, self.settings)
         session.cursor.seek(session.start_ts)
         self.session = session
+        self._paths = [str(p) for p in paths]
         self.builder = FrameBuilder(session.cursor, session.focus)
+        self.builder.reach_ticks = self.depth_reach
         self.streams.forget()
         self._sim_clock = float(session.now)
         self.generation += 1
         cursor = session.cursor
         warnings = [w for s in sources for w in s.warnings] + session.data_notes()
+        checks = session.bbo_checks()
         self.opened.emit(
             OpenedInfo(
                 paths=[str(p) for p in paths],
@@ -213,6 +228,9 @@ class ReplayWorker(QObject):
                 gaps=[int(g) for g in cursor.gaps()],
                 warnings=warnings,
                 events=cursor.n_events,
+                focus=session.focus,
+                checks=[c.summary_line() for c in checks],
+                bbo_mismatches=[int(t) for c in checks for t in c.mismatch_ts[:5000]],
                 days=[int(d) for d in cursor.file_starts()],
                 indexing=job is not None,
             )
@@ -220,6 +238,7 @@ class ReplayWorker(QObject):
         if previous is not None:
             self._carry_strategies(previous, session)
             previous.close()
+        self._emit_execution()
         self._emit_strategies()
         self._publish(reset=True)
         if job is not None and self._index_timer is not None:
@@ -330,6 +349,16 @@ class ReplayWorker(QObject):
             self.session.step_trade(self.builder.instrument if self.builder else None)
             self._publish()
 
+    @Slot(int)
+    @guarded
+    def set_depth_reach(self, ticks: int) -> None:
+        """Frames carry every level within ``ticks`` of the touch (the views' coarsest grouping
+        times the rows they show), besides the top levels."""
+        self.depth_reach = max(0, int(ticks))
+        if self.builder is not None:
+            self.builder.reach_ticks = self.depth_reach
+            self._publish()
+
     @Slot("qint64")
     @guarded
     def seek(self, ts: int) -> None:
@@ -364,11 +393,44 @@ class ReplayWorker(QObject):
         if session is None:
             self.strategy_failed.emit("No data open", "Open a data file before loading a strategy.")
             return
+        focus = self.builder.instrument if self.builder is not None else None
         try:
-            self._long(lambda p, c: session.add_strategy(spec, params or None, progress=p, cancel=c))
+            handle = self._long(
+                lambda p, c: session.add_strategy(
+                    spec, params or None, instrument=focus, progress=p, cancel=c
+                )
+            )
         except (StrategyLoadError, TypeError, ValueError) as exc:
             self.strategy_failed.emit(f"Cannot load strategy {spec}", str(exc))
+        else:
+            if isinstance(handle, StrategyHandle):
+                for warning in session.warnings_of(handle):
+                    log.warning("%s", warning)  # "no silent nothing": the log panel shows it
         self._strategies_updated()
+
+    # -- which instrument the views show --------------------------------------------------------
+
+    @Slot(int)
+    @guarded
+    def set_focus(self, index: int) -> None:
+        """The ladder, tape and charts show instrument ``index`` from now on."""
+        session = self.session
+        if session is None or not 0 <= index < len(session.instruments):
+            return
+        second = self.builder.second if self.builder is not None else None
+        self.builder = FrameBuilder(session.cursor, index)
+        self.builder.second = second
+        self.generation += 1
+        self._publish(reset=True)
+
+    @Slot(int)
+    @guarded
+    def set_second(self, index: int) -> None:
+        """The second ladder shows instrument ``index`` (-1: closed)."""
+        if self.builder is None:
+            return
+        self.builder.second = index if index >= 0 else None
+        self._publish()
 
     @Slot(int)
     @guarded
@@ -408,6 +470,60 @@ class ReplayWorker(QObject):
                 self.strategy_failed.emit(f"Bad parameters for {handle.name}", str(exc))
             self._strategies_updated()
 
+    @Slot(object)
+    @guarded
+    def set_execution(self, settings: SessionSettings) -> None:
+        """New execution settings: every strategy re-runs from the start to the current moment."""
+        self.settings = settings
+        session = self.session
+        if session is not None:
+            self._long(lambda p, c: session.set_settings(settings, progress=p, cancel=c))
+            self.generation += 1
+            self._reset_pending = True
+        self._emit_execution()
+        self._strategies_updated()
+
+    @Slot(int, object)
+    @guarded
+    def set_strategy_execution(self, handle_id: int, settings: SessionSettings | None) -> None:
+        """Execution settings of one strategy's own (None: the session's again); it re-runs."""
+        session = self.session
+        if session is not None and (handle := self._handle(handle_id)) is not None:
+            self._long(lambda p, c: session.set_strategy_settings(handle, settings, progress=p, cancel=c))
+            self._emit_execution()
+            self._strategies_updated()
+
+    @Slot(str)
+    @guarded
+    def export_results(self, out_dir: str) -> None:
+        """Write the strategies' results up to now with the same code as ``replayterm backtest``."""
+        session = self.session
+        if session is None:
+            return
+        run_info = {
+            "source": "app",
+            "files": self._paths,
+            "start_us": session.start_ts,
+            "now_us": session.now,
+            "execution": session.execution_report(),
+            "warnings": session.data_notes() + session.execution_notes() + session.warnings,
+        }
+        try:
+            write_results(session, session.strategies, Path(out_dir), run_info)
+        except OSError as exc:
+            self.failed.emit("Cannot write results", f"{out_dir}: {exc}")
+            return
+        self.exported.emit(out_dir)
+
+    def _emit_execution(self) -> None:
+        session = self.session
+        if session is None:
+            self.execution_changed.emit({"report": self.settings.describe(), "notes": []})
+            return
+        self.execution_changed.emit(
+            {"report": session.execution_report(), "notes": session.execution_notes()}
+        )
+
     def _handle(self, handle_id: int) -> StrategyHandle | None:
         assert self.session is not None
         return next((h for h in self.session.strategies if h.id == handle_id), None)
@@ -419,7 +535,8 @@ class ReplayWorker(QObject):
             if info.spec is None:
                 continue
             try:
-                new.add_strategy(info.spec, info.params, name=info.name, colour=info.colour)
+                own = old.strategy_settings(handle)
+                new.add_strategy(info.spec, info.params, name=info.name, colour=info.colour, settings=own)
             except (StrategyLoadError, TypeError, ValueError) as exc:
                 self.strategy_failed.emit(f"Cannot reload {info.name} on the new data", str(exc))
 
@@ -431,13 +548,15 @@ class ReplayWorker(QObject):
         session = self.session
         self.strategies_changed.emit([] if session is None else [session.info(h) for h in session.strategies])
 
-    def _long(self, action: Callable[[Callable[[float, str], None], Callable[[], bool]], object]) -> None:
-        """Run a possibly long session call with progress and cancel; a cancel leaves it consistent."""
+    def _long(self, action: Callable[[Callable[[float, str], None], Callable[[], bool]], object]) -> object:
+        """Run a possibly long session call with progress and cancel; a cancel leaves it consistent.
+        Returns what the call returned (None when cancelled)."""
         self._cancel.clear()
         try:
-            action(self.busy.emit, self._cancel.is_set)
+            return action(self.busy.emit, self._cancel.is_set)
         except Cancelled:
             log.info("cancelled")
+            return None
         finally:
             self.busy.emit(-1.0, "")
 

@@ -23,7 +23,9 @@ def start_worker(worker: ReplayWorker) -> QThread:
 
 
 def stop_worker(worker: ReplayWorker, thread: QThread, timeout_ms: int = 30_000) -> bool:
-    """Close = stop the worker, ``quit()``, ``wait()`` (DESIGN §4.7); True when the thread ended.
+    """Close = stop the worker, ``quit()``, ``wait()``; True when the thread ended.
+
+    See docs/architecture.md, "Threading".
 
     The worker's ``shutdown`` and the thread's ``quit`` are queued to the worker's thread, never
     called blocking: a strategy callback that does not return would otherwise hang the caller.

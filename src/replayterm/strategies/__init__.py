@@ -8,4 +8,5 @@ BUILTINS: dict[str, str] = {
     "mean_reversion": "replayterm.strategies.mean_reversion:MeanReversion",
     "imbalance_momentum": "replayterm.strategies.imbalance_momentum:ImbalanceMomentum",
     "market_maker": "replayterm.strategies.market_maker:MarketMaker",
+    "basis": "replayterm.strategies.basis:Basis",
 }

@@ -62,7 +62,7 @@ def test_info_reports_each_symbol_and_warnings(write: Writer, capsys: pytest.Cap
     assert main(["info", "--no-cache", str(path)]) == 0
     out = capsys.readouterr().out
     assert "symbols           A, B" in out
-    assert "unsorted rows     1" in out
+    assert "late rows         1  (receive time stepped back; file order kept)" in out
     assert "warning: local_timestamp goes backwards at line 4" in out
     assert "cache             off" in out
 
@@ -111,3 +111,40 @@ def test_convert_reports_bad_files(write: Writer, tmp_path: Path, capsys: pytest
     assert main(["convert", str(bad), str(good), "--out", str(tmp_path / "o")]) == 1
     assert "unknown header" in capsys.readouterr().err
     assert (tmp_path / "o" / "a.parquet").exists()
+
+
+def _day(write: Writer, day: int, start_s: int, end_s: int, symbol: str = "AAA") -> Path:
+    base = 1_704_153_600_000_000 + (day - 2) * 86_400_000_000  # 2024-01-02T00:00:00Z + days
+    rows = [
+        f"ex,{symbol},{base + s * 10**6},{base + s * 10**6},{s},buy,100,1" for s in range(start_s, end_s, 60)
+    ]
+    return write(f"ex_trades_2024-01-{day:02d}_{symbol}.csv", TRADES_HEADER, *rows)
+
+
+def test_info_reports_daily_files_as_a_set(write: Writer, capsys: pytest.CaptureFixture[str]) -> None:
+    full_day = 86_400
+    days = [
+        _day(write, 3, 0, full_day),
+        _day(write, 2, 0, full_day),
+        _day(write, 4, 0, 3600),  # the recorder stopped an hour into the 4th...
+        _day(write, 6, 0, full_day),  # ...and the 5th is missing
+    ]
+    other = _day(write, 2, 0, 600, symbol="BBB")
+    assert main(["info", *map(str, days), str(other)]) == 0
+    out = capsys.readouterr().out
+    assert "set: ex AAA trades, 4 files" in out
+    assert "set: ex BBB" not in out  # one file is not a set
+    assert "days              4 (2024-01-02 .. 2024-01-06)" in out
+    assert f"rows              {3 * 1440 + 60:,}" in out
+    assert "local time        2024-01-02T00:00:00.000000Z .. 2024-01-06T23:59:00.000000Z" in out
+    assert "gap               60.000 s from 2024-01-02T23:59:00.000000Z to 2024-01-03T00:00:00.000000Z" in out
+    assert (
+        "gap               169260.000 s from 2024-01-04T00:59:00.000000Z to 2024-01-06T00:00:00.000000Z"
+        in out
+    )
+    assert main(["info", "--json", *map(str, days)]) == 0
+    items = json.loads(capsys.readouterr().out)
+    (info_set,) = [i for i in items if "set" in i]
+    assert [Path(f).name for f in info_set["files"]] == [days[i].name for i in (1, 0, 2, 3)]
+    assert info_set["days"] == ["2024-01-02", "2024-01-03", "2024-01-04", "2024-01-06"]
+    assert len(info_set["gaps"]) == 3

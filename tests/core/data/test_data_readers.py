@@ -177,7 +177,7 @@ def test_several_symbols_are_split_into_sources(write: Writer) -> None:
         assert s.table.column("symbol").to_pylist() == [s.symbol] * s.rows
 
 
-def test_backwards_local_timestamp_is_sorted_with_a_warning(write: Writer) -> None:
+def test_backwards_local_timestamp_keeps_file_order_with_a_warning(write: Writer) -> None:
     path = write(
         "back.csv",
         TRADES_HEADER,
@@ -188,8 +188,9 @@ def test_backwards_local_timestamp_is_sorted_with_a_warning(write: Writer) -> No
         "ex,AAA,5,40,5,buy,5,1",
     )
     (src,) = open_sources(path, use_cache=False)
-    assert src.column("local_ts").tolist() == [10, 20, 20, 30, 40]
-    assert src.column("price").tolist() == [1, 3, 4, 2, 5]  # stable: file order kept among equals
+    assert src.column("local_ts").tolist() == [10, 30, 30, 30, 40]  # the running maximum
+    assert src.column("price").tolist() == [1, 2, 3, 4, 5]  # file order
+    assert src.receive_ts().tolist() == [10, 30, 20, 20, 40]
     assert src.unsorted_rows == 2
     assert len(src.warnings) == 1
     assert "line 4" in src.warnings[0]
@@ -293,8 +294,9 @@ def test_book_snapshot_with_several_symbols_and_backwards_time(write: Writer) ->
     sources = open_sources(path, use_cache=False)
     b, a = sources
     assert (b.symbol, a.symbol) == ("B", "A")
-    assert b.column("local_ts").tolist() == [25, 25, 30, 30]
-    assert b.column("price").tolist() == [102, 98, 101, 99]
+    assert b.column("local_ts").tolist() == [30, 30, 30, 30]
+    assert b.column("price").tolist() == [101, 99, 102, 98]
+    assert b.receive_ts().tolist() == [30, 30, 25, 25]
     assert b.unsorted_rows == 1
     assert "line 4" in b.warnings[0]
     assert a.column("local_ts").tolist() == [20, 21, 21]

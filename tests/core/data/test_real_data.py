@@ -39,7 +39,9 @@ def test_info_matches_the_conversion_report(shared_data: Path, capsys: pytest.Ca
     files = _tardis_files(shared_data)[:6]
     assert len(files) == 6
     assert main(["info", "--json", *map(str, files)]) == 0
-    reports = json.loads(capsys.readouterr().out)
+    items = json.loads(capsys.readouterr().out)
+    reports = [item for item in items if "sources" in item]
+    assert len(reports) == 6
     for report in reports:
         (source,) = report["sources"]
         want = expected[Path(report["file"]).name]
@@ -132,3 +134,15 @@ def test_cached_real_l2_equals_uncached(shared_data: Path) -> None:
     inside = (ts >= 1721347080_000000) & (ts < 1721347140_000000)
     assert hit.rows == int(inside.sum()) > 0
     assert hit.table.equals(off.table.filter(inside))
+
+
+def test_info_reports_the_two_days_as_one_set(shared_data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    files = sorted((shared_data / BINANCE).glob("*incremental_book_L2*.csv.gz"), reverse=True)
+    assert main(["info", "--json", *map(str, files)]) == 0
+    (book_set,) = [item for item in json.loads(capsys.readouterr().out) if "set" in item]
+    assert book_set["set"] == f"{BINANCE} BTCUSDT incremental_book_L2"
+    assert book_set["days"] == list(DAYS)
+    assert book_set["rows"] == 77_437 + 329_208
+    assert [Path(f).name for f in book_set["files"]] == [p.name for p in reversed(files)]
+    (gap,) = book_set["gaps"]  # the capture restarted at midnight: a 1.08 s hole
+    assert gap["seconds"] == pytest.approx(1.079, abs=0.001)

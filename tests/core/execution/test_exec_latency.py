@@ -13,6 +13,7 @@ from replayterm.core.execution import (
     SELL,
     Ack,
     ConstantLatency,
+    FeedLatency,
     Fill,
     FunctionLatency,
     Order,
@@ -22,6 +23,7 @@ from replayterm.core.execution import (
     estimate_feed_latency,
     latency_from_feed,
 )
+from replayterm.core.execution.latency import clock_warnings, feed_excess
 
 L = 1_000  # entry latency, µs
 T = 10_000  # decision time
@@ -173,4 +175,45 @@ def test_default_latency_from_real_capture(shared_data: Path) -> None:
     assert est.clock_behind
     assert -2_000_000 < est.median_skew_us < -1_000_000
     assert est.clipped
-    assert default_latency(local, exch) == ConstantLatency(400_000, 0)
+    # The default never comes from the timestamps: 20 ms each way whatever the data says.
+    assert default_latency() == ConstantLatency(40_000, 0)
+    [warning] = clock_warnings("binance-futures:BTCUSDT", local, exch)
+    assert "behind exchange times" in warning
+    assert "not a latency" in warning
+    # The feed model cancels the 1.5 s offset: what is left is the feed's delay above its best.
+    feed = FeedLatency(local, exch, base=ConstantLatency(40_000, 0))
+    assert feed.report.median_skew_us < -1_000_000
+    assert 0 <= feed.report.excess_p50_us < 50_000
+    assert 40_000 <= feed.entry(int(local[500])) < 1_040_000
+    assert feed.response(int(local[500])) == 0
+
+
+def test_feed_excess_cancels_a_constant_clock_offset() -> None:
+    local = np.arange(10_000_000, 110_000_000, 1_000_000, dtype=np.int64)  # a row a second, 100 s
+    delay = np.full(local.shape, 5_000, dtype=np.int64)
+    delay[50] = 85_000  # one slow moment: 80 ms above the feed's best
+    for offset in (0, -1_500_000, 3_000_000):
+        exch = local - delay - offset
+        t, excess = feed_excess(local, exch, 10_000_000)
+        assert np.array_equal(t, local)
+        assert excess[50] == 80_000
+        assert excess[40] == 0
+        assert excess[60] == 0
+
+
+def test_feed_latency_model_adds_scaled_excess_and_clips() -> None:
+    local = np.arange(10_000_000, 110_000_000, 1_000_000, dtype=np.int64)
+    delay = np.full(local.shape, 5_000, dtype=np.int64)
+    delay[50] = 85_000
+    delay[70] = 2_005_000
+    base = ConstantLatency(40_000, 0)
+    feed = FeedLatency(
+        local, local - delay, base=base, scale=2.0, window_us=10_000_000, max_excess_us=1_000_000
+    )
+    assert feed.entry(int(local[50])) == 40_000 + 160_000
+    assert feed.entry(int(local[50]) + 999_999) == 200_000  # as of the last row
+    assert feed.entry(int(local[40])) == 40_000
+    assert feed.entry(int(local[70])) == 40_000 + 1_000_000  # clipped at the cap
+    assert feed.entry(-5) == 40_000  # before the first row: the base
+    assert feed.report.clipped == 1
+    assert feed.entry_percentiles()["max"] == 1_040_000

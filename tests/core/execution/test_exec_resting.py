@@ -17,6 +17,7 @@ from replayterm.core.execution import (
     OrderStatus,
     Reject,
 )
+from replayterm.core.execution.rules import FillRules
 
 
 def test_limit_rests_behind_visible_size_then_fills_on_trades(make_driver) -> None:
@@ -84,8 +85,8 @@ def test_own_orders_at_one_price_share_the_trade_volume(make_driver) -> None:
     assert d.ex.account.orders[second].status is OrderStatus.OPEN
 
 
-def test_book_moving_through_our_level_fills_fully_at_our_price(make_driver) -> None:
-    d = make_driver()
+def test_book_moving_through_our_level_fills_fully_with_the_full_rule(make_driver) -> None:
+    d = make_driver(rules=FillRules(through="full"))
     d.start(1)
     d.ex.submit(1, Order.limit(BUY, 2.0, 99.0))
     d.at(1)

@@ -130,11 +130,13 @@ def test_resting_remainder_is_not_refilled_by_the_liquidity_it_took(make_driver)
     d.at(1)
     # The replayed book still shows the 101 ask we took: no second fill from it.
     assert fills_of(d.book_msg(2, [(BID, 98.0, 6.0)])) == []
-    # The ask leaves our price, then comes back through it: that is new liquidity meeting us.
+    # The ask leaves our price, then comes back through it: that is new liquidity meeting us,
+    # as much of it as the book shows (the conservative through rule); the rest keeps resting.
     assert fills_of(d.book_msg(3, [(ASK, 101.0, 0.0)])) == []
     events = d.book_msg(4, [(ASK, 101.0, 2.0)])
-    assert fills_of(events) == [(101.0, 3.0)]
+    assert fills_of(events) == [(101.0, 2.0)]
     assert events[0].liquidity is Liquidity.MAKER
+    assert d.ex.resting_orders()[0].leaves == 1.0
 
 
 def test_ioc_takes_what_it_can_and_cancels_the_rest(make_driver) -> None:
@@ -224,7 +226,7 @@ def test_order_before_any_book_is_rejected(make_driver) -> None:
     assert "no market data" in event.reason
 
 
-def test_tick_size_snaps_prices(make_driver) -> None:
+def test_tick_size_removes_float_dust_only(make_driver) -> None:
     from replayterm.core.execution import snap_to_tick
 
     assert snap_to_tick(63867.30000000001, 0.1) == 63867.3
@@ -232,7 +234,7 @@ def test_tick_size_snaps_prices(make_driver) -> None:
     assert snap_to_tick(1003.0, 5.0) == 1005.0
     d = make_driver(tick_size=1.0)
     d.start(1)
-    oid = d.ex.submit(1, Order.limit(BUY, 1.0, 98.7))
+    oid = d.ex.submit(1, Order.limit(BUY, 1.0, 99.000000000001))
     d.at(1)
     assert d.ex.account.orders[oid].order.price == 99.0
     assert d.ex.resting_orders()[0].queue_ahead == 5.0

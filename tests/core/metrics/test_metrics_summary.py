@@ -27,6 +27,8 @@ KEYS = {
     "max_drawdown_pct",
     "sharpe",
     "sortino",
+    "ratio_note",
+    "intervals",
     "round_trips",
     "win_rate",
     "profit_factor",
@@ -60,7 +62,7 @@ def test_one_winning_trip() -> None:
     fills = FillTable.from_columns([s, 3 * s], [1, -1], [100.0, 104.0], [2.0, 2.0], [0.2, 0.2], [True, False])
     mid_ts = np.arange(0, 30 * s, s // 10)
     mid = np.where(mid_ts < 2 * s, 100.0, 104.0)
-    out = summarize(fills, mid_ts, mid, initial_equity=1_000.0)
+    out = summarize(fills, mid_ts, mid, initial_equity=1_000.0, interval_us=s)
     json.dumps(out, allow_nan=False)
     assert (out["fills"], out["maker_fills"], out["taker_fills"]) == (2, 1, 1)
     assert out["volume"] == 4.0
@@ -105,3 +107,43 @@ def test_open_position_without_marks_has_no_unrealized() -> None:
     assert out["unrealized_pnl"] is None
     assert out["net_pnl"] is None
     assert out["realized_pnl"] == 0.0
+
+
+def test_short_run_has_no_sharpe_and_says_why() -> None:
+    s = 1_000_000
+    fills = FillTable.from_columns([s, 3 * s], [1, -1], [100.0, 104.0], [2.0, 2.0])
+    mid_ts = np.arange(0, 6 * 60 * s, s)  # six minutes: 6 one-minute returns
+    mid = np.where(mid_ts < 2 * s, 100.0, 104.0)
+    out = summarize(fills, mid_ts, mid)  # the default interval: 1 min
+    assert (out["sharpe"], out["sortino"]) == (None, None)
+    assert out["intervals"] == 6
+    assert "need at least 30" in str(out["ratio_note"])
+    finer = summarize(fills, mid_ts, mid, interval_us=s)
+    assert finer["sharpe"] is not None
+    assert finer["ratio_note"] is None
+
+
+def test_sharpe_is_annualised_by_intervals_per_year() -> None:
+    from replayterm.core.metrics.risk import periods_per_year, sharpe
+
+    minute = 60_000_000
+    ts = np.arange(0, 41 * minute, minute)
+    rng = np.random.default_rng(3)
+    equity = np.cumsum(rng.normal(1.0, 2.0, ts.shape[0]))
+    r = np.diff(equity)
+    expected = r.mean() / r.std(ddof=1) * np.sqrt(365 * 24 * 60)
+    assert periods_per_year(minute) == 365 * 24 * 60
+    assert sharpe(ts, equity, minute) == pytest.approx(expected)
+
+
+def test_markout_reference_is_the_mid_just_before_the_fill() -> None:
+    from replayterm.core.metrics import markouts
+
+    s = 1_000_000
+    # The book message at 2 s moves the mid from 100 to 98 and fills our bid at 99: the markout
+    # counts that move against us (the old as-of reference took the mid after it: 0).
+    fills = FillTable.from_columns([2 * s], [1], [99.0], [1.0])
+    mid_ts = np.array([0, 2 * s, 10 * s])
+    mid = np.array([100.0, 98.0, 98.0])
+    [[m]] = markouts(fills, mid_ts, mid, (s,))
+    assert m == -2.0

@@ -58,3 +58,18 @@ def test_series_is_sampled_back_from_the_current_message(cursor: ReplayCursor) -
     assert series.local_ts[-1] == book.events.group_ts[book.position - 1]  # ends at the current state
     assert np.all(np.diff(series.local_ts) > 0)
     assert (series.best_bid[-1], series.best_ask[-1]) == pytest.approx(_top(cursor), nan_ok=True)
+
+
+def test_resnapshots_count_those_applied_so_far() -> None:
+    rng = np.random.default_rng(6)
+    (inst,) = build_instruments([book_source(rng, 400, "AAA", resnapshot_at=200)])
+    assert inst.book is not None
+    (resnap_ts,) = inst.book.events.resnapshot_ts.tolist()
+    cursor = ReplayCursor([inst])
+    fb = FrameBuilder(cursor)
+    cursor.seek(resnap_ts - 1)
+    assert fb.frame(0, reset=True).stats.resnapshots == 0
+    cursor.seek(resnap_ts)
+    assert fb.frame(1, reset=True).stats.resnapshots == 1
+    cursor.seek(cursor.start_ts)
+    assert fb.frame(2, reset=True).stats.resnapshots == 0

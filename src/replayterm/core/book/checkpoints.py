@@ -1,4 +1,6 @@
-"""Sparse full-book checkpoints for exact seek, built in one cancellable pass (DESIGN §3).
+"""Sparse full-book checkpoints for exact seek, built in one cancellable pass.
+
+Rules: docs/architecture.md, "Book rules".
 
 A checkpoint at position p is the complete state after groups ``[0, p)``: the nonzero levels of
 each side (int32 rank + float64 amount) plus the scalar state (best indices, counts, dirty

@@ -12,7 +12,7 @@ files are simply concatenated in ``local_ts`` order) and derives, in a few vecto
 - ``group_ts``: the group's ``local_ts``, clamped to the running maximum so that it never goes
   backwards (real captures have a few receive timestamps that step back; rows keep file order,
   which is the exchange's order, and the clamp only makes time lookups well defined).
-- snapshot resets (DESIGN §3): a snapshot row that follows a non-snapshot row (or is the first
+- snapshot resets: a snapshot row that follows a non-snapshot row (or is the first
   row) starts a snapshot, which clears both sides first. ``reset[g]`` marks the groups holding
   such a row and ``apply_from[g]`` is the row where the group's effective rows begin (the last
   snapshot start inside the group; rows before it would be cleared anyway). Rows before the
@@ -20,6 +20,8 @@ files are simply concatenated in ``local_ts`` order) and derives, in a few vecto
   ``groups`` (row 0: ``group_start``; row 1: ``apply_from``, as ``~apply_from`` on resets). With
   ``full_snapshot_each_message=True`` (book_snapshot_N sources) every group from the first
   snapshot on is a reset.
+
+The book rules these rows follow: docs/architecture.md, "Book rules".
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Compiled kernel that applies book messages to a dense L2 state (DESIGN §3).
+"""Compiled kernel that applies book messages to a dense L2 state (docs/architecture.md, "Book rules").
 
 Inputs (see ``events``)
 -----------------------

@@ -15,7 +15,7 @@ from replayterm.core.book.kernel import ASK_HI, BEST_ASK, BEST_BID, BID_LO, POS,
 
 
 @nb.njit(cache=True, nogil=True)
-def _top_into(prices, book, st, depth, row_px, row_amt):  # type: ignore[no-untyped-def]
+def _top_into(prices, book, st, depth, row_px, row_amt):
     """Fill one row: columns 2j / 2j+1 are ask j and bid j (Tardis order), NaN where missing."""
     row_px[:] = np.nan
     row_amt[:] = np.nan
@@ -42,7 +42,7 @@ def _top_into(prices, book, st, depth, row_px, row_amt):  # type: ignore[no-unty
 
 
 @nb.njit(cache=True, nogil=True)
-def _same_row(a_px, a_amt, b_px, b_amt):  # type: ignore[no-untyped-def]
+def _same_row(a_px, a_amt, b_px, b_amt):
     for j in range(a_px.shape[0]):
         x, y = a_px[j], b_px[j]
         if x != y and not (x != x and y != y):
@@ -54,7 +54,7 @@ def _same_row(a_px, a_amt, b_px, b_amt):  # type: ignore[no-untyped-def]
 
 
 @nb.njit(cache=True, nogil=True)
-def sample_tops(  # type: ignore[no-untyped-def]
+def sample_tops(
     groups, key, amount, prices, book, st, sample_groups, depth, out_px, out_amt, out_group, has_last
 ):
     """Replay up to and including each ``sample_groups[s]``; keep rows whose top levels changed.

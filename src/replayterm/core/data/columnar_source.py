@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -108,7 +108,7 @@ class ColumnarReader:
         except READ_ERRORS as exc:
             raise self._error(exc) from None
 
-    def where(self, row: int) -> tuple[int | None, str]:
+    def where(self, row: int, check: Callable[[], None] | None = None) -> tuple[int | None, str]:
         return None, f"row {row + 1}: "
 
 

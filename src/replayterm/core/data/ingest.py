@@ -10,14 +10,24 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.ipc as ipc
 
-from replayterm.core.data import ordering
-from replayterm.core.data.cache import CacheEntry, CacheWriter
+from replayterm.core.data import cache_admin
+from replayterm.core.data.cache import (
+    RECEIVE_SCHEMA,
+    CacheEntry,
+    commit_entry,
+    disk_full_error,
+    is_disk_full,
+    remove_path,
+)
 from replayterm.core.data.columnar_source import ColumnarReader, is_columnar
 from replayterm.core.data.csv_source import CsvReader
+from replayterm.core.data.grouping import GroupedRows, MemoryStore, SpillStore
 from replayterm.core.data.layout import detect_layout
 from replayterm.core.data.model import Kind
 from replayterm.core.data.normalize import Normalizer, RowError
+from replayterm.core.data.prefetch import prefetch
 from replayterm.core.data.progress import Monitor
 from replayterm.core.errors import DataError
 
@@ -26,16 +36,19 @@ Reader = CsvReader | ColumnarReader
 
 @dataclass
 class Ingested:
-    """A file's normalized rows: one contiguous group per (exchange, symbol), each by local_ts."""
+    """A file's normalized rows: one contiguous group per (exchange, symbol), each in file order
+    with a non-decreasing local_ts."""
 
     path: Path
     kind: Kind
     snapshot_depth: int | None
     table: pa.Table
-    groups: list[dict[str, Any]]  # exchange, symbol, start, length, unsorted_rows, warnings
+    groups: list[dict[str, Any]]  # exchange, symbol, start, length, clamped_rows, warnings
     file_format: str
     cache_state: str
     notes: list[str] = field(default_factory=list)
+    # Per group: (rows within the group, raw local_timestamp) of rows whose time was clamped.
+    receive_fixes: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
 
 
 def open_reader(path: Path) -> Reader:
@@ -71,7 +84,12 @@ def ingest(path: Path, monitor: Monitor, use_cache: bool = True) -> Ingested:
             monitor.report(0.0, f"opening {path.name}")
             hit = entry.load()
             if hit is not None:
+                cache_admin.mark_in_use(entry.stem)
                 table, meta = hit
+                fixes = [
+                    entry.receive_times(i) if g["clamped_rows"] else _NO_FIXES
+                    for i, g in enumerate(meta["groups"])
+                ]
                 return Ingested(
                     path,
                     Kind(meta["kind"]),
@@ -81,7 +99,13 @@ def ingest(path: Path, monitor: Monitor, use_cache: bool = True) -> Ingested:
                     meta["file_format"],
                     "hit",
                     notes,
+                    fixes,
                 )
+            try:
+                entry.writable()
+            except OSError as exc:
+                notes.append(f"cache not written: {exc}")
+                entry = None
     try:
         return _build(reader, entry, monitor, notes)
     except (pa.ArrowException, OSError, ValueError, EOFError, zlib.error, UnicodeError) as exc:
@@ -107,67 +131,7 @@ def _row_error(reader: Reader, problem: RowError, offset: int) -> DataError:
     )
 
 
-class _CacheSink:
-    """Feeds a cache writer: batch by batch while the file needs no reordering, else at the end."""
-
-    def __init__(self, writer: CacheWriter | None, notes: list[str]) -> None:
-        self.writer = writer
-        self.notes = notes
-        self.streaming = writer is not None
-
-    def batch(self, batch: pa.RecordBatch, keep_streaming: bool) -> None:
-        if self.writer is None or not self.streaming:
-            return
-        if not keep_streaming:
-            self.writer.restart()
-            self.streaming = False
-        elif not _try(self.writer.write, batch, self.notes):
-            self.close()
-
-    def finish(self, entry: CacheEntry, table: pa.Table, meta: dict[str, Any]) -> bool:
-        """Commit the entry; False (and nothing left behind) when it could not be written."""
-        writer = self.writer
-        if writer is None:
-            return False
-        written = self.streaming or _try(writer.write_table, table, self.notes)
-        if written and not entry.still_current():
-            self.notes.append("cache not written: the file changed while it was read")
-            written = False
-        if written and _try(lambda m: writer.commit(table.num_rows, m), meta, self.notes):
-            return True
-        self.close()
-        return False
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.discard()
-        self.writer, self.streaming = None, False
-
-
-@dataclass
-class _Rows:
-    """What the read loop gathered: normalized batches plus per-file-row facts for reordering."""
-
-    batches: list[pa.RecordBatch] = field(default_factory=list)
-    ts: list[np.ndarray] = field(default_factory=list)
-    codes: list[tuple[pa.Array, pa.Array]] = field(default_factory=list)
-    counts: list[np.ndarray] = field(default_factory=list)
-    file_rows: int = 0
-    in_order: bool = True
-    last_ts: int | None = None
-
-    def add(self, raw: pa.RecordBatch, batch: pa.RecordBatch, normalizer: Normalizer) -> None:
-        ts = raw.column("local_timestamp").to_numpy()
-        if self.in_order and ts.size:
-            if (self.last_ts is not None and ts[0] < self.last_ts) or bool(np.any(ts[1:] < ts[:-1])):
-                self.in_order = False
-            self.last_ts = int(ts[-1])
-        self.batches.append(batch)
-        self.ts.append(ts)
-        self.codes.append(normalizer.last_codes)
-        if normalizer.last_counts is not None:
-            self.counts.append(normalizer.last_counts)
-        self.file_rows += raw.num_rows
+_NO_FIXES = (np.zeros(0, np.int64), np.zeros(0, np.int64))
 
 
 def _build(reader: Reader, entry: CacheEntry | None, monitor: Monitor, notes: list[str]) -> Ingested:
@@ -178,94 +142,141 @@ def _build(reader: Reader, entry: CacheEntry | None, monitor: Monitor, notes: li
     if hint_kind is Kind.BOOK_SNAPSHOT and kind is Kind.BOOK:
         kind, depth = Kind.BOOK_SNAPSHOT, hint_depth
     normalizer = Normalizer(layout)
-    sink = _CacheSink(entry.writer(normalizer.schema) if entry is not None else None, notes)
-    rows = _Rows()
+    memory = MemoryStore(normalizer.schema) if entry is None else None
+    spill = SpillStore(entry, normalizer.schema) if entry is not None else None
+    grouped = GroupedRows(memory if memory is not None else spill)  # type: ignore[arg-type]
+    fraction = 0.0
+    files: list[Path] = []
     try:
-        with contextlib.closing(reader.batches(layout)) as raw_batches:
+        with contextlib.closing(prefetch(lambda: reader.batches(layout))) as raw_batches:
             for raw, fraction in raw_batches:
                 try:
                     batch = normalizer.normalize(raw)
                 except RowError as problem:
-                    raise _row_error(reader, problem, rows.file_rows) from None
-                rows.add(raw, batch, normalizer)
-                single = len(normalizer.symbols) == 1 and len(normalizer.exchanges) == 1
-                sink.batch(batch, keep_streaming=rows.in_order and single)
+                    raise _row_error(reader, problem, grouped.file_rows) from None
+                grouped.add(batch, raw.num_rows, normalizer.last_counts)
                 monitor.report(0.9 * fraction, f"reading {path.name}")
-        if rows.file_rows == 0:
+        if grouped.file_rows == 0:
             raise DataError(
                 path, "no data rows: the file has only a header", hint="Check that the download is complete"
             )
-        table = pa.Table.from_batches(rows.batches, schema=normalizer.schema)
-        table, groups = _order(table, normalizer, rows)
-        described = [_describe(reader, normalizer, g) for g in groups]
-        state = "off"
-        if entry is not None and sink.writer is not None:
-            monitor.report(0.92, f"caching {path.name}")
-            meta = {"kind": kind.value, "snapshot_depth": depth, "file_format": reader.file_format}
-            if sink.finish(entry, table, {**meta, "groups": described}):
-                loaded = entry.load()
-                if loaded is not None:
-                    table, state = loaded[0], "built"
-    except BaseException:
-        sink.close()
+        if not grouped.pairs:  # lines but no rows: one empty group, as for any other file
+            grouped.add_empty_group()
+        dicts = (normalizer.dictionary("exchange"), normalizer.dictionary("symbol"))
+        described = [_describe(reader, normalizer, grouped, g, monitor) for g in range(len(grouped.pairs))]
+        fixes = [_fixes(c.fixes) for c in grouped.clocks]
+        if memory is not None:
+            table = memory.table(dicts)
+            return Ingested(path, kind, depth, table, described, reader.file_format, "off", notes, fixes)
+        assert spill is not None
+        assert entry is not None
+        monitor.report(0.9, f"caching {path.name}")
+        table_file, batches = spill.finish(
+            dicts, lambda f: monitor.report(0.9 + 0.08 * f, f"caching {path.name}")
+        )
+        files.append(table_file)
+        receive_file = _write_fixes(entry, fixes, files)
+        monitor.check()
+        if not entry.still_current():
+            notes.append("cache not written: the file changed while it was read")
+            table = _map_unlinked(table_file)
+            return Ingested(path, kind, depth, table, described, reader.file_format, "off", notes, fixes)
+        meta = {"kind": kind.value, "snapshot_depth": depth, "file_format": reader.file_format}
+        meta["source"] = str(entry.source)
+        commit_entry(entry, table_file, receive_file, {**meta, "groups": described}, batches)
+        files.clear()
+        cache_admin.mark_in_use(entry.stem)
+        with contextlib.suppress(OSError):
+            cache_admin.evict(entry.root)
+        loaded = entry.load()
+        if loaded is None:
+            raise DataError(path, "the cache entry just written does not read back", hint=_CACHE_HINT)
+        return Ingested(path, kind, depth, loaded[0], described, reader.file_format, "built", notes, fixes)
+    except BaseException as exc:
+        written = spill.bytes_written if spill is not None else 0
+        written += sum(p.stat().st_size for p in files if p.exists())
+        if spill is not None:
+            spill.discard()
+        for leftover in files:
+            remove_path(leftover)
+        if entry is not None and is_disk_full(exc):
+            needed = int(written / max(fraction, 0.01)) if written else reader_size(reader)
+            raise disk_full_error(path, entry.root, needed) from exc
+        if entry is not None and isinstance(exc, OSError):  # readers turn their own errors into DataError
+            raise DataError(
+                path, f"the cache could not be written ({exc}); nothing was cached", hint=_CACHE_HINT
+            ) from exc
         raise
-    return Ingested(path, kind, depth, table, described, reader.file_format, state, notes)
 
 
-def _try(action: Any, arg: Any, notes: list[str]) -> bool:
-    """Run a cache write; a full disk or a read-only cache folder only turns the cache off."""
+_CACHE_HINT = (
+    "Check the cache folder (REPLAYTERM_CACHE_DIR) is writable and has space, or run 'replayterm cache clear'"
+)
+
+
+def reader_size(reader: Reader) -> int:
     try:
-        action(arg)
-    except (OSError, pa.ArrowException) as exc:
-        notes.append(f"cache not written: {exc}")
-        return False
-    return True
+        return reader.path.stat().st_size
+    except OSError:
+        return 0
 
 
-def _order(table: pa.Table, normalizer: Normalizer, rows: _Rows) -> tuple[pa.Table, list[ordering.Group]]:
-    """Group rows by (exchange, symbol) and sort each group by local_ts (stable)."""
-    symbols = len(normalizer.symbols)
-    single = symbols == 1 and len(normalizer.exchanges) == 1
-    if rows.in_order and single:
-        return table, [ordering.Group(0, 0, table.num_rows)]
-    table = normalizer.with_final_dictionaries(table)
-    keys = None
-    if not single:
-        exchange = np.concatenate([c[0].to_numpy() for c in rows.codes]).astype(np.int64)
-        symbol = np.concatenate([c[1].to_numpy() for c in rows.codes]).astype(np.int64)
-        keys = exchange * symbols + symbol
-    order, groups = ordering.plan(keys, np.concatenate(rows.ts))
-    if rows.counts:  # book_snapshot_N: file rows -> book rows
-        counts = np.concatenate(rows.counts).astype(np.int64)
-        permuted = counts if order is None else counts[order]
-        ends = np.cumsum(permuted)
-        for g in groups:
-            first, last = g.start, g.start + g.length
-            start = int(ends[first - 1]) if first else 0
-            end = int(ends[last - 1]) if last else 0
-            g.start, g.length = start, end - start
-        if order is not None:
-            order = ordering.expand(order, counts)
-    if order is not None:
-        table = table.take(pa.array(order))
-    return table, groups
+def _fixes(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    if not parts:
+        return _NO_FIXES
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
-def _describe(reader: Reader, normalizer: Normalizer, group: ordering.Group) -> dict[str, Any]:
-    symbols = max(len(normalizer.symbols), 1)
+def _write_fixes(
+    entry: CacheEntry, fixes: list[tuple[np.ndarray, np.ndarray]], files: list[Path]
+) -> Path | None:
+    """The raw receive times of clamped rows, as a small Arrow file beside the entry."""
+    if not any(rows.size for rows, _ in fixes):
+        return None
+    path = entry.temp_path(".recv.arrow")
+    files.append(path)
+    groups = np.concatenate([np.full(rows.size, g, np.int32) for g, (rows, _) in enumerate(fixes)])
+    table = pa.table(
+        [
+            pa.array(groups),
+            pa.array(np.concatenate([f[0] for f in fixes])),
+            pa.array(np.concatenate([f[1] for f in fixes])),
+        ],
+        schema=RECEIVE_SCHEMA,
+    )
+    with pa.OSFile(str(path), "wb") as sink, ipc.new_file(sink, RECEIVE_SCHEMA) as writer:
+        writer.write_table(table)
+    return path
+
+
+def _map_unlinked(path: Path) -> pa.Table:
+    """Memory-map a finished temporary table, then delete its name (the mapping stays valid)."""
+    table = ipc.open_file(pa.memory_map(str(path), "r")).read_all()
+    path.unlink(missing_ok=True)
+    return table
+
+
+def _describe(
+    reader: Reader, normalizer: Normalizer, grouped: GroupedRows, group: int, monitor: Monitor
+) -> dict[str, Any]:
+    exchange, symbol = grouped.pairs[group]
+    clock = grouped.clocks[group]
+    start = sum(c.rows for c in grouped.clocks[:group])
     warnings = []
-    if group.late_rows and group.first_backwards is not None:
-        line, prefix = reader.where(group.first_backwards)
+    if clock.clamped_file_rows and clock.first_backwards is not None:
+        monitor.report(0.9, f"finding the line where time steps back in {reader.path.name}")
+        line, prefix = reader.where(clock.first_backwards, monitor.check)
         at = f"line {line}" if line is not None else prefix.rstrip(": ")
         warnings.append(
-            f"local_timestamp goes backwards at {at}; {group.late_rows} rows were out of order and were "
-            "stably re-sorted by local_timestamp"
+            f"local_timestamp goes backwards at {at}; {clock.clamped_file_rows} rows arrived with an "
+            "earlier receive time than a row before them: they keep file order and are replayed at the "
+            "latest receive time seen (their own times are kept for export)"
         )
     return {
-        "exchange": normalizer.exchanges[group.key // symbols],
-        "symbol": normalizer.symbols[group.key % symbols],
-        "start": group.start,
-        "length": group.length,
-        "unsorted_rows": group.late_rows,
+        "exchange": normalizer.exchanges[exchange],
+        "symbol": normalizer.symbols[symbol],
+        "start": start,
+        "length": clock.rows,
+        "clamped_rows": clock.clamped_file_rows,
         "warnings": warnings,
     }

@@ -106,7 +106,8 @@ SCHEMAS: dict[Kind, pa.Schema] = {
 
 @dataclass
 class Source:
-    """One symbol's rows from one file, in file order (stably sorted by ``local_ts``)."""
+    """One symbol's rows from one file, in file order; ``local_ts`` never decreases (a receive
+    time that stepped back is raised to the running maximum, see ``receive_ts``)."""
 
     path: Path
     kind: Kind
@@ -117,12 +118,17 @@ class Source:
     snapshot_depth: int | None = None
     # Book rows before the first snapshot of the file (skipped by the book, not an error).
     rows_before_snapshot: int = 0
-    # Rows whose local_ts went backwards in the file; they were stably re-sorted.
+    # Rows whose local_ts went backwards in the file; they keep file order and were given the
+    # latest receive time seen before them.
     unsorted_rows: int = 0
     # Human-readable notes for the user (e.g. where timestamps went backwards).
     warnings: list[str] = field(default_factory=list)
     # "built" (converted now), "hit" (memory-mapped from cache), "off" (no cache used).
     cache_state: str = "off"
+    # (table rows, raw local_timestamp) of the rows whose local_ts was raised.
+    receive_fixes: tuple[np.ndarray, np.ndarray] = field(
+        default_factory=lambda: (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    )
 
     @property
     def rows(self) -> int:
@@ -143,6 +149,16 @@ class Source:
         if col.num_chunks == 1:
             return col.chunk(0).to_numpy(zero_copy_only=False)
         return col.to_numpy()
+
+    def receive_ts(self) -> np.ndarray:
+        """The receive times as the file gave them (``local_ts`` with clamped rows restored)."""
+        ts = self.column("local_ts")
+        rows, raw = self.receive_fixes
+        if rows.size == 0:
+            return ts
+        restored = np.array(ts, dtype=np.int64, copy=True)
+        restored[rows] = raw
+        return restored
 
     def time_span(self) -> tuple[int, int] | None:
         if self.rows == 0:

@@ -68,7 +68,9 @@ def _require(col: pa.Array, name: str) -> None:
         raise RowError(row, name, "", "missing value", "every line needs this column filled in")
 
 
-def _check_float(col: pa.Array, name: str, *, required: bool, non_negative: bool) -> None:
+def _check_float(
+    col: pa.Array, name: str, *, required: bool, non_negative: bool, positive: bool = False
+) -> None:
     if required:
         _require(col, name)
     if not pc.all(pc.is_finite(col)).as_py():
@@ -90,6 +92,17 @@ def _check_float(col: pa.Array, name: str, *, required: bool, non_negative: bool
             "negative amount",
             "amounts are sizes and cannot be negative; fix or remove the line",
         )
+    if positive:
+        not_positive = pc.less_equal(col, 0.0)
+        if pc.any(not_positive).as_py():
+            row = _first_true(not_positive)
+            raise RowError(
+                row,
+                name,
+                _shown(col[row].as_py()),
+                "price is not positive",
+                "a price must be greater than zero; fix or remove the line",
+            )
 
 
 def side_codes(col: pa.Array, allowed: Mapping[str, int], name: str = "side") -> pa.Array:
@@ -125,9 +138,7 @@ class Normalizer:
         self._values: dict[str, list[str]] = {"exchange": [], "symbol": []}
         self._codes: dict[str, dict[str, int]] = {"exchange": {}, "symbol": {}}
         self._dicts: dict[str, pa.Array] = {}
-        # Per-file-row facts of the last batch, for reordering: exchange/symbol codes and, for
-        # book_snapshot_N, how many book rows each file row became.
-        self.last_codes: tuple[pa.Array, pa.Array] = (pa.array([], pa.int16()), pa.array([], pa.int16()))
+        # book_snapshot_N: how many book rows each file row of the last batch became.
         self.last_counts: np.ndarray | None = None
 
     @property
@@ -137,6 +148,10 @@ class Normalizer:
     @property
     def symbols(self) -> list[str]:
         return self._values["symbol"]
+
+    def dictionary(self, name: str) -> pa.Array:
+        """The exchange or symbol values seen so far; codes index into it."""
+        return self._dictionary(name)
 
     def _dictionary(self, name: str) -> pa.Array:
         values = self._values[name]
@@ -171,7 +186,6 @@ class Normalizer:
         kind = self.layout.kind
         exchange = self.codes(batch.column("exchange"), "exchange")
         symbol = self.codes(batch.column("symbol"), "symbol")
-        self.last_codes = (exchange, symbol)
         local_ts = batch.column("local_timestamp")
         exch_ts = batch.column("timestamp")
         _require(local_ts, "local_timestamp")
@@ -181,7 +195,7 @@ class Normalizer:
         head = [self._dict_array(exchange, "exchange"), self._dict_array(symbol, "symbol"), local_ts, exch_ts]
         if kind in (Kind.BOOK, Kind.TRADES, Kind.LIQUIDATIONS):
             price, amount = batch.column("price"), batch.column("amount")
-            _check_float(price, "price", required=True, non_negative=False)
+            _check_float(price, "price", required=True, non_negative=False, positive=True)
             _check_float(amount, "amount", required=True, non_negative=True)
             if kind is Kind.BOOK:
                 side = side_codes(batch.column("side"), BOOK_SIDES)
@@ -198,30 +212,20 @@ class Normalizer:
             rest = []
             for name in ("bid_price", "bid_amount", "ask_price", "ask_amount"):
                 col = batch.column(name)
-                _check_float(col, name, required=False, non_negative=name.endswith("amount"))
+                amount = name.endswith("amount")
+                _check_float(col, name, required=False, non_negative=amount, positive=not amount)
                 rest.append(pc.fill_null(col, np.nan))
         else:  # derivative_ticker: empty cells stay null
             rest = [batch.column("funding_timestamp")]
             for name in self.schema.names[5:]:
                 col = batch.column(name)
-                _check_float(col, name, required=False, non_negative=False)
+                _check_float(col, name, required=False, non_negative=False, positive=name.endswith("_price"))
                 rest.append(col)
         return pa.RecordBatch.from_arrays([*head, *rest], schema=self.schema)
 
     def _dict_array(self, codes: pa.Array | np.ndarray, name: str) -> pa.DictionaryArray:
         indices = codes if isinstance(codes, pa.Array) else pa.array(codes, pa.int16())
         return pa.DictionaryArray.from_arrays(indices, self._dictionary(name))
-
-    def with_final_dictionaries(self, table: pa.Table) -> pa.Table:
-        """Give every chunk the complete exchange/symbol dictionaries (codes are already global)."""
-        for name in ("exchange", "symbol"):
-            chunks = [
-                pa.DictionaryArray.from_arrays(c.indices, self._dictionary(name)) for c in table[name].chunks
-            ]
-            table = table.set_column(
-                table.schema.get_field_index(name), name, pa.chunked_array(chunks, table[name].type)
-            )
-        return table
 
     def _snapshot(
         self,
@@ -240,7 +244,7 @@ class Normalizer:
         for j in range(width):
             price_name, amount_name = names[2 * j], names[2 * j + 1]
             price, amount = batch.column(price_name), batch.column(amount_name)
-            _check_float(price, price_name, required=False, non_negative=False)
+            _check_float(price, price_name, required=False, non_negative=False, positive=True)
             _check_float(amount, amount_name, required=False, non_negative=True)
             if price.null_count != amount.null_count or price.null_count:
                 half = pc.xor(pc.is_null(price), pc.is_null(amount))

@@ -50,9 +50,11 @@ def open_sources(
 
 def sources_of(loaded: Ingested, lo: int | None = None, hi: int | None = None) -> list[Source]:
     result = []
-    for group in loaded.groups:
+    for index, group in enumerate(loaded.groups):
         table = loaded.table.slice(group["start"], group["length"])
-        table = time_slice(table, lo, hi)
+        start, table = time_slice(table, lo, hi)
+        rows, raw = loaded.receive_fixes[index] if loaded.receive_fixes else (np.zeros(0, np.int64),) * 2
+        keep = (rows >= start) & (rows < start + table.num_rows)
         result.append(
             Source(
                 path=loaded.path,
@@ -62,9 +64,10 @@ def sources_of(loaded: Ingested, lo: int | None = None, hi: int | None = None) -
                 table=table,
                 snapshot_depth=loaded.snapshot_depth,
                 rows_before_snapshot=rows_before_snapshot(table) if loaded.kind is Kind.BOOK else 0,
-                unsorted_rows=group["unsorted_rows"],
+                unsorted_rows=group["clamped_rows"],
                 warnings=[*loaded.notes, *group["warnings"]],
                 cache_state=loaded.cache_state,
+                receive_fixes=(rows[keep] - start, raw[keep]),
             )
         )
     return result
@@ -81,14 +84,15 @@ def _first_at_or_after(ts: pa.ChunkedArray, value: int) -> int:
     return offset
 
 
-def time_slice(table: pa.Table, lo: int | None, hi: int | None) -> pa.Table:
-    """Rows with ``lo <= local_ts < hi`` of a table sorted by local_ts (a zero-copy slice)."""
+def time_slice(table: pa.Table, lo: int | None, hi: int | None) -> tuple[int, pa.Table]:
+    """The first row and the rows with ``lo <= local_ts < hi`` of a table whose local_ts never
+    decreases (a zero-copy slice)."""
     if lo is None and hi is None:
-        return table
+        return 0, table
     ts = table.column("local_ts")
     start = 0 if lo is None else _first_at_or_after(ts, lo)
     stop = table.num_rows if hi is None else _first_at_or_after(ts, hi)
-    return table.slice(start, max(stop - start, 0))
+    return start, table.slice(start, max(stop - start, 0))
 
 
 def rows_before_snapshot(table: pa.Table) -> int:

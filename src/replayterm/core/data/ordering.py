@@ -1,68 +1,50 @@
-"""Row order of a file: group rows by (exchange, symbol), then stable-sort each group by local_ts.
+"""Row order of a file: rows keep arrival (file) order; receive time is made non-decreasing.
 
 Decision: a ``local_timestamp`` that goes backwards is not an error. Real captures contain such
-rows (the receiver's clock or a merge step), and refusing them would make those files unusable.
-Each group is stably re-sorted by ``local_ts`` (rows of one message keep their order), the number
-of late rows is recorded in ``Source.unsorted_rows`` and a warning names the first line where
-time went backwards.
+rows (a recorder's clock adjustment), and refusing them would make those files unusable. Rows
+are never re-sorted, because re-sorting reorders updates of the same price level and can move
+rows across a snapshot. Instead each (exchange, symbol) group's ``local_ts`` is clamped to its
+running maximum, so the replay's time axis never steps back; the rows raised that way are
+counted (``Source.unsorted_rows``), a warning names the first line where time went backwards,
+and their raw receive times are kept (``Source.receive_ts``) for export.
 """
 
 from __future__ import annotations
 
-import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+INT64_MIN = np.iinfo(np.int64).min
+
 
 @dataclass
-class Group:
-    """Rows ``start .. start+length`` of the reordered file share one key."""
+class Clock:
+    """The running maximum of one group's receive time and what clamping it changed."""
 
-    key: int
-    start: int
-    length: int
-    late_rows: int = 0
-    first_backwards: int | None = None  # file row (0-based) where local_ts first went backwards
+    high: int = INT64_MIN
+    rows: int = 0  # rows of the group seen so far
+    clamped_file_rows: int = 0
+    first_backwards: int | None = None  # 0-based file row where local_ts first went backwards
+    fixes: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)  # (group row, raw ts)
 
+    def clamp(self, ts: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(clamped ts, indices of raised rows)`` for the next rows of the group, or None if
+        none needed raising. Records the raw times of raised rows."""
+        if ts.size == 0:
+            return None
+        if ts[0] >= self.high and (ts.size < 2 or bool(np.all(ts[1:] >= ts[:-1]))):
+            self.high = int(ts[-1])
+            self.rows += ts.size
+            return None
+        running = np.maximum.accumulate(ts)
+        np.maximum(running, self.high, out=running)
+        raised = np.flatnonzero(running != ts)
+        self.fixes.append((raised + self.rows, ts[raised].astype(np.int64)))
+        self.high = int(running[-1])
+        self.rows += ts.size
+        return running, raised
 
-def late_rows(ts: np.ndarray) -> tuple[int, int | None]:
-    """How many rows are earlier than some row before them, and the first row that steps back."""
-    if ts.size < 2:
-        return 0, None
-    steps_back = np.flatnonzero(ts[1:] < ts[:-1])
-    if steps_back.size == 0:
-        return 0, None
-    before = np.maximum.accumulate(ts)[:-1]
-    return int(np.count_nonzero(ts[1:] < before)), int(steps_back[0] + 1)
-
-
-def plan(keys: np.ndarray | None, ts: np.ndarray) -> tuple[np.ndarray | None, list[Group]]:
-    """The permutation (None = keep the file order) and the groups it produces."""
-    if keys is None or keys.size == 0 or bool(np.all(keys == keys[0])):
-        key = int(keys[0]) if keys is not None and keys.size else 0
-        late, first = late_rows(ts)
-        if not late:
-            return None, [Group(key, 0, int(ts.size))]
-        return np.argsort(ts, kind="stable"), [Group(key, 0, int(ts.size), late, first)]
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
-    bounds = [0, *(np.flatnonzero(sorted_keys[1:] != sorted_keys[:-1]) + 1).tolist(), int(keys.size)]
-    groups = []
-    for start, end in itertools.pairwise(bounds):
-        rows = order[start:end].copy()
-        group_ts = ts[rows]
-        late, first = late_rows(group_ts)
-        if late:
-            order[start:end] = rows[np.argsort(group_ts, kind="stable")]
-            first = int(rows[first]) if first is not None else None
-        groups.append(Group(int(sorted_keys[start]), start, end - start, late, first))
-    return order, groups
-
-
-def expand(order: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Row permutation for a table where file row i became ``counts[i]`` consecutive rows."""
-    starts = np.cumsum(counts) - counts
-    moved = counts[order]
-    offsets = np.cumsum(moved) - moved
-    return np.arange(int(moved.sum()), dtype=np.int64) + np.repeat(starts[order] - offsets, moved)
+    @property
+    def fixed_rows(self) -> int:
+        return sum(rows.size for rows, _ in self.fixes)

@@ -36,6 +36,9 @@ def write_source(source: Source, target: Path, fmt: str) -> None:
     if source.snapshot_depth is not None:
         meta[META_DEPTH] = str(source.snapshot_depth).encode()
     table = source.table.replace_schema_metadata(meta)
+    if source.receive_fixes[0].size:  # write the receive times the file had, not the clamped ones
+        index = table.schema.get_field_index("local_ts")
+        table = table.set_column(index, table.schema.field(index), pa.array(source.receive_ts()))
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
         if fmt == "parquet":

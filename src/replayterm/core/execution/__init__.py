@@ -2,9 +2,12 @@
 
 from replayterm.core.execution.account import Account, OrderState, OrderStatus
 from replayterm.core.execution.exchange import RestingOrder, SimExchange, snap_to_tick
+from replayterm.core.execution.fee_table import EXCHANGE_FEES, ExchangeFees, default_fees
 from replayterm.core.execution.fees import FeeSchedule
 from replayterm.core.execution.latency import (
+    DEFAULT_ONE_WAY_US,
     ConstantLatency,
+    FeedLatency,
     FeedLatencyEstimate,
     FunctionLatency,
     LatencyModel,
@@ -27,18 +30,24 @@ from replayterm.core.execution.orders import (
     TimeInForce,
 )
 from replayterm.core.execution.queue import LogShare, PowerShare, ProbQueue, QueueModel, RiskAverseQueue
+from replayterm.core.execution.rules import FillRules
 
 __all__ = [
     "BUY",
+    "DEFAULT_ONE_WAY_US",
+    "EXCHANGE_FEES",
     "SELL",
     "Account",
     "Ack",
     "Cancelled",
     "ConstantLatency",
     "Event",
+    "ExchangeFees",
     "FeeSchedule",
+    "FeedLatency",
     "FeedLatencyEstimate",
     "Fill",
+    "FillRules",
     "FunctionLatency",
     "LatencyModel",
     "Liquidity",
@@ -56,6 +65,7 @@ __all__ = [
     "SampledLatency",
     "SimExchange",
     "TimeInForce",
+    "default_fees",
     "default_latency",
     "estimate_feed_latency",
     "latency_from_feed",

@@ -17,14 +17,15 @@ an arrival before its time was left unprocessed. At equal times market data goes
 arriving at ``t`` meets the book after the message at ``t``, and is not filled by trades at ``t``.
 
 Orders and cancels travel in order (a later request never overtakes an earlier one) and so do
-responses. Our orders never change the replayed book: liquidity we take stays visible to the
-next order, and our orders do not interact with each other.
+responses. Our orders never change the replayed book, and they do not interact with each other.
+What the account took from a level stays consumed for that account until the replayed book
+changes that level (``FillRules.own_liquidity``); ``execution.rules`` documents every fill rule.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from replayterm.core.book.view import BookView
 from replayterm.core.execution.account import AMOUNT_TOLERANCE, Account
@@ -43,6 +44,7 @@ from replayterm.core.execution.orders import (
     TimeInForce,
 )
 from replayterm.core.execution.queue import QueueModel, RiskAverseQueue
+from replayterm.core.execution.rules import FillRules, on_tick, passive_tick
 
 # Prices within this relative distance are the same price (strategy arithmetic leaves float dust).
 PRICE_TOLERANCE = 1e-9
@@ -114,6 +116,7 @@ class SimExchange:
         queue: QueueModel | None = None,
         book: BookView | None = None,
         tick_size: float | None = None,
+        rules: FillRules | None = None,
     ) -> None:
         if tick_size is not None and not tick_size > 0:
             raise ValueError(f"tick size must be > 0, got {tick_size!r}")
@@ -122,7 +125,10 @@ class SimExchange:
         self.fees = fees if fees is not None else FeeSchedule()
         self.queue: QueueModel = queue if queue is not None else RiskAverseQueue()
         self.tick_size = tick_size
+        self.rules = rules if rules is not None else FillRules()
         self._book = book
+        # (book side, price) -> [size this account consumed there, level size when it did]
+        self._consumed: dict[tuple[int, float], list[float]] = {}
         self._now: int | None = None
         self._requests: deque[_Request] = deque()
         self._responses: deque[Event] = deque()
@@ -140,8 +146,17 @@ class SimExchange:
         """Send ``order`` decided at ``ts``; returns its client order id (from the account)."""
         ts = int(ts)
         self._check_not_past(ts, "submit")
-        if self.tick_size is not None and order.price is not None:
-            order = replace(order, price=snap_to_tick(order.price, self.tick_size))
+        tick = self.tick_size
+        if tick is not None and order.price is not None:
+            if on_tick(order.price, tick):
+                # Same price without the float dust of strategy arithmetic (book lookups are exact).
+                price = snap_to_tick(order.price, tick)
+            elif self.rules.off_tick == "passive":
+                price = passive_tick(order.side, order.price, tick)
+            else:
+                price = order.price  # rejected when it arrives, as the exchange would
+            if price != order.price:
+                order = Order(order.side, order.amount, order.order_type, price, order.tif, order.tag)
         oid = self.account.new_order_id()
         self.account.record_submit(oid, order, ts)
         self._send(ts, oid, order)
@@ -217,7 +232,12 @@ class SimExchange:
                 r.traded += amount
                 execute = min(r.leaves, max(amount - r.ahead - given, 0.0))
                 r.ahead = max(r.ahead - amount, 0.0)
-                if execute > 0.0:
+                # Sizes are decimal amounts held in binary floats: a trade equal to the queue
+                # ahead of us leaves float dust (1e-15), which is not a fill.
+                dust = AMOUNT_TOLERANCE * max(amount, r.amount)
+                if r.ahead <= dust:
+                    r.ahead = 0.0
+                if execute > dust:
                     given += execute
                     self._fill_resting(ts, r, execute)
             elif _reaches(r.side, price, r.price):
@@ -234,16 +254,24 @@ class SimExchange:
             )
         self._move_clock(ts)
         self._book = book
+        if self._consumed:
+            self._forget_changed_levels(book)
         if not self._resting:
             return
         bid, ask = book.best_bid(), book.best_ask()
+        full = self.rules.through == "full"
         for r in list(self._resting.values()):
             opposite = ask if r.side == BUY else bid
             crossed = opposite is not None and _reaches(r.side, opposite[0], r.price)
-            if crossed and not r.crossed:
+            if crossed and full and not r.crossed:
                 # The book moved through our level: the whole queue there, us included, traded.
                 self._fill_resting(ts, r, r.leaves)
                 continue
+            if crossed and not full:
+                # Only the liquidity shown at prices that cross us could have met our order.
+                self._fill_through(ts, book, r)
+                if r.order_id not in self._resting:
+                    continue
             r.crossed = crossed
             size = book.size_at(r.side, r.price)
             if size != r.level_size:
@@ -305,6 +333,13 @@ class SimExchange:
                 self._responses.append(Cancelled(self._respond(t), t, oid, leaves, why))
             return
         assert order.price is not None
+        if self.tick_size is not None and not on_tick(order.price, self.tick_size):
+            reason = (
+                f"price {order.price!r} is not a multiple of the tick size {self.tick_size!r} "
+                "(the instrument's smallest price step in the data)"
+            )
+            self._responses.append(Reject(self._respond(t), t, oid, reason))
+            return
         top = book.best_ask() if order.side == BUY else book.best_bid()
         crosses = top is not None and _reaches(order.side, top[0], order.price)
         if crosses and order.tif is TimeInForce.POST_ONLY:
@@ -329,21 +364,28 @@ class SimExchange:
         leaves = amount
         done = 0
         n = _FIRST_WALK_LEVELS
+        own = self.rules.own_liquidity
         while True:
             levels = book.levels(-side, n)
             for i in range(done, levels.shape[0]):
                 price, size = float(levels[i, 0]), float(levels[i, 1])
                 if limit is not None and not _reaches(side, price, limit):
                     return leaves
-                if size <= 0.0:
+                available = self._available(-side, price, size) if own else size
+                if available <= 0.0:
                     continue
-                qty = min(leaves, size)
+                qty = min(leaves, available)
+                if leaves - qty <= AMOUNT_TOLERANCE * amount:
+                    qty = leaves  # what would stay open is float dust: the fill is the whole rest
                 leaves -= qty
                 if leaves <= AMOUNT_TOLERANCE * amount:
                     leaves = 0.0
-                self._emit_fill(
-                    t, oid, side, self.fees.taker_price(side, price), qty, Liquidity.TAKER, leaves
-                )
+                if own:
+                    self._consume(-side, price, size, qty)
+                fill_price = self.fees.taker_price(side, price)
+                if limit is not None:  # slippage never takes a fill beyond the limit price
+                    fill_price = min(fill_price, limit) if side == BUY else max(fill_price, limit)
+                self._emit_fill(t, oid, side, fill_price, qty, Liquidity.TAKER, leaves)
                 if leaves == 0.0:
                     return 0.0
             if levels.shape[0] < n:
@@ -351,8 +393,49 @@ class SimExchange:
             done = levels.shape[0]
             n *= 8
 
+    def _fill_through(self, t: int, book: BookView, r: _Resting) -> None:
+        """Conservative through-fill: take from the opposite levels at prices that cross ``r``,
+        best first, what this account has not consumed there yet; fills are at our price."""
+        levels = book.levels(-r.side, _FIRST_WALK_LEVELS)
+        for i in range(levels.shape[0]):
+            price, size = float(levels[i, 0]), float(levels[i, 1])
+            if not _reaches(r.side, price, r.price):
+                return
+            available = self._available(-r.side, price, size)
+            if available <= 0.0:
+                continue
+            qty = min(r.leaves, available)
+            self._consume(-r.side, price, size, qty)
+            self._fill_resting(t, r, qty)
+            if r.order_id not in self._resting:
+                return
+
+    def _available(self, side: int, price: float, size: float) -> float:
+        """Size at a level of ``side`` this account has not consumed yet."""
+        entry = self._consumed.get((side, price))
+        if entry is None:
+            return size
+        if entry[1] != size:  # the replayed book changed the level since: fresh liquidity
+            del self._consumed[(side, price)]
+            return size
+        return max(size - entry[0], 0.0)
+
+    def _consume(self, side: int, price: float, size: float, qty: float) -> None:
+        entry = self._consumed.get((side, price))
+        if entry is None or entry[1] != size:
+            self._consumed[(side, price)] = [qty, size]
+        else:
+            entry[0] += qty
+
+    def _forget_changed_levels(self, book: BookView) -> None:
+        for key, (_, size) in list(self._consumed.items()):
+            if book.size_at(key[0], key[1]) != size:
+                del self._consumed[key]
+
     def _fill_resting(self, t: int, r: _Resting, amount: float) -> None:
         qty = min(amount, r.leaves)
+        if r.leaves - qty <= AMOUNT_TOLERANCE * r.amount:
+            qty = r.leaves  # what would stay open is float dust: the fill is the whole rest
         r.leaves -= qty
         if r.leaves <= AMOUNT_TOLERANCE * r.amount:
             r.leaves = 0.0

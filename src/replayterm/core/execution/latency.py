@@ -1,4 +1,4 @@
-"""Order latency on the replay axis, and a default estimated from the data.
+"""Order latency on the replay axis: a documented constant default, and the ``feed`` model.
 
 Two delays, both in µs on the replay (``local_ts``) axis:
 
@@ -7,11 +7,24 @@ Two delays, both in µs on the replay (``local_ts``) axis:
 - ``response(ts)``: what the exchange does at ``ts`` (ack, fill, cancel, reject) reaches the
   strategy at ``ts + response(ts)``.
 
-Why the default is ``entry = 2d, response = 0`` for a one-way network delay ``d``: the replayed
-book is already the exchange's state of ``d`` earlier (the feed took ``d`` to arrive). An order
-sent at local ``t`` reaches the exchange at exchange time ``t + d``; that state shows up in the
-data at local ``t + 2d``. The fill notice leaves the exchange at the same moment as the market
-data describing it and travels as long, so on the replay axis it arrives together with that data.
+Why a one-way network delay ``d`` becomes ``entry = 2d, response = 0``: the replayed book is
+already the exchange's state of ``d`` earlier (the feed took ``d`` to arrive). An order sent at
+local ``t`` reaches the exchange at exchange time ``t + d``; that state shows up in the data at
+local ``t + 2d``. The fill notice leaves the exchange at the same moment as the market data
+describing it and travels as long, so on the replay axis it arrives together with that data.
+
+**Default** (``DEFAULT_ONE_WAY_US``): 20 ms each way, i.e. entry 40 ms, response 0 on the replay
+axis. That is a retail connection to an exchange's cloud region from the same continent (a
+few ms inside the region, 10-30 ms from a nearby country, ~100 ms across an ocean); never a
+figure derived from timestamps, because local − exchange time on a real capture is dominated by
+the recorder's clock offset (1.5 s *negative* on the shared Binance capture).
+
+**Feed model** (``FeedLatency``): per moment, the base latency plus ``scale`` × the data's feed
+delay above its running minimum: ``excess(t) = skew(t) − min(skew over the previous window)``
+with ``skew = local_ts − exch_ts``. A constant clock offset is in both terms and cancels; what
+remains is how much slower than its best the feed was at that moment (congestion, bursts), which
+the order path is assumed to share. The excess is added to the entry latency (capped at
+``max_excess_us``, counted as clipping); the response latency stays the base one.
 """
 
 from __future__ import annotations
@@ -165,6 +178,144 @@ def latency_from_feed(feed_us: int, order_us: int | None = None) -> ConstantLate
     return ConstantLatency(entry_us=order + feed_us, response_us=max(order - feed_us, 0))
 
 
-def default_latency(local_ts: np.ndarray, exch_ts: np.ndarray) -> ConstantLatency:
-    """The latency a session uses unless the user sets one: symmetric network, delay from the data."""
-    return latency_from_feed(estimate_feed_latency(local_ts, exch_ts).latency_us)
+DEFAULT_ONE_WAY_US = 20_000
+
+
+def default_latency() -> ConstantLatency:
+    """The latency a session uses unless the user sets one: 20 ms each way (module docstring)."""
+    return latency_from_feed(DEFAULT_ONE_WAY_US)
+
+
+DEFAULT_FEED_WINDOW_US = 60_000_000
+DEFAULT_FEED_MAX_EXCESS_US = 1_000_000
+_WINDOW_STEPS = 8
+
+
+def feed_excess(local_ts: np.ndarray, exch_ts: np.ndarray, window_us: int) -> tuple[np.ndarray, np.ndarray]:
+    """(times, excess µs): per row with a usable exchange time, ``skew − running minimum``.
+
+    The running minimum is taken over the previous ``window_us`` in eighths of the window (the
+    rows of the last 8 complete eighths, and the row itself), so it uses only the past and costs
+    a few vectorised passes. Rows without an exchange time (``<= 0``) or with one equal to the
+    receive time (sources that copy it) are left out.
+    """
+    loc = np.asarray(local_ts, dtype=np.int64)
+    exc = np.asarray(exch_ts, dtype=np.int64)
+    if loc.shape != exc.shape:
+        raise ValueError(f"local_ts and exch_ts differ in length ({loc.shape} vs {exc.shape})")
+    if window_us <= 0:
+        raise ValueError(f"the feed window must be > 0 µs, got {window_us}")
+    usable = (exc > 0) & (exc != loc)
+    t, skew = loc[usable], loc[usable] - exc[usable]
+    if t.shape[0] == 0:
+        return t, skew
+    step = max(window_us // _WINDOW_STEPS, 1)
+    bucket = (t - t[0]) // step
+    starts = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
+    ids = bucket[starts]
+    mins = np.minimum.reduceat(skew, starts)
+    # Dense per-bucket minima (empty buckets hold +inf), then the min over the 8 buckets before.
+    dense = np.full(int(ids[-1]) + 1 + _WINDOW_STEPS, np.iinfo(np.int64).max, dtype=np.int64)
+    dense[ids + _WINDOW_STEPS] = mins
+    windows = np.lib.stride_tricks.sliding_window_view(dense, _WINDOW_STEPS)
+    previous = windows.min(axis=1)[: int(ids[-1]) + 1]
+    floor = np.minimum(previous[bucket], skew)
+    return t, skew - floor
+
+
+@dataclass(frozen=True, slots=True)
+class FeedLatencyReport:
+    """What the feed model did on one instrument's data (all µs)."""
+
+    samples: int
+    median_skew_us: int
+    min_skew_us: int
+    excess_p50_us: int
+    excess_p99_us: int
+    excess_max_us: int
+    clipped: int  # moments whose excess was above the cap
+
+
+class FeedLatency:
+    """``entry(t) = base_entry + min(scale × excess(t), max_excess)``, ``response = base_response``,
+    with ``excess(t)`` the feed excess of the last row at or before ``t`` (0 before the first)."""
+
+    def __init__(
+        self,
+        local_ts: np.ndarray,
+        exch_ts: np.ndarray,
+        *,
+        base: ConstantLatency | None = None,
+        scale: float = 1.0,
+        window_us: int = DEFAULT_FEED_WINDOW_US,
+        max_excess_us: int = DEFAULT_FEED_MAX_EXCESS_US,
+    ) -> None:
+        if not (np.isfinite(scale) and scale >= 0):
+            raise ValueError(f"feed scale must be a finite number >= 0, got {scale!r}")
+        if max_excess_us < 0:
+            raise ValueError(f"the feed latency cap must be >= 0 µs, got {max_excess_us}")
+        self.base = base if base is not None else default_latency()
+        self.scale = float(scale)
+        self.window_us = int(window_us)
+        self.max_excess_us = int(max_excess_us)
+        t, excess = feed_excess(local_ts, exch_ts, window_us)
+        extra = np.rint(excess.astype(np.float64) * self.scale)
+        clipped = int(np.count_nonzero(extra > self.max_excess_us))
+        self._t = t
+        self._extra = np.minimum(extra, self.max_excess_us).astype(np.int64)
+        loc = np.asarray(local_ts, dtype=np.int64)
+        exc = np.asarray(exch_ts, dtype=np.int64)
+        usable = (exc > 0) & (exc != loc)
+        skew = loc[usable] - exc[usable]
+        n = int(t.shape[0])
+        self.report = FeedLatencyReport(
+            samples=n,
+            median_skew_us=int(np.median(skew)) if n else 0,
+            min_skew_us=int(skew.min()) if n else 0,
+            excess_p50_us=int(np.percentile(excess, 50)) if n else 0,
+            excess_p99_us=int(np.percentile(excess, 99)) if n else 0,
+            excess_max_us=int(excess.max()) if n else 0,
+            clipped=clipped,
+        )
+
+    def entry(self, ts: int) -> int:
+        i = int(np.searchsorted(self._t, ts, side="right")) - 1
+        return self.base.entry_us + (int(self._extra[i]) if i >= 0 else 0)
+
+    def response(self, ts: int) -> int:
+        return self.base.response_us
+
+    def entry_percentiles(self) -> dict[str, int]:
+        """Entry latency over the data's moments: p50, p99, max (µs)."""
+        if self._extra.shape[0] == 0:
+            e = self.base.entry_us
+            return {"p50": e, "p99": e, "max": e}
+        extra = self._extra
+        return {
+            "p50": self.base.entry_us + int(np.percentile(extra, 50)),
+            "p99": self.base.entry_us + int(np.percentile(extra, 99)),
+            "max": self.base.entry_us + int(extra.max()),
+        }
+
+
+def clock_warnings(name: str, local_ts: np.ndarray, exch_ts: np.ndarray) -> list[str]:
+    """What the data's local-vs-exchange skew says about the recorder's clock (never used as a
+    latency): a negative median is a clock behind the exchange's, a median above 1 s a clock
+    ahead or a very slow feed."""
+    loc = np.asarray(local_ts, dtype=np.int64)
+    exc = np.asarray(exch_ts, dtype=np.int64)
+    usable = (exc > 0) & (exc != loc)
+    if not np.any(usable):
+        return []
+    median = float(np.median(loc[usable] - exc[usable]))
+    if median < 0:
+        return [
+            f"{name}: receive times are {-median / 1000:,.1f} ms behind exchange times (median): the "
+            "recorder's clock was behind the exchange's; that offset is not a latency and is not used"
+        ]
+    if median > 1_000_000:
+        return [
+            f"{name}: receive times are {median / 1000:,.1f} ms after exchange times (median): most "
+            "likely a clock offset, not a latency; it is not used"
+        ]
+    return []

@@ -1,8 +1,10 @@
 """Per-fill markouts: how far the mid moved in the fill's favour after a horizon.
 
 ``markout(fill, h) = side × (mid(ts + h) − ref)``, with ``mid(x)`` the last mid sample at or
-before ``x`` and ``ref`` either the mid at the fill (``reference="mid"``: the pure price move)
-or the fill price (``reference="price"``: the move plus the spread earned or paid). Positive
+before ``x`` and ``ref`` either the mid just before the fill (``reference="mid"``: the last mid
+sample strictly before the fill's time, so the move of the event that caused the fill — a book
+message moving through a resting order — counts in the markout instead of hiding in the
+reference) or the fill price (``reference="price"``: the move plus the spread earned or paid). Positive
 means the market went our way (up after a buy, down after a sell). A fill gets NaN at a horizon
 that reaches past the last mid sample, or when there is no mid at or before the fill.
 """
@@ -44,7 +46,7 @@ def markouts(
     out = np.full((len(fills), len(horizons_us)), math.nan)
     if len(fills) == 0 or mt.shape[0] == 0:
         return out
-    ref = asof(mt, mv, fills.ts) if reference == "mid" else fills.price
+    ref = asof(mt, mv, fills.ts - 1) if reference == "mid" else fills.price
     side = fills.side.astype(np.float64)
     for k, h in enumerate(horizons_us):
         at = fills.ts + int(h)

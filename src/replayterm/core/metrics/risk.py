@@ -5,6 +5,10 @@ or before) on the grid ``t0 + k·interval`` for ``k = 0..ceil((t_end − t0)/int
 ``r_k = E(t_k) − E(t_{k−1})``. Sharpe and Sortino are ratios, so dividing every increment by a
 fixed capital would not change them; they equal the ratios of simple returns on a constant
 capital base, and they stay defined for a PnL curve that starts at 0.
+
+They are annualised by the number of such intervals in a 365-day year (crypto trades around the
+clock), and left undefined (``ratio_note`` says why) with fewer than ``MIN_INTERVALS`` returns:
+a few minutes of returns annualised give figures like 157 that mean nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import numpy as np
 
 SECONDS_PER_YEAR = 365 * 24 * 3600  # crypto trades around the clock
 MAX_GRID_POINTS = 20_000_000
+DEFAULT_INTERVAL_US = 60_000_000
+MIN_INTERVALS = 30
 
 
 def periods_per_year(interval_us: int) -> float:
@@ -48,13 +54,31 @@ def period_returns(ts: np.ndarray, equity: np.ndarray, interval_us: int) -> np.n
     return np.diff(sampled)
 
 
+def ratio_note(
+    ts: np.ndarray, equity: np.ndarray, interval_us: int, min_intervals: int = MIN_INTERVALS
+) -> str | None:
+    """Why Sharpe/Sortino are not given for this curve (None when they can be)."""
+    n = period_returns(ts, equity, interval_us).shape[0]
+    if n < min_intervals:
+        return (
+            f"the run has {n} interval(s) of {interval_us / 1e6:g} s; Sharpe and Sortino need at least "
+            f"{min_intervals} (a shorter --metrics-interval or a longer run)"
+        )
+    return None
+
+
 def sharpe(
-    ts: np.ndarray, equity: np.ndarray, interval_us: int = 1_000_000, annualization: float | None = None
+    ts: np.ndarray,
+    equity: np.ndarray,
+    interval_us: int = DEFAULT_INTERVAL_US,
+    annualization: float | None = None,
+    min_intervals: int = 2,
 ) -> float:
     """mean(r) / std(r, ddof=1) × sqrt(annualization); ``annualization`` defaults to
-    ``periods_per_year(interval_us)``. NaN with fewer than 2 increments or zero spread."""
+    ``periods_per_year(interval_us)``. NaN with fewer than ``min_intervals`` (at least 2)
+    increments or zero spread."""
     r = period_returns(ts, equity, interval_us)
-    if r.shape[0] < 2:
+    if r.shape[0] < max(min_intervals, 2):
         return math.nan
     sd = float(np.std(r, ddof=1))
     if sd == 0.0 or not math.isfinite(sd):
@@ -64,13 +88,17 @@ def sharpe(
 
 
 def sortino(
-    ts: np.ndarray, equity: np.ndarray, interval_us: int = 1_000_000, annualization: float | None = None
+    ts: np.ndarray,
+    equity: np.ndarray,
+    interval_us: int = DEFAULT_INTERVAL_US,
+    annualization: float | None = None,
+    min_intervals: int = 2,
 ) -> float:
     """mean(r) / sqrt(mean(min(r, 0)²)) × sqrt(annualization), target 0, the downside mean over
-    all periods. NaN with fewer than 2 increments; with no negative increment: +inf if the mean
-    is positive, NaN if it is zero."""
+    all periods. NaN with fewer than ``min_intervals`` (at least 2) increments; with no negative
+    increment: +inf if the mean is positive, NaN if it is zero."""
     r = period_returns(ts, equity, interval_us)
-    if r.shape[0] < 2:
+    if r.shape[0] < max(min_intervals, 2):
         return math.nan
     mean = float(np.mean(r))
     downside = math.sqrt(float(np.mean(np.minimum(r, 0.0) ** 2)))

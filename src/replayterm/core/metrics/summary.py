@@ -9,7 +9,15 @@ import numpy as np
 from replayterm.core.metrics.fills import FillTable
 from replayterm.core.metrics.markouts import DEFAULT_HORIZONS_US, horizon_label, markouts, markouts_bps
 from replayterm.core.metrics.pnl import equity_curve, pnl
-from replayterm.core.metrics.risk import max_drawdown, sharpe, sortino
+from replayterm.core.metrics.risk import (
+    DEFAULT_INTERVAL_US,
+    MIN_INTERVALS,
+    max_drawdown,
+    period_returns,
+    ratio_note,
+    sharpe,
+    sortino,
+)
 from replayterm.core.metrics.trips import average_holding_us, profit_factor, round_trips, win_rate
 
 
@@ -29,11 +37,12 @@ def summarize(
     mid: np.ndarray,
     *,
     initial_equity: float = 0.0,
-    interval_us: int = 1_000_000,
+    interval_us: int = DEFAULT_INTERVAL_US,
     annualization: float | None = None,
     horizons_us: tuple[int, ...] = DEFAULT_HORIZONS_US,
     markout_reference: str = "mid",
-) -> dict[str, float | int | None]:
+    min_intervals: int = MIN_INTERVALS,
+) -> dict[str, float | int | str | None]:
     """All metrics of one account. ``mid_ts``/``mid`` are the mark samples (mid prices in time
     order); the equity curve is evaluated at them, the open position is marked at the last one.
 
@@ -47,7 +56,8 @@ def summarize(
     max_drawdown_pct is given only with a positive ``initial_equity``. Values that are undefined
     or infinite are None (e.g. a profit factor without losses: then
     gross_loss is 0 and gross_profit tells the story). ``interval_us`` and ``annualization`` are
-    those of ``risk.sharpe``.
+    those of ``risk.sharpe``; with fewer than ``min_intervals`` returns both are None and
+    ``ratio_note`` says why (``intervals`` is the number of returns).
     """
     mt = np.asarray(mid_ts, dtype=np.int64)
     mv = np.asarray(mid, dtype=np.float64)
@@ -57,7 +67,9 @@ def summarize(
     dd_abs, dd_pct = max_drawdown(equity)
     trips = round_trips(fills)
     trip_pnl = trips.pnl
-    out: dict[str, float | int | None] = {
+    note = ratio_note(mt, equity, interval_us, min_intervals) if mt.shape[0] else "no mark prices"
+    intervals = int(period_returns(mt, equity, interval_us).shape[0]) if mt.shape[0] else 0
+    out: dict[str, float | int | str | None] = {
         "fills": len(fills),
         "maker_fills": int(np.count_nonzero(fills.maker)),
         "taker_fills": int(len(fills) - np.count_nonzero(fills.maker)),
@@ -74,8 +86,10 @@ def summarize(
         "max_drawdown": _num(dd_abs),
         # Percentages of a PnL curve starting at 0 measure falls from tiny early peaks: noise.
         "max_drawdown_pct": _num(dd_pct) if initial_equity > 0 else None,
-        "sharpe": _num(sharpe(mt, equity, interval_us, annualization)),
-        "sortino": _num(sortino(mt, equity, interval_us, annualization)),
+        "sharpe": None if note else _num(sharpe(mt, equity, interval_us, annualization)),
+        "sortino": None if note else _num(sortino(mt, equity, interval_us, annualization)),
+        "ratio_note": note,
+        "intervals": intervals,
         "round_trips": len(trips),
         "win_rate": _num(win_rate(trip_pnl)),
         "profit_factor": _num(profit_factor(trip_pnl)),

@@ -15,16 +15,24 @@ from typing import NamedTuple
 import numpy as np
 
 from replayterm.core.replay.instruments import Instrument
+from replayterm.core.replay.tickers import FundingEvent, funding_events, funding_local_times
 from replayterm.core.replay.timeline import Timeline, TimelineInput
 
 
 class EventKind(IntEnum):
     BOOK = 0
     TRADE = 1
+    TICKER = 2  # a derivative_ticker row
+    LIQUIDATION = 3
+    FUNDING = 4  # a funding time passed (settled on open positions)
+
+
+_OTHER_KINDS = (EventKind.TICKER, EventKind.LIQUIDATION, EventKind.FUNDING)
 
 
 class CursorEvent(NamedTuple):
-    """One applied timeline event: a complete book message or one trade."""
+    """One applied timeline event: a complete book message, one trade, ticker row, liquidation
+    or funding settlement."""
 
     kind: EventKind
     instrument: int
@@ -47,11 +55,35 @@ class ReplayCursor:
             if inst.trades is not None:
                 inputs.append(TimelineInput(inst.trades.local_ts, is_book=False))
                 owners.append((EventKind.TRADE, i))
-        self.timeline = timeline if timeline is not None else Timeline.build(inputs)
+        # The other types come after (stream numbers of book and trades stay as they were).
+        self.funding: list[list[FundingEvent]] = [[] for _ in self.instruments]
+        for i, inst in enumerate(self.instruments):
+            if inst.tickers is not None:
+                inputs.append(TimelineInput(inst.tickers.local_ts, is_book=False))
+                owners.append((EventKind.TICKER, i))
+                self.funding[i] = funding_events(inst.tickers)
+                if self.funding[i]:
+                    times = funding_local_times(inst.tickers, self.funding[i])
+                    inputs.append(TimelineInput(times, is_book=False))
+                    owners.append((EventKind.FUNDING, i))
+            if inst.liquidations is not None:
+                inputs.append(TimelineInput(inst.liquidations.local_ts, is_book=False))
+                owners.append((EventKind.LIQUIDATION, i))
+        self._funding_ts = [
+            funding_local_times(inst.tickers, self.funding[i])
+            if inst.tickers is not None and self.funding[i]
+            else np.empty(0, dtype=np.int64)
+            for i, inst in enumerate(self.instruments)
+        ]
+        # A timeline merged beforehand (mapped from the cache) covers books and trades; with other
+        # streams (tickers, liquidations) the merge is done here, in memory.
+        covers = timeline is not None and len(timeline) == sum(len(i.ts) for i in inputs)
+        self.timeline = timeline if timeline is not None and covers else Timeline.build(inputs)
         self._owners = owners
         self._trade_streams = [s for s, (kind, _) in enumerate(owners) if kind is EventKind.TRADE]
         self._book_streams = [s for s, (kind, _) in enumerate(owners) if kind is EventKind.BOOK]
         self._trades_applied = [0] * len(self.instruments)
+        self._other_applied = {k: [0] * len(self.instruments) for k in _OTHER_KINDS}
         self.position = 0
         self._clock = self.start_ts - 1 if len(self.timeline) else 0
 
@@ -92,6 +124,18 @@ class ReplayCursor:
         """How many trades of ``instrument`` are behind the cursor."""
         return self._trades_applied[instrument]
 
+    def applied(self, kind: EventKind, instrument: int) -> int:
+        """How many ticker rows, liquidations or funding settlements of ``instrument`` are behind
+        the cursor (trades: ``trades_applied``)."""
+        if kind is EventKind.TRADE:
+            return self._trades_applied[instrument]
+        return self._other_applied[kind][instrument]
+
+    @property
+    def owners(self) -> list[tuple[EventKind, int]]:
+        """For each timeline stream: what kind of event and which instrument."""
+        return self._owners
+
     def gaps(self) -> np.ndarray:
         """Times where the data is not continuous: re-snapshots and skipped pre-snapshot rows."""
         parts = [np.empty(0, dtype=np.int64)]
@@ -123,8 +167,10 @@ class ReplayCursor:
             book = self.instruments[i].book
             assert book is not None
             book.step()
-        else:
+        elif kind is EventKind.TRADE:
             self._trades_applied[i] += 1
+        else:
+            self._other_applied[kind][i] += 1
         self.position = p + 1
         self._clock = max(self._clock, ts)
         return CursorEvent(kind, i, item, ts)
@@ -191,8 +237,10 @@ class ReplayCursor:
                 book = self.instruments[i].book
                 assert book is not None
                 book.seek_group(applied)
-            else:
+            elif kind is EventKind.TRADE:
                 self._trades_applied[i] = applied
+            else:
+                self._other_applied[kind][i] = applied
         self.position = position
         self._clock = ts
 
@@ -203,3 +251,10 @@ class ReplayCursor:
         for i, inst in enumerate(self.instruments):
             if inst.trades is not None:
                 self._trades_applied[i] = inst.trades.count_through(ts)
+            if inst.tickers is not None:
+                self._other_applied[EventKind.TICKER][i] = inst.tickers.count_through(ts)
+                self._other_applied[EventKind.FUNDING][i] = int(
+                    np.searchsorted(self._funding_ts[i], ts, side="right")
+                )
+            if inst.liquidations is not None:
+                self._other_applied[EventKind.LIQUIDATION][i] = inst.liquidations.count_through(ts)

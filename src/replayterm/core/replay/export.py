@@ -156,7 +156,7 @@ class _CsvWriter:
     SLICE_ROWS = 16_384
     IN_FLIGHT = 4
 
-    def __init__(self, raw: BinaryIO) -> None:
+    def __init__(self, raw: BinaryIO | gzip.GzipFile) -> None:
         self.raw = raw
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="csv-format")
         self.queue: deque[Future[bytes]] = deque()

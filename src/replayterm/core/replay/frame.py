@@ -1,4 +1,4 @@
-"""Frames: what the replay worker publishes to the GUI after each batch (DESIGN §4.5).
+"""Frames: what the replay worker publishes to the GUI after each batch (docs/architecture.md, "Threading").
 
 A frame carries the latest state (book top N, clock, counters) plus the streams appended since
 the previous frame (trades, top-of-book series). ``reset=True`` means the streams are a fresh
@@ -53,6 +53,33 @@ class TopSeries:
 
 
 @dataclass(slots=True)
+class TickerSeries:
+    """derivative_ticker rows (NaN where the exchange sent no value)."""
+
+    local_ts: np.ndarray = field(default_factory=_empty_i8)
+    funding_rate: np.ndarray = field(default_factory=_empty_f8)
+    predicted_funding_rate: np.ndarray = field(default_factory=_empty_f8)
+    open_interest: np.ndarray = field(default_factory=_empty_f8)
+    mark_price: np.ndarray = field(default_factory=_empty_f8)
+    index_price: np.ndarray = field(default_factory=_empty_f8)
+    last_price: np.ndarray = field(default_factory=_empty_f8)
+    funding_timestamp: np.ndarray = field(default_factory=_empty_i8)
+
+    def __len__(self) -> int:
+        return int(self.local_ts.shape[0])
+
+
+@dataclass(slots=True)
+class SideBook:
+    """A second instrument's ladder state (the second ladder)."""
+
+    name: str
+    tick_size: float
+    bids: np.ndarray
+    asks: np.ndarray
+
+
+@dataclass(slots=True)
 class BookStats:
     best_bid: float = float("nan")
     best_ask: float = float("nan")
@@ -64,8 +91,8 @@ class BookStats:
     bid_levels: int = 0
     ask_levels: int = 0
     crossed_removals: int = 0
-    skipped_rows: int = 0
-    gaps: int = 0
+    skipped_rows: int = 0  # rows before the first snapshot, never applied (so far)
+    resnapshots: int = 0  # snapshots after the first one applied so far (book cleared and rebuilt)
 
 
 @dataclass(slots=True)
@@ -92,3 +119,13 @@ class Frame:
     at_end: bool = False
     # One ``replayterm.core.session.streams.StrategyFrame`` per loaded strategy.
     strategies: list[Any] = field(default_factory=list)
+    # The other Tardis types of the shown instrument (appended like ``trades``).
+    liquidations: TradeBatch = field(default_factory=TradeBatch)
+    ticker: TickerSeries = field(default_factory=TickerSeries)
+    # Which instrument this frame shows, out of all open ones (for the selector).
+    instrument: int = 0
+    instruments: list[str] = field(default_factory=list)
+    top_of_book_only: bool = False  # the book is a quotes/book_ticker stream (one level a side)
+    # BBO check of the shown instrument (``BboCheck.to_json()``; the same object every frame).
+    bbo_check: dict[str, Any] | None = None
+    second: SideBook | None = None  # the second ladder's instrument, when one is open

@@ -191,6 +191,7 @@ class IndexJob:
 def index_instruments(
     by_key: dict[tuple[str, str], list[Source]],
     make_instrument: Callable[[str, str], Any],
+    prepare: Callable[[Any, list[Source]], list[Source]],
     make_trades: Callable[[list[Source]], Any],
     *,
     cancel: CancelFn | None = None,
@@ -203,14 +204,8 @@ def index_instruments(
     try:
         for (exchange, symbol), group in by_key.items():
             inst = make_instrument(exchange, symbol)
-            books = [s for s in group if s.kind is Kind.BOOK]
-            snapshots = [s for s in group if s.kind is Kind.BOOK_SNAPSHOT]
-            if books and snapshots:
-                inst.notes.append(
-                    f"{symbol}: both incremental_book_L2 and book_snapshot files given; "
-                    "the book is rebuilt from incremental_book_L2 only"
-                )
-            book_sources = _ordered(books or snapshots)
+            # notes, quotes, tickers and liquidations; the book's sources (quotes when no book)
+            book_sources = _ordered(prepare(inst, group))
             if book_sources and sum(s.rows for s in book_sources):
                 cols = BookColumns.from_tables(
                     [s.table for s in book_sources],
@@ -236,7 +231,7 @@ def index_instruments(
             if trade_sources:
                 inst.trades = make_trades(trade_sources)
                 inst.trade_sources = _ordered(trade_sources)
-            if inst.book is not None or inst.trades is not None:
+            if inst.has_events:
                 instruments.append(inst)
         instruments.job = _timeline(instruments, builds)
     except BaseException:

@@ -18,6 +18,8 @@ from replayterm.core.book import BookEvents, BookReplayer
 from replayterm.core.data.model import Kind, Source
 from replayterm.core.data.progress import Cancelled
 from replayterm.core.replay.frame import TradeBatch
+from replayterm.core.replay.tickers import LiquidationStream, TickerStream
+from replayterm.core.replay.top_of_book import TOP_OF_BOOK_KINDS, QuoteStream, quotes_as_book_source
 
 _TRADE_KINDS = (Kind.TRADES,)
 
@@ -53,10 +55,20 @@ class Instrument:
     book: BookReplayer | None = None
     trades: TradeStream | None = None
     notes: list[str] = field(default_factory=list)
+    # The exchange's own best bid/offer (quotes or book_ticker). With an L2 book it is the BBO
+    # check's reference; alone it is also the book (``top_of_book_only``).
+    quotes: QuoteStream | None = None
+    top_of_book_only: bool = False
+    tickers: TickerStream | None = None  # derivative_ticker
+    liquidations: LiquidationStream | None = None
     index_folder: Path | None = None  # where the book's index is stored (None: not in the cache)
     trade_sources: list[Source] = field(default_factory=list)
     # Where each file after the first begins (several days of one symbol make one timeline).
     file_starts: list[int] = field(default_factory=list)
+
+    @property
+    def has_events(self) -> bool:
+        return any(x is not None for x in (self.book, self.trades, self.tickers, self.liquidations))
 
     @property
     def name(self) -> str:
@@ -107,6 +119,38 @@ def _trade_stream(sources: Sequence[Source]) -> TradeStream:
     )
 
 
+def _prepare(inst: Instrument, group: list[Source]) -> list[Source]:
+    """Notes, quotes, tickers and liquidations of one instrument; returns its book's sources (the
+    quotes stream as a one-level book when there is no order book file)."""
+    books = [s for s in group if s.kind is Kind.BOOK]
+    snapshots = [s for s in group if s.kind is Kind.BOOK_SNAPSHOT]
+    if books and snapshots:
+        inst.notes.append(
+            f"{inst.symbol}: both incremental_book_L2 and book_snapshot files given; "
+            "the book is rebuilt from incremental_book_L2 only"
+        )
+    book_sources = books or snapshots
+    quote_sources = [s for s in group if s.kind in TOP_OF_BOOK_KINDS and s.rows]
+    if quote_sources:
+        # book_ticker is the exchange's own BBO stream: prefer it over quotes when both exist.
+        tickers_only = [s for s in quote_sources if s.kind is Kind.BOOK_TICKER]
+        inst.quotes = QuoteStream.from_sources(tickers_only or quote_sources)
+        if not book_sources:
+            book_sources = [quotes_as_book_source(tickers_only or quote_sources)]
+            inst.top_of_book_only = True
+            inst.notes.append(
+                f"{inst.symbol}: no order book file; the book is the {inst.quotes.kind.value} stream's "
+                "best bid/offer (one level per side)"
+            )
+    ticker_sources = [s for s in group if s.kind is Kind.DERIVATIVE_TICKER and s.rows]
+    if ticker_sources:
+        inst.tickers = TickerStream.from_sources(ticker_sources)
+    liq_sources = [s for s in group if s.kind is Kind.LIQUIDATIONS and s.rows]
+    if liq_sources:
+        inst.liquidations = LiquidationStream.from_sources(liq_sources)
+    return book_sources
+
+
 def build_instruments(
     sources: Sequence[Source],
     *,
@@ -131,10 +175,17 @@ def build_instruments(
     if checkpoint_budget_fraction is None:
         from replayterm.core.replay.indexing import index_instruments
 
-        result = index_instruments(by_key, Instrument, _trade_stream, cancel=cancel, progress=progress)
+        result = index_instruments(
+            by_key, Instrument, _prepare, _trade_stream, cancel=cancel, progress=progress
+        )
         job = result.job
+        # Tickers and liquidations are merged into the timeline in memory and the BBO check reads
+        # the whole top-of-book history: with those, the books are indexed completely first.
+        others = any(
+            i.tickers is not None or i.liquidations is not None or i.quotes is not None for i in result
+        )
         if job is not None:
-            if progressive:
+            if progressive and not others:
                 # Enough for the first frame: everything at the first timestamp is replayable.
                 timeline = result.timeline
                 while (
@@ -148,7 +199,10 @@ def build_instruments(
                 result.job = None
         return result
     instruments: list[Instrument] = []
-    total_book_rows = sum(s.rows for s in sources if s.is_book) or 1
+    total_book_rows = (
+        sum(s.rows * (1 if s.is_book else 2) for s in sources if s.is_book or s.kind in TOP_OF_BOOK_KINDS)
+        or 1
+    )
     done_rows = 0
     for (exchange, symbol), group in by_key.items():
         inst = Instrument(exchange, symbol)
@@ -160,6 +214,18 @@ def build_instruments(
                 "the book is rebuilt from incremental_book_L2 only"
             )
         book_sources = books or snapshots
+        quote_sources = [s for s in group if s.kind in TOP_OF_BOOK_KINDS and s.rows]
+        if quote_sources:
+            # book_ticker is the exchange's own BBO stream: prefer it over quotes when both exist.
+            tickers_only = [s for s in quote_sources if s.kind is Kind.BOOK_TICKER]
+            inst.quotes = QuoteStream.from_sources(tickers_only or quote_sources)
+            if not book_sources:
+                book_sources = [quotes_as_book_source(tickers_only or quote_sources)]
+                inst.top_of_book_only = True
+                inst.notes.append(
+                    f"{symbol}: no order book file; the book is the {inst.quotes.kind.value} stream's "
+                    "best bid/offer (one level per side)"
+                )
         if book_sources and sum(s.rows for s in book_sources):
             events = BookEvents.from_sources(book_sources)
             replayer = BookReplayer(events)
@@ -184,6 +250,12 @@ def build_instruments(
             inst.trades = TradeStream(
                 cols["local_ts"], cols["exch_ts"], cols["price"], cols["amount"], cols["side"]
             )
-        if inst.book is not None or inst.trades is not None:
+        ticker_sources = [s for s in group if s.kind is Kind.DERIVATIVE_TICKER and s.rows]
+        if ticker_sources:
+            inst.tickers = TickerStream.from_sources(ticker_sources)
+        liq_sources = [s for s in group if s.kind is Kind.LIQUIDATIONS and s.rows]
+        if liq_sources:
+            inst.liquidations = LiquidationStream.from_sources(liq_sources)
+        if inst.has_events:
             instruments.append(inst)
     return instruments

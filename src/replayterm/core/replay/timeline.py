@@ -1,9 +1,11 @@
 """One replay order over several sources (book + trades, several symbols), as index arrays.
 
 Order is ``(local_ts, source order, row)`` with trade-like sources placed before book sources,
-so at equal ``local_ts`` trades come first (DESIGN §2). A book source contributes one event per
+so at equal ``local_ts`` trades come first. A book source contributes one event per
 message (run of rows sharing ``local_ts``); every other source one event per row. Nothing is
 copied: the timeline holds only which source and which item each event is.
+
+See docs/architecture.md, "Timeline".
 """
 
 from __future__ import annotations

@@ -1,8 +1,13 @@
 """Writing a session's strategy results to a folder: CSV tables and a JSON summary.
 
-``fills.csv``   strategy, order_id, ts (µs, when the strategy heard of it), exch_ts (µs, when it
-                happened), time (ISO of exch_ts), side (buy/sell), price, amount, fee, liquidity, leaves
-``equity.csv``  strategy, ts, position, avg_price, realized, unrealized, fees, net, equity, mark
+``fills.csv``   strategy, instrument, order_id, ts (µs, when the strategy heard of it), exch_ts (µs,
+                when it happened), time (ISO of exch_ts), side (buy/sell), price, amount, fee,
+                liquidity, leaves
+``equity.csv``  strategy, instrument, ts, position, avg_price, realized, unrealized, fees, net,
+                equity, mark, funding. A strategy trading several instruments has rows per
+                instrument plus rows with instrument "total" (PnL summed; position and mark of
+                its first instrument)
+``funding.csv`` strategy, instrument, ts, time, position, mark, rate, amount (received; < 0 paid)
 ``signals.csv`` strategy, ts, time, kind, strength, price (mid at that time), meta (JSON)
 ``plots.csv``   strategy, series, ts, value
 ``summary.json`` {"run": …, "strategies": [status, params, error, metrics per strategy]}
@@ -40,12 +45,14 @@ def _concat(tables: list[pa.Table], schema: pa.Schema) -> pa.Table:
 
 def fills_table(session: ReplaySession, handles: Sequence[StrategyHandle]) -> pa.Table:
     parts = []
+    names = [inst.name for inst in session.instruments]
     for h in handles:
         f = session.fills(h)
         parts.append(
             pa.table(
                 {
                     "strategy": pa.array([h.name] * len(f), pa.string()),
+                    "instrument": pa.array([names[int(i)] for i in f["instrument"]], pa.string()),
                     "order_id": f["order_id"],
                     "ts": f["ts"],
                     "exch_ts": f["exch_ts"],
@@ -65,10 +72,39 @@ def fills_table(session: ReplaySession, handles: Sequence[StrategyHandle]) -> pa
 def equity_table(session: ReplaySession, handles: Sequence[StrategyHandle]) -> pa.Table:
     parts = []
     for h in handles:
-        e = session.equity(h)
-        cols: dict[str, Any] = {"strategy": pa.array([h.name] * len(e), pa.string())}
-        cols.update({name: e[name] for name in EQUITY_COLUMNS})
-        parts.append(pa.table(cols))
+        names = session.instruments_of(h)
+        logs = [("total" if len(names) > 1 else names[0], session.equity(h))]
+        if len(names) > 1:
+            logs += [(name, session.leg_equity(h, name)) for name in names]
+        for inst, e in logs:
+            cols: dict[str, Any] = {
+                "strategy": pa.array([h.name] * len(e), pa.string()),
+                "instrument": pa.array([inst] * len(e), pa.string()),
+            }
+            cols.update({name: e[name] for name in EQUITY_COLUMNS})
+            parts.append(pa.table(cols))
+    return _concat(parts, pa.schema([("strategy", pa.string())]))
+
+
+def funding_table(session: ReplaySession, handles: Sequence[StrategyHandle]) -> pa.Table:
+    parts = []
+    for h in handles:
+        c = session.funding(h)
+        names = [inst.name for inst in session.instruments]
+        parts.append(
+            pa.table(
+                {
+                    "strategy": pa.array([h.name] * len(c), pa.string()),
+                    "instrument": pa.array([names[int(i)] for i in c["instrument"]], pa.string()),
+                    "ts": c["ts"],
+                    "time": _iso(c["ts"]),
+                    "position": c["position"],
+                    "mark": c["mark"],
+                    "rate": c["rate"],
+                    "amount": c["amount"],
+                }
+            )
+        )
     return _concat(parts, pa.schema([("strategy", pa.string())]))
 
 
@@ -121,6 +157,7 @@ def write_results(
         ("equity.csv", equity_table(session, handles)),
         ("signals.csv", signals_table(session, handles)),
         ("plots.csv", plots_table(session, handles)),
+        ("funding.csv", funding_table(session, handles)),
     ):
         pacsv.write_csv(table, out / name)
     summary = {"run": run_info, "strategies": [session.summary(h) for h in handles]}

@@ -32,6 +32,8 @@ from replayterm.core.execution.exchange import RestingOrder
 from replayterm.core.execution.latency import LatencyModel
 from replayterm.core.replay.cursor import ReplayCursor
 from replayterm.core.replay.instruments import Instrument, build_instruments
+from replayterm.core.replay.top_of_book import BboCheck, bbo_check_of
+from replayterm.core.session.coverage import strategy_legs, strategy_warnings
 from replayterm.core.session.settings import PALETTE, SessionSettings, resolve_instrument
 from replayterm.core.session.views import (
     StrategyHandle,
@@ -48,7 +50,7 @@ from replayterm.core.strategy.errors import StrategyError, StrategyStatus
 from replayterm.core.strategy.loader import StrategyLoadError, load_strategy_class, reload_strategy_class
 from replayterm.core.strategy.records import RecordChunk, fill_chunk
 from replayterm.core.strategy.runner import EventRunner
-from replayterm.core.strategy.slot import StrategySlot
+from replayterm.core.strategy.slot import Leg, StrategySlot
 from replayterm.core.strategy.watchdog import StrategyWatchdog
 
 ProgressFn = Callable[[float, str], None]
@@ -96,7 +98,9 @@ class ReplaySession:
         self._slots: list[StrategySlot] = []
         self._runner = EventRunner(self._env, self.clock, self._slots, self.watchdog)
         self._latency: dict[int, LatencyModel] = {}
+        self._own_settings: dict[int, SessionSettings] = {}  # slot id -> settings of its own
         self._marks: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._bbo: list[BboCheck] | None = None
         self._next_id = 1
 
     @classmethod
@@ -152,11 +156,107 @@ class ReplaySession:
         """What the user should know about the data: skipped pre-snapshot rows, ignored files."""
         return data_notes(self.instruments)
 
+    def bbo_checks(self) -> list[BboCheck]:
+        """For each instrument with both an L2 book and a ticker: the rebuilt top of book against
+        the ticker after every L2 message (computed once)."""
+        if self._bbo is None:
+            self._bbo = [c for c in (bbo_check_of(inst) for inst in self.instruments) if c is not None]
+        return self._bbo
+
     def latency(self, instrument: int) -> LatencyModel:
-        """The latency model orders on ``instrument`` get (the setting, or estimated from the data)."""
+        """The latency model orders on ``instrument`` get with the session's settings."""
         if instrument not in self._latency:
             self._latency[instrument] = self.settings.latency_for(self.instruments[instrument])
         return self._latency[instrument]
+
+    @property
+    def run_start_ts(self) -> int:
+        """The time strategy runs start at (the data's start, or ``start_at``)."""
+        timeline = self.cursor.timeline
+        if self.origin < len(timeline):
+            return int(timeline.ts[self.origin])
+        return self.start_ts
+
+    def execution_notes(self) -> list[str]:
+        """Warnings about the execution settings on this data (fees, clock offsets, clipping)."""
+        notes: list[str] = []
+        for i, inst in enumerate(self.instruments):
+            notes.extend(self.settings.execution_notes(inst, self.latency(i)))
+        for slot_id, own in self._own_settings.items():
+            slot = next((s for s in self._slots if s.id == slot_id), None)
+            if slot is not None:
+                inst = self.instruments[slot.instrument_index]
+                warning = own.fee_warning(inst)
+                if warning is not None and warning not in notes:
+                    notes.append(f"{slot.name}: {warning}")
+        return notes
+
+    def execution_report(self) -> dict[str, Any]:
+        """The session's execution settings and, per instrument, the latency and fees its orders
+        get (JSON values; summary.json's ``execution``)."""
+        out = self.settings.describe()
+        out["instruments"] = {
+            inst.name: {
+                "latency_us": self.settings.latency_figures(self.latency(i), self.run_start_ts),
+                "fees": self.settings.instrument_fees(inst),
+            }
+            for i, inst in enumerate(self.instruments)
+        }
+        out["strategies"] = {
+            slot.name: self._own_settings[slot.id].describe()
+            for slot in self._slots
+            if slot.id in self._own_settings
+        }
+        return out
+
+    def strategy_settings(self, handle: StrategyHandle) -> SessionSettings | None:
+        """The execution settings of the strategy's own, None when it uses the session's."""
+        return self._own_settings.get(self._slot(handle).id)
+
+    def set_settings(
+        self,
+        settings: SessionSettings,
+        *,
+        progress: ProgressFn | None = None,
+        cancel: CancelFn | None = None,
+    ) -> None:
+        """New execution settings for the session: every enabled strategy re-runs from the start
+        to the current moment with them (strategies with settings of their own keep those)."""
+        self.settings = settings
+        self._latency.clear()
+        self._marks.clear()
+        self._env.sample_us = settings.sample_interval_us
+        for slot in self._slots:
+            if slot.id not in self._own_settings:
+                self._configure(slot, settings)
+        enabled = [s for s in self._slots if s.status is StrategyStatus.ENABLED]
+        if enabled:
+            self.generation += 1
+            self._catch_up(enabled, progress, cancel)
+
+    def set_strategy_settings(
+        self,
+        handle: StrategyHandle,
+        settings: SessionSettings | None,
+        *,
+        progress: ProgressFn | None = None,
+        cancel: CancelFn | None = None,
+    ) -> None:
+        """Execution settings of the strategy's own (None: the session's again); it re-runs from
+        the start to now with them."""
+        slot = self._slot(handle)
+        if settings is None:
+            self._own_settings.pop(slot.id, None)
+        else:
+            self._own_settings[slot.id] = settings
+        self._configure(slot, settings if settings is not None else self.settings)
+        self._catch_up([slot], progress, cancel)
+
+    def _configure(self, slot: StrategySlot, settings: SessionSettings) -> None:
+        i = slot.instrument_index
+        latency = self.latency(i) if settings is self.settings else settings.latency_for(self.instruments[i])
+        slot._make_exchange = settings.exchange_factory(self.instruments[i], latency)
+        slot._initial_cash = settings.initial_cash
 
     # -- moving -------------------------------------------------------------------------------------
     def advance_to(
@@ -218,10 +318,11 @@ class ReplaySession:
             step = self.cursor.step_message if book else self.cursor.step_trade
             return len(step(instrument))
         env = self._env
+        want = env.stream_book if book else env.stream_trade
         streams = [
             s
-            for s, (is_book, i) in enumerate(zip(env.stream_book, env.stream_inst, strict=True))
-            if is_book == book and (instrument is None or i == instrument)
+            for s, (hit, i) in enumerate(zip(want, env.stream_inst, strict=True))
+            if hit and (instrument is None or i == instrument)
         ]
         target = self.cursor.timeline.next_of_stream(self.cursor.position, streams)
         return 0 if target is None else self._step_to(target)
@@ -251,11 +352,13 @@ class ReplaySession:
         colour: str | None = None,
         progress: ProgressFn | None = None,
         cancel: CancelFn | None = None,
+        settings: SessionSettings | None = None,
     ) -> StrategyHandle:
         """Add a strategy (a class, a ``.py`` path, ``path.py:Class`` or a registered name) with
         ``params`` (a Params instance or a dict; strings are converted). It runs from the start
         of the data up to the current moment before this returns. Raises StrategyLoadError
-        or ValueError (bad parameters, unknown instrument)."""
+        or ValueError (bad parameters, unknown instrument). ``settings``: execution settings of
+        this strategy's own (None: the session's)."""
         if isinstance(strategy, type):
             if not issubclass(strategy, Strategy):
                 raise StrategyLoadError(f"{strategy.__qualname__} is not a Strategy subclass")
@@ -264,6 +367,8 @@ class ReplaySession:
             cls, spec = load_strategy_class(strategy), str(strategy)
         index = resolve_instrument(self.instruments, self.focus if instrument is None else instrument)
         built = build_params(cls.Params, params)
+        legs = strategy_legs(self.instruments, cls, built, index)
+        index = legs[0]
         slot_id = self._next_id
         self._next_id += 1
         taken = {s.name for s in self._slots}
@@ -284,7 +389,20 @@ class ReplaySession:
             make_exchange=self.settings.exchange_factory(self.instruments[index], self.latency(index)),
             initial_cash=self.settings.initial_cash,
             clock=self.clock,
+            extra_legs=tuple(
+                Leg(
+                    j,
+                    self.instruments[j],
+                    self._env.views[j],
+                    self.settings.exchange_factory(self.instruments[j], self.latency(j)),
+                )
+                for j in legs[1:]
+            ),
         )
+        slot.warnings = strategy_warnings(slot)
+        if settings is not None:
+            self._own_settings[slot.id] = settings
+            self._configure(slot, settings)
         self._slots.append(slot)
         try:
             self._catch_up([slot], progress, cancel)
@@ -296,6 +414,7 @@ class ReplaySession:
     def remove_strategy(self, handle: StrategyHandle) -> None:
         slot = self._slot(handle)
         self._slots.remove(slot)
+        self._own_settings.pop(slot.id, None)
         slot.runner = None
         self._runner.rebuild()
 
@@ -390,8 +509,16 @@ class ReplaySession:
         return info_of(self._slot(handle))
 
     def fills(self, handle: StrategyHandle, since: int = 0) -> RecordChunk:
-        """Fills ``[since, end)``: ts (heard), exch_ts, order_id, side, price, amount, fee, maker, leaves."""
-        return fill_chunk(self._slot(handle).account.fills, since)
+        """Fills ``[since, end)``: ts (heard), exch_ts, order_id, side, price, amount, fee, maker,
+        leaves, instrument (index into ``instruments``)."""
+        slot = self._slot(handle)
+        if not slot.multi:
+            chunk = fill_chunk(slot.account.fills, since)
+            chunk.columns["instrument"] = np.full(len(chunk), slot.instrument_index, dtype=np.int16)
+            return chunk
+        chunk = fill_chunk(slot.all_fills, since)
+        chunk.columns["instrument"] = np.array(slot.fill_instruments[chunk.start : chunk.end], dtype=np.int16)
+        return chunk
 
     def signals(self, handle: StrategyHandle, since: int = 0) -> RecordChunk:
         """Signals ``[since, end)``: ts, strength, price (the mid then), kind (list), meta (list)."""
@@ -423,7 +550,36 @@ class ReplaySession:
     def summary(self, handle: StrategyHandle) -> dict[str, Any]:
         """Status, parameters and ``metrics.summarize`` of the strategy up to now (JSON-able)."""
         slot = self._slot(handle)
+        for j in slot.instrument_indices:
+            if j not in self._marks:
+                self._marks[j] = mark_series(self.instruments[j])
         i = slot.instrument_index
-        if i not in self._marks:
-            self._marks[i] = mark_series(self.instruments[i])
-        return summary_of(slot, self._marks[i], self.now, self.settings.initial_cash)
+        own = self._own_settings.get(slot.id, self.settings)
+        return summary_of(
+            slot,
+            self._marks[i],
+            self.now,
+            own.initial_cash,
+            start=self.run_start_ts,
+            interval_us=self.settings.metrics_interval_us,
+            leg_marks=self._marks,
+        )
+
+    def funding(self, handle: StrategyHandle, since: int = 0) -> RecordChunk:
+        """Funding settlements ``[since, end)``: ts, instrument (index), position, mark, rate,
+        amount (received; negative = paid)."""
+        return self._slot(handle).funding_log.since(since)
+
+    def warnings_of(self, handle: StrategyHandle) -> list[str]:
+        """What the strategy will never see in the open data (no book for on_book, ...)."""
+        return list(self._slot(handle).warnings)
+
+    def instruments_of(self, handle: StrategyHandle) -> list[str]:
+        return [leg.instrument.name for leg in self._slot(handle).legs]
+
+    def leg_equity(self, handle: StrategyHandle, instrument: str, since: int = 0) -> RecordChunk:
+        """Equity samples of one instrument of a multi-instrument strategy (``equity`` is the total)."""
+        slot = self._slot(handle)
+        leg = slot.leg(instrument)
+        log = slot.leg_equity.get(leg.index)
+        return (log if log is not None else slot.equity).since(since)

@@ -10,6 +10,7 @@ import numpy as np
 
 from replayterm.core.data.timefmt import format_time
 from replayterm.core.metrics import summarize
+from replayterm.core.metrics.risk import DEFAULT_INTERVAL_US
 from replayterm.core.replay.instruments import Instrument
 from replayterm.core.strategy.context import PnLSnapshot
 from replayterm.core.strategy.errors import StrategyError, StrategyStatus
@@ -54,16 +55,7 @@ class StrategyInfo:
 
 def info_of(slot: StrategySlot) -> StrategyInfo:
     acct = slot.account
-    mark = slot.mark()
-    unrealized = acct.unrealized_pnl(mark)
-    pnl = PnLSnapshot(
-        acct.realized_pnl,
-        unrealized,
-        acct.fees_paid,
-        acct.realized_pnl + unrealized - acct.fees_paid,
-        acct.position,
-        mark,
-    )
+    pnl = slot.ctx.total_pnl  # funding included; summed over the instruments of a multi-leg strategy
     params = params_dict(slot.params)
     return StrategyInfo(
         handle=StrategyHandle(slot.id, slot.name),
@@ -71,7 +63,7 @@ def info_of(slot: StrategySlot) -> StrategyInfo:
         colour=slot.colour,
         class_name=slot.cls.__name__,
         spec=slot.spec,
-        instrument=slot.instrument.name,
+        instrument=" + ".join(leg.instrument.name for leg in slot.legs),
         params=params,
         status=slot.status,
         error=slot.error,
@@ -80,7 +72,7 @@ def info_of(slot: StrategySlot) -> StrategyInfo:
         position=acct.position,
         avg_price=acct.avg_price,
         pnl=pnl,
-        fills=len(acct.fills),
+        fills=len(slot.all_fills) if slot.multi else len(acct.fills),
         open_orders=len(acct.open_orders()),
         signals=len(slot.signals),
     )
@@ -110,16 +102,52 @@ def mark_series(instrument: Instrument) -> tuple[np.ndarray, np.ndarray]:
 
 
 def summary_of(
-    slot: StrategySlot, marks: tuple[np.ndarray, np.ndarray], now: int, initial_cash: float
+    slot: StrategySlot,
+    marks: tuple[np.ndarray, np.ndarray],
+    now: int,
+    initial_cash: float,
+    *,
+    start: int | None = None,
+    interval_us: int = DEFAULT_INTERVAL_US,
+    leg_marks: dict[int, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> dict[str, Any]:
-    """``metrics.summarize`` of the strategy's fills against the mid up to ``now``, plus status."""
+    """``metrics.summarize`` of the strategy's fills against the mid from ``start`` (the run's
+    first event; the mid just before it opens the curve) up to ``now``, plus status."""
     mark_ts, mark = marks
     if mark_ts.shape[0] == 0:
         mark_ts, mark = _equity_marks(slot)
     end = int(np.searchsorted(mark_ts, now, side="right"))
-    metrics = summarize(
-        slot.account.fill_table(), mark_ts[:end], mark[:end], initial_equity=max(initial_cash, 0.0)
+    begin = 0
+    if start is not None:
+        # The mark in force at the start opens the curve, so equity starts at --from, not earlier.
+        begin = max(int(np.searchsorted(mark_ts, start, side="right")) - 1, 0)
+        mark_ts, mark = mark_ts.copy(), mark.copy()
+        if begin < end and mark_ts[begin] < start:
+            mark_ts[begin] = start
+    metrics: dict[str, Any] = dict(
+        summarize(
+            slot.account.fill_table(),
+            mark_ts[begin:end],
+            mark[begin:end],
+            initial_equity=max(initial_cash, 0.0),
+            interval_us=interval_us,
+        )
     )
+    _add_funding(metrics, slot.funding[slot.instrument_index])
+    per_instrument: dict[str, Any] = {slot.instrument.name: metrics}
+    if slot.multi and leg_marks is not None:
+        for leg in slot.legs[1:]:
+            lts, lm = leg_marks[leg.index]
+            lend = int(np.searchsorted(lts, now, side="right"))
+            leg_metrics = dict(
+                summarize(
+                    slot.accounts[leg.index].fill_table(), lts[:lend], lm[:lend], interval_us=interval_us
+                )
+            )
+            _add_funding(leg_metrics, slot.funding[leg.index])
+            per_instrument[leg.instrument.name] = leg_metrics
+        metrics = {key: sum(float(m.get(key) or 0.0) for m in per_instrument.values()) for key in _ADDITIVE}
+        metrics["fills"] = int(metrics["fills"])
     info = info_of(slot)
     return {
         "name": slot.name,
@@ -141,7 +169,31 @@ def summary_of(
         "orders": len(slot.account.orders),
         "signals": len(slot.signals),
         "metrics": metrics,
+        "instruments": list(per_instrument),
+        "per_instrument": per_instrument if slot.multi else None,
+        "warnings": list(slot.warnings),
     }
+
+
+# Figures that add up over a strategy's instruments (the rest are per instrument only).
+_ADDITIVE = (
+    "fills",
+    "volume",
+    "turnover",
+    "fees",
+    "realized_pnl",
+    "unrealized_pnl",
+    "net_pnl",
+    "funding",
+    "net_pnl_with_funding",
+)
+
+
+def _add_funding(metrics: dict[str, Any], funding: float) -> None:
+    """Funding received (negative: paid) and the net PnL including it."""
+    metrics["funding"] = float(funding)
+    net = metrics.get("net_pnl")
+    metrics["net_pnl_with_funding"] = None if net is None else float(net) + float(funding)
 
 
 def _equity_marks(slot: StrategySlot) -> tuple[np.ndarray, np.ndarray]:
@@ -156,6 +208,11 @@ def data_notes(instruments: list[Instrument]) -> list[str]:
     notes: list[str] = []
     for inst in instruments:
         notes.extend(inst.notes)
+        if inst.book is None:
+            notes.append(
+                f"{inst.name}: no order book in the open files (incremental_book_L2, book_snapshot, "
+                "quotes or book_ticker): the ladder and heatmap stay empty and orders cannot fill"
+            )
         events = None if inst.book is None else inst.book.events
         if events is None or events.skipped_rows == 0:
             continue

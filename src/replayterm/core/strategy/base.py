@@ -1,4 +1,6 @@
-"""The strategy plugin API (DESIGN §5): subclass ``Strategy`` in a plain ``.py`` file.
+"""The strategy plugin API: subclass ``Strategy`` in a plain ``.py`` file.
+
+How strategies are run: docs/architecture.md, "Strategy runtime".
 
 Callbacks run on the replay thread in simulated time and must not read the wall clock. Each
 callback is isolated: an exception disables that strategy only, and the replay goes on.
@@ -28,6 +30,10 @@ class Strategy:
 
     name: ClassVar[str] = "strategy"
     Params: ClassVar[type] = NoParams
+    # What the strategy trades: "exchange:symbol" names (or symbols). Empty: the instrument the
+    # user picks (the focused one). A ``Params`` field named ``instruments`` (a comma-separated
+    # string) overrides it. The first is ``ctx.book``/``ctx.position``; all are in ``ctx.books``.
+    instruments: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, params: Any | None = None) -> None:
         self.params = params if params is not None else self.Params()
@@ -50,6 +56,16 @@ class Strategy:
 
     def on_order(self, ctx: StrategyContext, event: Any) -> None:
         """Any other answer about an order: ``Ack``, ``Reject`` or ``Cancelled`` (execution)."""
+
+    def on_ticker(self, ctx: StrategyContext, ticker: Any) -> None:
+        """After each derivative_ticker row of a traded instrument: ``funding_rate``,
+        ``predicted_funding_rate``, ``funding_timestamp``, ``mark_price``, ``index_price``,
+        ``last_price``, ``open_interest`` (NaN when absent), ``basis`` and ``instrument``.
+        Reused for the next row."""
+
+    def on_liquidation(self, ctx: StrategyContext, liq: Any) -> None:
+        """After each liquidation of a traded instrument: ``side`` (+1 a short was bought in,
+        -1 a long was sold out), ``price``, ``amount``, ``instrument``. Reused for the next one."""
 
     def on_timer(self, ctx: StrategyContext) -> None:
         """When a timer set with ``ctx.set_timer`` expires (in simulated time)."""

@@ -7,19 +7,59 @@ is no wall clock here and no way to read data past ``ctx.now``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
 from replayterm.core.book.book import Book, TopStats
-from replayterm.core.execution.account import OrderState
+from replayterm.core.execution.account import Account, OrderState
+from replayterm.core.execution.exchange import SimExchange
 from replayterm.core.execution.orders import BUY, SELL, Order, TimeInForce
 from replayterm.core.replay.frame import TradeBatch
 from replayterm.core.replay.instruments import Instrument
+from replayterm.core.strategy.records import PlotLog, SignalLog, TextLog
 
-if TYPE_CHECKING:
-    from replayterm.core.strategy.slot import StrategySlot
+
+class LegView(Protocol):
+    """One instrument a strategy trades, as the context sees it (``slot.Leg``)."""
+
+    @property
+    def index(self) -> int: ...
+    @property
+    def instrument(self) -> Instrument: ...
+    @property
+    def market_book(self) -> MarketBook | None: ...
+    @property
+    def tick_size(self) -> float: ...
+
+
+class ContextOwner(Protocol):
+    """What a context needs from the run that owns it (``StrategySlot``). A protocol, so this
+    module does not import the slot, which builds contexts: the package depends one way."""
+
+    name: str
+    tick_size: float
+    account: Account
+    exchange: SimExchange
+    signals: SignalLog
+    plots: PlotLog
+    logs: TextLog
+    instrument_index: int
+    multi: bool
+    accounts: dict[int, Account]
+    exchanges: dict[int, SimExchange]
+    funding: dict[int, float]
+
+    @property
+    def legs(self) -> Sequence[LegView]: ...
+    def leg(self, name: str) -> LegView: ...
+    def mark_of(self, index: int) -> float: ...
+    def mark(self) -> float: ...
+    def trades_seen(self, index: int | None = None) -> int: ...
+    def exchange_changed(self) -> None: ...
+    def add_timer(self, due: int) -> None: ...
+    def clear_timers(self) -> None: ...
 
 
 class SimClock:
@@ -41,13 +81,21 @@ class Trade(NamedTuple):
     amount: float
 
 
+class InstrumentInfo(NamedTuple):
+    exchange: str
+    symbol: str
+    name: str  # "exchange:symbol"
+    tick_size: float  # smallest price step seen in the data (0.0 when unknown)
+
+
 class TradeView:
     """The trade passed to ``on_trade``. It is reused for the next trade (no object per row):
     read its fields during the callback, or keep ``trade.copy()``."""
 
-    __slots__ = ("amount", "exch_ts", "local_ts", "price", "side")
+    __slots__ = ("amount", "exch_ts", "instrument", "local_ts", "price", "side")
 
-    def __init__(self) -> None:
+    def __init__(self, instrument: InstrumentInfo | None = None) -> None:
+        self.instrument = instrument  # which instrument's trade (``trade.instrument.name``)
         self.local_ts = 0
         self.exch_ts = 0
         self.side = 0
@@ -59,13 +107,6 @@ class TradeView:
 
     def __repr__(self) -> str:
         return f"TradeView({self.copy()!r})"
-
-
-class InstrumentInfo(NamedTuple):
-    exchange: str
-    symbol: str
-    name: str  # "exchange:symbol"
-    tick_size: float  # smallest price step seen in the data (0.0 when unknown)
 
 
 class MarketBook:
@@ -84,6 +125,7 @@ class MarketBook:
         "depth_bps",
         "fill_price",
         "imbalance",
+        "instrument",
         "level_count",
         "levels",
         "microprice",
@@ -109,9 +151,13 @@ class MarketBook:
     fill_price: Callable[[int, float], tuple[float, float]]
     top_stats: Callable[..., TopStats]
 
-    def __init__(self, book: Book) -> None:
+    instrument: InstrumentInfo | None  # which instrument's book (``book.instrument.name``)
+
+    def __init__(self, book: Book, instrument: InstrumentInfo | None = None) -> None:
         for name in self.__slots__:
-            setattr(self, name, getattr(book, name))
+            if name != "instrument":
+                setattr(self, name, getattr(book, name))
+        self.instrument = instrument
 
 
 class PnLSnapshot(NamedTuple):
@@ -133,7 +179,7 @@ class StrategyContext:
 
     def __init__(
         self,
-        slot: StrategySlot,
+        slot: ContextOwner,
         clock: SimClock,
         instrument: Instrument,
         book: MarketBook | None,
@@ -164,19 +210,47 @@ class StrategyContext:
     def tick_size(self) -> float:
         return self._slot.tick_size
 
-    def recent_trades(self, n: int) -> TradeBatch:
+    @property
+    def books(self) -> dict[str, MarketBook | None]:
+        """Every traded instrument's book by name ("exchange:symbol"); the first is ``ctx.book``."""
+        return {leg.instrument.name: leg.market_book for leg in self._slot.legs}
+
+    @property
+    def instruments(self) -> tuple[str, ...]:
+        """Names of the instruments this strategy trades, the first being ``ctx.instrument``."""
+        return tuple(leg.instrument.name for leg in self._slot.legs)
+
+    def recent_trades(self, n: int, instrument: str | None = None) -> TradeBatch:
         """The last ``n`` public trades seen so far (oldest first), as columns."""
-        trades = self._trades
+        if instrument is None:
+            trades, seen_of = self._trades, None
+        else:
+            leg = self._slot.leg(instrument)
+            trades, seen_of = leg.instrument.trades, leg.index
         if trades is None or n <= 0:
             return TradeBatch()
-        seen = self._slot.trades_seen()
+        seen = self._slot.trades_seen(seen_of)
         return trades.batch(seen - n, seen)
 
     # -- account ---------------------------------------------------------------------------------
     @property
     def position(self) -> float:
-        """Signed position (+ long), from the fills heard of so far."""
+        """Signed position (+ long) in the first instrument, from the fills heard of so far."""
         return self._slot.account.position
+
+    def position_of(self, instrument: str) -> float:
+        """Signed position in one of the strategy's instruments."""
+        return self._slot.accounts[self._slot.leg(instrument).index].position
+
+    @property
+    def positions(self) -> dict[str, float]:
+        """Signed position per traded instrument."""
+        return {leg.instrument.name: self._slot.accounts[leg.index].position for leg in self._slot.legs}
+
+    @property
+    def funding(self) -> float:
+        """Funding received so far over every instrument (negative: paid)."""
+        return sum(self._slot.funding.values())
 
     @property
     def avg_price(self) -> float:
@@ -189,53 +263,115 @@ class StrategyContext:
 
     @property
     def pnl(self) -> PnLSnapshot:
-        acct = self._slot.account
-        mark = self._slot.mark()
+        """PnL of the first instrument (funding included in ``net``); see ``pnl_of``/``total_pnl``."""
+        return self._pnl(self._slot.instrument_index)
+
+    def pnl_of(self, instrument: str) -> PnLSnapshot:
+        return self._pnl(self._slot.leg(instrument).index)
+
+    @property
+    def total_pnl(self) -> PnLSnapshot:
+        """Realized, unrealized, fees and net summed over every instrument (position and mark:
+        the first instrument's)."""
+        parts = [self._pnl(leg.index) for leg in self._slot.legs]
+        first = parts[0]
+        return PnLSnapshot(
+            sum(p.realized for p in parts),
+            sum(p.unrealized for p in parts),
+            sum(p.fees for p in parts),
+            sum(p.net for p in parts),
+            first.position,
+            first.mark,
+        )
+
+    def _pnl(self, index: int) -> PnLSnapshot:
+        slot = self._slot
+        acct = slot.accounts[index]
+        mark = slot.mark_of(index)
         unrealized = acct.unrealized_pnl(mark)
-        net = acct.realized_pnl + unrealized - acct.fees_paid
+        net = acct.realized_pnl + unrealized - acct.fees_paid + slot.funding[index]
         return PnLSnapshot(acct.realized_pnl, unrealized, acct.fees_paid, net, acct.position, mark)
 
     @property
     def open_orders(self) -> list[OrderState]:
         """Orders sent and not known to be finished (pending, or acknowledged and not filled)."""
+        if self._slot.multi:
+            return [o for a in self._slot.accounts.values() for o in a.open_orders()]
         return self._slot.account.open_orders()
+
+    def instrument_of(self, order_id: int) -> str | None:
+        """Which instrument an order (and so its fills, ``fill.order_id``) is on; None if unknown."""
+        slot = self._slot
+        for leg in slot.legs:
+            if order_id in slot.accounts[leg.index].orders:
+                return leg.instrument.name
+        return None
 
     def order(self, order_id: int) -> OrderState | None:
         """What the strategy knows of one of its orders."""
-        return self._slot.account.orders.get(order_id)
+        slot = self._slot
+        if not slot.multi:
+            return slot.account.orders.get(order_id)
+        for acct in slot.accounts.values():
+            state = acct.orders.get(order_id)
+            if state is not None:
+                return state
+        return None
 
     # -- orders ----------------------------------------------------------------------------------
-    def submit(self, order: Order) -> int:
-        """Send ``order`` now; returns its id. It reaches the book after the entry latency."""
+    def submit(self, order: Order, *, instrument: str | None = None) -> int:
+        """Send ``order`` now (to ``instrument``, default the first); returns its id. It reaches
+        the book after the entry latency."""
         slot = self._slot
-        order_id = slot.exchange.submit(self._clock.now, order)
+        ex = slot.exchange if instrument is None else slot.exchanges[slot.leg(instrument).index]
+        order_id = ex.submit(self._clock.now, order)
         slot.exchange_changed()
         return order_id
 
     def buy(
-        self, amount: float, price: float | None = None, *, tif: TimeInForce | str = "GTC", tag: str = ""
+        self,
+        amount: float,
+        price: float | None = None,
+        *,
+        tif: TimeInForce | str = "GTC",
+        tag: str = "",
+        instrument: str | None = None,
     ) -> int:
         """Buy ``amount``: a market order without ``price``, else a limit order (GTC, IOC or
-        POST_ONLY)."""
-        return self.submit(_order(BUY, amount, price, tif, tag))
+        POST_ONLY). ``instrument`` routes it to another of the strategy's instruments."""
+        return self.submit(_order(BUY, amount, price, tif, tag), instrument=instrument)
 
     def sell(
-        self, amount: float, price: float | None = None, *, tif: TimeInForce | str = "GTC", tag: str = ""
+        self,
+        amount: float,
+        price: float | None = None,
+        *,
+        tif: TimeInForce | str = "GTC",
+        tag: str = "",
+        instrument: str | None = None,
     ) -> int:
         """Sell ``amount``: a market order without ``price``, else a limit order."""
-        return self.submit(_order(SELL, amount, price, tif, tag))
+        return self.submit(_order(SELL, amount, price, tif, tag), instrument=instrument)
 
     def cancel(self, order_id: int) -> bool:
         """Ask to cancel an order; False when it is already known to be finished. It can still
         fill until the cancel reaches the exchange."""
-        sent = self._slot.exchange.cancel(self._clock.now, order_id)
+        slot = self._slot
+        ex = slot.exchange
+        if slot.multi:
+            ex = next((e for e in slot.exchanges.values() if order_id in e.account.orders), ex)
+        sent = ex.cancel(self._clock.now, order_id)
         if sent:
-            self._slot.exchange_changed()
+            slot.exchange_changed()
         return sent
 
     def cancel_all(self) -> int:
         """Cancel every open order not already being cancelled; returns how many were sent."""
-        sent = self._slot.exchange.cancel_all(self._clock.now)
+        slot = self._slot
+        if slot.multi:
+            sent = sum(ex.cancel_all(self._clock.now) for ex in slot.exchanges.values())
+        else:
+            sent = slot.exchange.cancel_all(self._clock.now)
         if sent:
             self._slot.exchange_changed()
         return sent

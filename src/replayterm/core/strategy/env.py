@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from replayterm.core.book.book import Book
-from replayterm.core.replay.cursor import ReplayCursor
-from replayterm.core.strategy.context import MarketBook, TradeView
+from replayterm.core.replay.cursor import EventKind, ReplayCursor
+from replayterm.core.replay.tickers import FundingEvent, LiquidationView, TickerView
+from replayterm.core.strategy.context import InstrumentInfo, MarketBook, TradeView
 
 _TRADE_CACHE = 8192  # trades converted to Python numbers at a time
 
@@ -30,27 +31,29 @@ class ReplayEnv:
         self.start_clock = cursor.start_ts - 1 if self.n_events else 0
         self.end_ts = cursor.end_ts
         self.sample_us = int(sample_interval_us)
-        # Streams in the order the cursor builds the timeline: per instrument, book then trades.
-        self.stream_book: list[bool] = []
-        self.stream_inst: list[int] = []
-        for i, inst in enumerate(self.instruments):
-            if inst.book is not None:
-                self.stream_book.append(True)
-                self.stream_inst.append(i)
-            if inst.trades is not None:
-                self.stream_book.append(False)
-                self.stream_inst.append(i)
+        # Streams in the order the cursor built the timeline (book, trades, then the other types).
+        self.stream_kind: list[EventKind] = [kind for kind, _ in cursor.owners]
+        self.stream_book: list[bool] = [kind is EventKind.BOOK for kind in self.stream_kind]
+        self.stream_trade: list[bool] = [kind is EventKind.TRADE for kind in self.stream_kind]
+        self.stream_inst: list[int] = [i for _, i in cursor.owners]
         n = len(self.instruments)
+        self.infos = [
+            InstrumentInfo(inst.exchange, inst.symbol, inst.name, inst.tick_size) for inst in self.instruments
+        ]
         self.books: list[Book | None] = [
             None if inst.book is None else inst.book.book for inst in self.instruments
         ]
         # What strategies get: the books' queries only (see ``MarketBook``).
-        self.views: list[MarketBook | None] = [None if b is None else MarketBook(b) for b in self.books]
+        self.views: list[MarketBook | None] = [
+            None if b is None else MarketBook(b, self.infos[i]) for i, b in enumerate(self.books)
+        ]
         self.book_steps: list[Callable[[], int] | None] = [
             None if inst.book is None else inst.book.step for inst in self.instruments
         ]
         self.seen = [0] * n  # trades of each instrument behind the replay (for ctx.recent_trades)
-        self.trade_views = [TradeView() for _ in range(n)]
+        self.trade_views = [TradeView(self.infos[i]) for i in range(n)]
+        self.ticker_views = [TickerView(self.infos[i]) for i in range(n)]
+        self.liquidation_views = [LiquidationView(self.infos[i]) for i in range(n)]
         self._trade_cache: list[tuple[int, int, list, list, list, list, list] | None] = [None] * n
 
     def next_sample_after(self, position: int) -> int:
@@ -99,3 +102,16 @@ class ReplayEnv:
         view.price = cache[5][k]
         view.amount = cache[6][k]
         return view
+
+    def ticker(self, i: int, item: int) -> TickerView:
+        tickers = self.instruments[i].tickers
+        assert tickers is not None
+        return self.ticker_views[i].load(tickers, item)
+
+    def liquidation(self, i: int, item: int) -> LiquidationView:
+        liquidations = self.instruments[i].liquidations
+        assert liquidations is not None
+        return self.liquidation_views[i].load(liquidations, item)
+
+    def funding(self, i: int, item: int) -> FundingEvent:
+        return self.cursor.funding[i][item]

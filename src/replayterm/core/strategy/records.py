@@ -153,7 +153,18 @@ class TextLog:
         return RecordChunk(start, len(self.lines), {"ts": [t for t, _ in rows], "text": [m for _, m in rows]})
 
 
-EQUITY_COLUMNS = ("ts", "position", "avg_price", "realized", "unrealized", "fees", "net", "equity", "mark")
+EQUITY_COLUMNS = (
+    "ts",
+    "position",
+    "avg_price",
+    "realized",
+    "unrealized",
+    "fees",
+    "net",
+    "equity",
+    "mark",
+    "funding",  # funding received so far (negative: paid); included in net and equity
+)
 
 
 def equity_log() -> NumericLog:

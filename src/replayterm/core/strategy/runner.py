@@ -20,13 +20,13 @@ runs the callbacks of that event the failure skipped, and re-enters the loop.
 
 from __future__ import annotations
 
-import dis
 import heapq
 from collections.abc import Callable
 from typing import Any
 
 from replayterm.core.data.progress import Cancelled
 from replayterm.core.execution.orders import Event, Fill, Reject
+from replayterm.core.replay.cursor import EventKind
 from replayterm.core.strategy.context import SimClock
 from replayterm.core.strategy.env import ReplayEnv
 from replayterm.core.strategy.errors import StrategyAborted, StrategyError
@@ -41,16 +41,11 @@ ProgressFn = Callable[[float, str], None]
 CancelFn = Callable[[], bool]
 
 
-def _abort_point() -> None:
-    """Called right after each slow-path callback: entering it lets a pending abort land here,
-    inside the callback's ``try``, rather than in the runner's own code."""
-
-
 class _Cell:
     __slots__ = ("next",)
 
     def __init__(self) -> None:
-        self.next = NO_WAKE
+        self.next: int = NO_WAKE
 
 
 class EventRunner:
@@ -62,12 +57,14 @@ class EventRunner:
         self.slots = slots  # the caller's list: slots it adds later are seen at the next rebuild()
         self.watchdog = watchdog
         watchdog.dispatch_codes.update((EventRunner._hot.__code__, EventRunner._invoke.__code__))
-        watchdog.ignored_codes.add(_abort_point.__code__)
         self.wake = _Cell()
         self.sampler = _Cell()
         n = len(env.instruments)
         self.book_subs: list[tuple[tuple[Any, Any], ...]] = [()] * n
         self.trade_subs: list[tuple[tuple[Any, Any], ...]] = [()] * n
+        self.ticker_subs: list[tuple[tuple[Any, Any], ...]] = [()] * n
+        self.liquidation_subs: list[tuple[tuple[Any, Any], ...]] = [()] * n
+        self.holders: list[tuple[StrategySlot, ...]] = [()] * n  # who trades instrument i (funding)
         self.active: list[tuple[StrategySlot, ...]] = [()] * n
         self.running: tuple[StrategySlot, ...] = ()
         self.warnings: list[str] = []
@@ -79,23 +76,32 @@ class EventRunner:
         running = tuple(s for s in self.slots if s.live and s.started)
         self.running = running
         for i in range(len(self.env.instruments)):
-            mine = [s for s in running if s.instrument_index == i]
+            mine = [s for s in running if i in s.instrument_indices]
             self.book_subs[i] = tuple((s.cb_book, s.ctx) for s in mine if s.cb_book is not None)
             self.trade_subs[i] = tuple((s.cb_trade, s.ctx) for s in mine if s.cb_trade is not None)
+            self.ticker_subs[i] = tuple((s.cb_ticker, s.ctx) for s in mine if s.cb_ticker is not None)
+            self.liquidation_subs[i] = tuple(
+                (s.cb_liquidation, s.ctx) for s in mine if s.cb_liquidation is not None
+            )
+            self.holders[i] = tuple(mine)
             self.active[i] = tuple(s for s in mine if s.active)
         for s in self.slots:
             s.runner = self
         self.wake.next = min((s.due for s in running), default=NO_WAKE)
 
     def activate(self, slot: StrategySlot) -> None:
-        i = slot.instrument_index
-        if slot.live and slot.started and slot not in self.active[i]:
-            self.active[i] = (*self.active[i], slot)
+        for i in slot.instrument_indices:
+            if slot.live and slot.started and slot not in self.active[i]:
+                self.active[i] = (*self.active[i], slot)
+
+    def trades_seen(self, instrument_index: int) -> int:
+        """Trades of that instrument the replay has shown so far."""
+        return self.env.seen[instrument_index]
 
     def _deactivate(self, slot: StrategySlot) -> None:
         slot.active = False
-        i = slot.instrument_index
-        self.active[i] = tuple(s for s in self.active[i] if s is not slot)
+        for i in slot.instrument_indices:
+            self.active[i] = tuple(s for s in self.active[i] if s is not slot)
 
     # -- running ----------------------------------------------------------------------------------
     def run(
@@ -181,8 +187,9 @@ class EventRunner:
         """Events ``j0..`` of one chunk; returns where to continue (the end when done)."""
         env = self.env
         clock, wake, sampler = self.clock, self.wake, self.sampler
-        is_book, inst_of, steps, books, seen = (
+        is_book, is_trade, inst_of, steps, books, seen = (
             env.stream_book,
+            env.stream_trade,
             env.stream_inst,
             env.book_steps,
             env.views,
@@ -190,7 +197,7 @@ class EventRunner:
         )
         book_subs, trade_subs, active = self.book_subs, self.trade_subs, self.active
         fire, sample, trade_of = self._fire_wakes, self._sample, env.trade
-        ex_book, ex_trade = self._exchange_book, self._exchange_trade
+        ex_book, ex_trade, other = self._exchange_book, self._exchange_trade, self._other_event
         ctx = None
         j = j0
         try:
@@ -211,7 +218,7 @@ class EventRunner:
                     for cb, ctx in book_subs[i]:
                         cb(ctx, book)
                     ctx = None
-                else:
+                elif is_trade[s]:
                     item = it_l[j]
                     seen[i] = item + 1
                     if active[i] or trade_subs[i]:
@@ -221,6 +228,8 @@ class EventRunner:
                         for cb, ctx in trade_subs[i]:
                             cb(ctx, trade)
                         ctx = None
+                else:
+                    other(s, i, it_l[j], t)
         except BaseException as exc:
             return self._recover(exc, ctx, j, st_l)
         return len(ts_l)
@@ -233,12 +242,12 @@ class EventRunner:
         if ctx is None:
             if not aborted:
                 raise exc  # not from a strategy callback: a bug in the runner or the exchange
-            # The abort arrived after the stopped callback returned, at the end of event j.
-            if not _landed_at_loop_jump(exc):
-                self.warnings.append(
-                    f"a strategy was stopped outside its callback at {self.clock.now}; "
-                    "other strategies may have missed that event"
-                )
+            # The watchdog raises only inside a strategy's own code, so this cannot happen;
+            # should it ever, say so rather than hide it.
+            self.warnings.append(
+                f"a strategy was stopped outside its callback at {self.clock.now}; "
+                "other strategies may have missed that event"
+            )
             self._abort(exc, None, "callback")
             return j + 1
         s = st_l[j]
@@ -259,12 +268,40 @@ class EventRunner:
         return j + 1
 
     # -- slow paths -------------------------------------------------------------------------------
+    def _other_event(self, s: int, i: int, item: int, t: int) -> None:
+        """A derivative ticker row, a liquidation or a funding settlement (callbacks isolated)."""
+        kind = self.env.stream_kind[s]
+        if kind is EventKind.TICKER:
+            if self.ticker_subs[i]:
+                ticker = self.env.ticker(i, item)
+                for cb, ctx in self.ticker_subs[i]:
+                    if ctx._slot.live:
+                        self._invoke(ctx._slot, cb, ticker, "on_ticker")
+        elif kind is EventKind.LIQUIDATION:
+            if self.liquidation_subs[i]:
+                liq = self.env.liquidation(i, item)
+                for cb, ctx in self.liquidation_subs[i]:
+                    if ctx._slot.live:
+                        self._invoke(ctx._slot, cb, liq, "on_liquidation")
+        elif kind is EventKind.FUNDING:
+            ev = self.env.funding(i, item)
+            for slot in self.holders[i]:
+                if slot.live:
+                    amount = slot.settle_funding(i, t, ev.rate, ev.mark)
+                    if amount:
+                        slot.sample(t)
+                        slot.logs.append(
+                            t,
+                            f"funding {self.env.infos[i].name}: rate {ev.rate:+.6%} at mark {ev.mark:g}: "
+                            f"{'received' if amount > 0 else 'paid'} {abs(amount):.6g}",
+                        )
+
     def _exchange_book(self, i: int, t: int) -> None:
         book = self.env.books[i]
         for slot in self.active[i]:
             if not slot.live:
                 continue
-            ex = slot.exchange
+            ex = slot.exchanges[i] if slot.multi else slot.exchange
             try:
                 ex.on_book(t, book)  # type: ignore[arg-type]
                 events = ex.poll(t)
@@ -272,14 +309,14 @@ class EventRunner:
                 self._fail(slot, exc, "exchange.on_book", kind="exchange")
                 continue
             if events:
-                self._deliver(slot, events)
+                self._deliver(slot, events, i)
             slot.refresh_due()
 
     def _exchange_trade(self, i: int, t: int, trade: Any) -> None:
         for slot in self.active[i]:
             if not slot.live:
                 continue
-            ex = slot.exchange
+            ex = slot.exchanges[i] if slot.multi else slot.exchange
             try:
                 ex.on_trade(t, trade.side, trade.price, trade.amount)
                 events = ex.poll(t)
@@ -287,15 +324,17 @@ class EventRunner:
                 self._fail(slot, exc, "exchange.on_trade", kind="exchange")
                 continue
             if events:
-                self._deliver(slot, events)
+                self._deliver(slot, events, i)
             slot.refresh_due()
 
-    def _deliver(self, slot: StrategySlot, events: list[Event]) -> None:
+    def _deliver(self, slot: StrategySlot, events: list[Event], index: int | None = None) -> None:
         """Responses the account has just applied: sample the account once, then call back."""
         now: int = self.clock.now
         sampled = False
         for ev in events:
             if ev.__class__ is Fill:
+                if slot.multi:  # single-instrument fills are the account's own list
+                    slot.record_fill(slot.instrument_index if index is None else index, ev)
                 if not sampled:
                     slot.sample(now)
                     sampled = True
@@ -327,7 +366,7 @@ class EventRunner:
             wake.next = min((s.due for s in self.running if s.live), default=NO_WAKE)
 
     def _wake_slot(self, slot: StrategySlot, w: int) -> None:
-        if slot.ex_due <= w:
+        if slot.ex_due <= w and not slot.multi:
             ex = slot.exchange
             try:
                 ex.advance(w)
@@ -337,6 +376,20 @@ class EventRunner:
                 return
             if events:
                 self._deliver(slot, events)
+            slot.refresh_due()
+        elif slot.ex_due <= w:
+            for i, ex in slot.exchanges.items():
+                due = ex.next_due()
+                if due is None or due > w:
+                    continue
+                try:
+                    ex.advance(w)
+                    events = ex.poll(w)
+                except Exception as exc:
+                    self._fail(slot, exc, "exchange.advance", kind="exchange")
+                    return
+                if events:
+                    self._deliver(slot, events, i)
             slot.refresh_due()
         timers = slot.timers
         while timers and timers[0] <= w and slot.live:
@@ -359,7 +412,6 @@ class EventRunner:
                 fn(ctx)
             else:
                 fn(ctx, arg)
-            _abort_point()
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt | GeneratorExit):
                 raise
@@ -402,17 +454,3 @@ class EventRunner:
         )
         slot.fail(error)
         self.rebuild()
-
-
-_LOOP_JUMPS = frozenset(
-    ins.offset for ins in dis.get_instructions(EventRunner._hot) if ins.opname.startswith("JUMP_BACKWARD")
-)
-
-
-def _landed_at_loop_jump(exc: BaseException) -> bool:
-    """Whether an asynchronous abort was raised at a loop jump of the hot loop (where the event
-    being processed is complete) rather than in the middle of the runner's own work."""
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    return tb is not None and tb.tb_frame.f_code is EventRunner._hot.__code__ and tb.tb_lasti in _LOOP_JUMPS

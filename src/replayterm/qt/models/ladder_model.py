@@ -221,6 +221,7 @@ class LadderModel(QAbstractTableModel):
         best_b = int(bb.max()) if bb.size else None
         best_a = int(ab.min()) if ab.size else None
         if self._auto_center or self._top is None:
+            center: int | None
             if best_b is not None and best_a is not None:
                 center = (best_b + best_a) // 2
             elif best_b is not None or best_a is not None:
@@ -235,8 +236,8 @@ class LadderModel(QAbstractTableModel):
         rb, ra = top - bb, top - ab
         mb = (rb >= 0) & (rb < n)
         ma = (ra >= 0) & (ra < n)
-        bid = np.bincount(rb[mb], weights=self._bids[mb, 1], minlength=n)[:n]
-        ask = np.bincount(ra[ma], weights=self._asks[ma, 1], minlength=n)[:n]
+        bid: np.ndarray = np.bincount(rb[mb], weights=self._bids[mb, 1], minlength=n)[:n]
+        ask: np.ndarray = np.bincount(ra[ma], weights=self._asks[ma, 1], minlength=n)[:n]
         buckets = top - np.arange(n, dtype=np.int64)
         flags = np.zeros(n, dtype=np.int32)
         if best_b is not None:
@@ -287,9 +288,7 @@ class LadderModel(QAbstractTableModel):
         self._flag_list = flags.tolist()
         return True
 
-    def _own_cells(
-        self, top: int, n: int, g: int, tick: float
-    ) -> dict[tuple[int, int], tuple[str, list[str], str]]:
+    def _own_cells(self, top: int, n: int, g: int, tick: float) -> dict[tuple[int, int], OwnCell]:
         if not self._orders:
             return {}
         d = price_decimals(tick)

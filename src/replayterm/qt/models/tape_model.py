@@ -60,6 +60,25 @@ class Prints:
         return Prints(*(np.concatenate([getattr(a, k), getattr(b, k)]) for k in _DTYPES))
 
 
+LIQUIDATION = 2  # |side| of a liquidation print in the tape (side * 2)
+
+
+def with_liquidations(trades: TradeBatch, liquidations: TradeBatch) -> TradeBatch:
+    """Trades and liquidations in one batch; liquidations keep their side doubled (±2) so the
+    tape draws them in their own style and filters them by their own size."""
+    if len(liquidations) == 0:
+        return trades
+    side = liquidations.side.astype(np.int8) * np.int8(LIQUIDATION)
+    side[side == 0] = LIQUIDATION  # unknown side: still a liquidation
+    return TradeBatch(
+        np.concatenate([trades.local_ts, liquidations.local_ts]),
+        np.concatenate([trades.exch_ts, liquidations.exch_ts]),
+        np.concatenate([trades.price, liquidations.price]),
+        np.concatenate([trades.amount, liquidations.amount]),
+        np.concatenate([trades.side.astype(np.int8), side]),
+    )
+
+
 def aggregate(trades: TradeBatch) -> Prints:
     """Merge prints with the same (local_ts, side, price); keep time order.
 
@@ -89,10 +108,17 @@ class TapeModel(QAbstractTableModel):
         super().__init__(parent)
         self.cap = int(cap)
         self._min_size = 0.0
+        self._liq_min_size = 0.0
         self._history = ColumnBuffer(HISTORY, _DTYPES)
         self._rows = Prints.empty()  # newest first
         self._decimals = 2
-        self._fg = {1: theme.qcolor(theme.BID), -1: theme.qcolor(theme.ASK), 0: theme.qcolor(theme.NEUTRAL)}
+        self._fg = {
+            1: theme.qcolor(theme.BID),
+            -1: theme.qcolor(theme.ASK),
+            0: theme.qcolor(theme.NEUTRAL),
+            LIQUIDATION: theme.qcolor(theme.LIQ_BUY),
+            -LIQUIDATION: theme.qcolor(theme.LIQ_SELL),
+        }
         self._align_right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
     @property
@@ -108,6 +134,23 @@ class TapeModel(QAbstractTableModel):
         self._rows = self._visible_from_history()
         self.endResetModel()
 
+    @property
+    def liq_min_size(self) -> float:
+        return self._liq_min_size
+
+    def set_liq_min_size(self, value: float) -> None:
+        value = max(0.0, float(value))
+        if value == self._liq_min_size:
+            return
+        self._liq_min_size = value
+        self.beginResetModel()
+        self._rows = self._visible_from_history()
+        self.endResetModel()
+
+    def _keep(self, p: Prints) -> np.ndarray:
+        liq = np.abs(p.side) == LIQUIDATION
+        return np.where(liq, p.size >= self._liq_min_size, p.size >= self._min_size)
+
     def _history_prints(self) -> Prints:
         h = self._history
         return Prints(
@@ -116,7 +159,7 @@ class TapeModel(QAbstractTableModel):
 
     def _visible_from_history(self) -> Prints:
         h = self._history_prints()
-        keep = np.flatnonzero(h.size >= self._min_size)[-self.cap :][::-1]
+        keep = np.flatnonzero(self._keep(h))[-self.cap :][::-1]
         return h.take(keep)
 
     def apply_frame(self, frame: Frame) -> None:
@@ -125,12 +168,12 @@ class TapeModel(QAbstractTableModel):
         if frame.reset:
             self.beginResetModel()
             self._history.clear()
-            self._append_history(aggregate(frame.trades))
+            self._append_history(aggregate(with_liquidations(frame.trades, frame.liquidations)))
             self._rows = self._visible_from_history()
             self.endResetModel()
             return
-        if len(frame.trades):
-            self._append(aggregate(frame.trades))
+        if len(frame.trades) or len(frame.liquidations):
+            self._append(aggregate(with_liquidations(frame.trades, frame.liquidations)))
 
     def _append_history(self, p: Prints) -> None:
         self._history.append(ts=p.ts, price=p.price, size=p.size, side=p.side, count=p.count)
@@ -138,7 +181,7 @@ class TapeModel(QAbstractTableModel):
     def _append(self, new: Prints) -> None:
         revived, new = self._merge_continuation(new)
         self._append_history(new)
-        candidates = new.take(np.flatnonzero(new.size >= self._min_size))
+        candidates = new.take(np.flatnonzero(self._keep(new)))
         if revived is not None:
             candidates = Prints.concat(revived, candidates)
         shown = candidates.take(slice(-self.cap, None)).take(slice(None, None, -1))
@@ -176,7 +219,8 @@ class TapeModel(QAbstractTableModel):
             rows.size[0], rows.count[0] = hs[-1], hc[-1]
             self.dataChanged.emit(self.index(0, 0), self.index(0, COUNT_COL), [])
             return None, rest
-        if hs[-1] >= self._min_size:
+        limit = self._liq_min_size if abs(key[1]) == LIQUIDATION else self._min_size
+        if hs[-1] >= limit:
             n = len(h)
             return self._history_prints().take(slice(n - 1, n)).copy(), rest
         return None, rest
@@ -201,7 +245,7 @@ class TapeModel(QAbstractTableModel):
             format_time_of_day(int(rows.ts[r])),
             f"{rows.price[r]:.{self._decimals}f}",
             format_size(float(rows.size[r])),
-            f"{n}" if n > 1 else "",
+            "LIQ" if abs(int(rows.side[r])) == LIQUIDATION else (f"{n}" if n > 1 else ""),
         )
 
     def side_color(self, side: int) -> QColor:

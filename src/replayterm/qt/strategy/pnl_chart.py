@@ -41,7 +41,7 @@ def decimate_one(x: np.ndarray, y: np.ndarray, bins: int) -> tuple[np.ndarray, n
 
 
 class PnLChart(QWidget):
-    seek_requested = Signal("qint64")
+    seek_requested = Signal("qint64")  # type: ignore[arg-type]
 
     def __init__(
         self,
@@ -259,7 +259,7 @@ class PnLChart(QWidget):
         name: object,
         item: pg.PlotCurveItem,
         key: tuple[object, ...],
-        data: Callable[[], tuple[object, object]],
+        data: Callable[..., tuple[object, object]],
     ) -> None:
         """``setData`` only when what the curve should show changed."""
         if self._keys.get(name) == key:

@@ -186,7 +186,7 @@ class RecordTableModel(QAbstractTableModel):
 
 
 class FillsModel(RecordTableModel):
-    HEADERS = ("Time (UTC)", "Strategy", "Side", "Price", "Amount", "Fee", "Liq.")
+    HEADERS = ("Time (UTC)", "Strategy", "Side", "Price", "Amount", "Fee", "Liq.", "Instrument")
     DTYPES: ClassVar[dict[str, Any]] = {
         "side": np.int8,
         "price": np.float64,
@@ -194,14 +194,28 @@ class FillsModel(RecordTableModel):
         "fee": np.float64,
         "maker": np.bool_,
         "order_id": np.int64,
+        "instrument": np.int16,
     }
     STREAM = "fills"
+    instrument_names: tuple[str, ...] = ()  # set from the frames (index -> "exchange:symbol")
+
+    def apply_frame(self, frame: Frame) -> None:
+        if frame.instruments:
+            self.instrument_names = tuple(frame.instruments)
+        super().apply_frame(frame)
 
     def _columns(self, chunk: Any) -> dict[str, np.ndarray]:
-        return {name: np.asarray(chunk[name]) for name in ("ts", *self.DTYPES)}
+        cols = {name: np.asarray(chunk[name]) for name in ("ts", *self.DTYPES) if name in chunk.columns}
+        if "instrument" not in cols:
+            cols["instrument"] = np.zeros(len(cols["ts"]), dtype=np.int16)
+        return cols
 
     def _text(self, i: int, col: int) -> str:
         r = self.rows
+        if col == 7:
+            k = int(r.column("instrument")[i])
+            names = self.instrument_names
+            return names[k] if 0 <= k < len(names) else str(k)
         if col == 2:
             return "Buy" if r.column("side")[i] > 0 else "Sell"
         if col == 3:
@@ -215,12 +229,12 @@ class FillsModel(RecordTableModel):
     def _foreground(self, i: int, col: int) -> QColor | None:
         if col == 2:
             return self._bid if self.rows.column("side")[i] > 0 else self._ask
-        if col == 6:
+        if col in (6, 7):
             return self._dim
         return None
 
     def _align(self, col: int) -> Qt.AlignmentFlag:
-        return _LEFT if col <= 2 or col == 6 else _RIGHT
+        return _LEFT if col <= 2 or col >= 6 else _RIGHT
 
 
 class SignalsModel(RecordTableModel):

@@ -29,7 +29,7 @@ _SAMPLES = {  # typical widest content per column title
 
 
 class RecordsView(QWidget):
-    seek_requested = Signal("qint64")
+    seek_requested = Signal("qint64")  # type: ignore[arg-type]
 
     def __init__(self, model: RecordTableModel, noun: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -12,7 +12,7 @@ import logging
 import os
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QSettings, Signal, Slot
+from PySide6.QtCore import QObject, QSettings, Signal, SignalInstance, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
@@ -42,7 +42,7 @@ class StrategyUI(QObject):
     reload_strategy = Signal(int)
     set_strategy_params = Signal(int, dict)
     # for the window
-    seek_requested = Signal("qint64")
+    seek_requested = Signal("qint64")  # type: ignore[arg-type]
     error = Signal(str, str)
     status = Signal(str)
     busy_changed = Signal(bool)  # a long strategy run started (True) or ended
@@ -105,10 +105,10 @@ class StrategyUI(QObject):
         self.store.removed.connect(self._on_removed)
         self.store.failed.connect(self._on_failed)
 
-    def _command(self, signal: Signal) -> Callable[..., None]:
+    def _command(self, signal: SignalInstance) -> Callable[..., None]:
         def send(*args: object) -> None:
             self.stall.command_sent()
-            signal.emit(*args)  # type: ignore[attr-defined]
+            signal.emit(*args)
 
         return send
 
@@ -190,17 +190,17 @@ class StrategyUI(QObject):
                 log.info("Loaded strategy %s (%s) from %s", info.name, info.class_name, info.spec or "code")
                 self.status.emit(f"Loaded strategy {info.name}")
         for sid, why in list(self._reloading.items()):
-            info = self.store.info(sid)
+            reloaded = self.store.info(sid)
             del self._reloading[sid]
-            if info is not None and why:
+            if reloaded is not None and why:
                 log.info(
                     "Reloaded %s (%s) from %s: re-ran from the start to %s UTC",
-                    info.name,
-                    info.class_name,
-                    os.path.basename(info.spec or info.class_name),
+                    reloaded.name,
+                    reloaded.class_name,
+                    os.path.basename(reloaded.spec or reloaded.class_name),
                     format_utc(self._now) if self._now else "the current moment",
                 )
-                self.status.emit(f"Reloaded {info.name}")
+                self.status.emit(f"Reloaded {reloaded.name}")
 
     @Slot(str, str)
     def show_strategy_error(self, title: str, text: str) -> None:

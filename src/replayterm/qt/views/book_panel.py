@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QPainter, QPaintEvent, QShowEvent
@@ -13,6 +13,7 @@ from replayterm.core.replay.frame import Frame
 from replayterm.qt import theme
 from replayterm.qt.compat import paint_guard
 from replayterm.qt.numfmt import price_decimals
+from replayterm.qt.timefmt import format_time_of_day
 
 
 class ImbalanceBar(QWidget):
@@ -61,14 +62,19 @@ class BookPanel(QWidget):
         ("events", "Events applied"),
         ("crossed", "Crossed-book removals"),
         ("skipped", "Skipped rows"),
-        ("gaps", "Sequence gaps"),
+        ("resnapshots", "Re-snapshots"),
+        ("bbo", "BBO check vs ticker"),
     )
     TOOLTIPS: ClassVar[dict[str, str]] = {
         "crossed": "Best levels removed to uncross the book after a message (tardis-node rule)",
-        "skipped": "Rows before the first snapshot of a file, which cannot be applied",
-        "gaps": "Missing or out-of-order sequence numbers detected in the feed",
+        "skipped": "Rows before the first snapshot of a file, skipped because there is no book to apply "
+        "them to yet (count so far)",
+        "resnapshots": "Times the book was cleared and rebuilt from a new snapshot after the first one "
+        "(a recorder reconnect or an exchange resync), so far; updates just before each may be missing. "
+        "They are the ticks on the timeline. Sequence numbers are not checked: Tardis files carry none.",
         "imbalance": "(bid size − ask size) / (bid size + ask size) over the top levels",
         "microprice": "Size-weighted mid: (bid·ask size + ask·bid size) / (bid size + ask size)",
+        "symbol": "(quotes): the book is a quotes / book_ticker stream, one level per side",
     }
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -111,6 +117,7 @@ class BookPanel(QWidget):
         layout.addStretch(1)
         self._warn: dict[str, bool] = {}
         self._pending: Frame | None = None
+        self._bbo: dict[str, object] | None = None  # the shown instrument's BBO check (reset frames)
 
     def _set(self, key: str, text: str, warn: bool = False) -> None:
         label = self.values[key]
@@ -126,6 +133,9 @@ class BookPanel(QWidget):
         return self.values[key].text()
 
     def apply_frame(self, frame: Frame) -> None:
+        if frame.bbo_check is not self._bbo or frame.reset:
+            self._bbo = frame.bbo_check
+            self._show_bbo(frame.top_of_book_only)
         if not self.isVisible():  # a tab behind another dock: show the latest state when shown
             self._pending = frame
             return
@@ -145,7 +155,8 @@ class BookPanel(QWidget):
         def px(v: float, extra: int = 0) -> str:
             return f"{v:,.{d + extra}f}" if math.isfinite(v) else "—"
 
-        self._set("symbol", frame.symbol or "—")
+        symbol = frame.symbol or "—"
+        self._set("symbol", f"{symbol} (quotes)" if frame.top_of_book_only else symbol)
         self._set("best_bid", px(s.best_bid))
         self._set("best_ask", px(s.best_ask))
         if math.isfinite(s.spread):
@@ -163,4 +174,37 @@ class BookPanel(QWidget):
         self._set("events", f"{frame.events_applied:,}")
         self._set("crossed", f"{s.crossed_removals:,}", warn=s.crossed_removals > 0)
         self._set("skipped", f"{s.skipped_rows:,}", warn=s.skipped_rows > 0)
-        self._set("gaps", f"{s.gaps:,}", warn=s.gaps > 0)
+        self._set("resnapshots", f"{s.resnapshots:,}", warn=s.resnapshots > 0)
+
+    def _show_bbo(self, book_is_ticker: bool = False) -> None:
+        """Match rate of the rebuilt top of book against the exchange's ticker (L2 + book_ticker
+        of one instrument); the tooltip says what the rate means and lists the first mismatches."""
+        check = self._bbo
+        label = self.values["bbo"]
+        if check is None and book_is_ticker:
+            self._set("bbo", "— (the book is the ticker)")
+            label.setToolTip("This instrument's book is its quotes / book_ticker stream itself")
+            return
+        if check is None:
+            self._set("bbo", "— (no ticker)")
+            label.setToolTip("Open a book_ticker (or quotes) file with the L2 file to compare them")
+            return
+        rate = check.get("price_match_rate")
+        full = check.get("price_and_size_match_rate")
+        count = check.get("compared_messages")
+        n = count if isinstance(count, int) else 0
+        if not isinstance(rate, float) or not isinstance(full, float):
+            self._set("bbo", "— (no overlap)")
+            return
+        self._set("bbo", f"{rate:.1%} px, {full:.1%} px+size of {n:,}", warn=rate < 0.95)
+        lines = [f"Prices match after {rate:.2%} of {n:,} L2 messages; prices and sizes {full:.2%}.", ""]
+        lines.append(str(check.get("meaning", "")).capitalize() + ".")
+        firsts: Any = check.get("first_mismatches") or []
+        if isinstance(firsts, list) and firsts:
+            lines += ["", "First mismatches (book vs ticker, red ticks on the timeline):"]
+            for m in firsts[:6]:
+                lines.append(
+                    f"  {format_time_of_day(int(m['local_ts']))}  {m['book_bid']:g} / {m['book_ask']:g}"
+                    f"  vs  {m['ticker_bid']:g} / {m['ticker_ask']:g}"
+                )
+        label.setToolTip("\n".join(lines))

@@ -54,7 +54,7 @@ def _window_label(s: int) -> str:
 
 
 class ChartsView(QWidget):
-    seek_requested = Signal("qint64")
+    seek_requested = Signal("qint64")  # type: ignore[arg-type]
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

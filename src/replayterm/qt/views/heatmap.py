@@ -9,7 +9,11 @@ conversion of the whole image (``pg.ImageItem.setImage`` would re-convert all W�
 frame). Two windows follow the mid, both recentering only when it leaves their middle half: the
 view (``view_rows`` rows on screen: the axis just moves) and the buffer (``rows`` rows, a few times
 taller, so history survives the price wandering off and coming back; its rows shift, rarely).
-Columns are one per rendered frame, so the time axis labels each column with its own timestamp.
+Columns sit on a real time axis, as in Bookmap: each is a fixed slice of replay time
+(``column_us`` = the chosen span / ``columns``). A frame overwrites the column of its slice with
+the book as it stands; a frame several slices after the previous one first copies the previous
+column into the slices between (the liquidity rested there all along), so equal widths are equal
+times at any replay speed and frame rate. The axis labels each column with its slice's start.
 """
 
 from __future__ import annotations
@@ -37,7 +41,8 @@ COLUMNS = 1200
 ROWS = 1024  # price rows kept
 VIEW_ROWS = 400  # price rows on screen
 MIN_VISIBLE = 300
-LEGEND = "resting size, log scale · one column per frame"
+SPANS = (("10 s", 10), ("1 min", 60), ("5 min", 300), ("30 min", 1800), ("2 h", 7200))  # seconds
+DEFAULT_SPAN_S = 300
 GROUPINGS = (1, 2, 5, 10, 25, 100)
 _NORM_DECAY = 0.97  # weight of the previous colour scale (slow adaptation, old columns untouched)
 
@@ -98,20 +103,39 @@ class RingImageItem(pg.GraphicsObject):
 
 
 class _ColumnTimeAxis(LeanAxis):
-    """Bottom axis of the heatmap: labels each display column with its own UTC time.
+    """Bottom axis of the heatmap: ticks at round UTC times on the columns' linear time scale.
 
-    The x range stays put once the ring is full while the columns under it change, so the axis
-    checks after each new column whether a label it shows would now read differently.
+    The x range stays put once the ring is full while the time under it moves, so after each
+    new column the axis checks whether its ticks moved by a pixel or a label would now read
+    differently, and redraws only then.
     """
+
+    STEPS_S = (1, 2, 5, 10, 15, 20, 30, 60, 120, 300, 600, 900, 1200, 1800, 3600, 7200)
+    LABEL_PX = 110  # room one label needs
 
     def __init__(self, owner: HeatmapView) -> None:
         super().__init__("bottom")
         self._owner = owner
         self._labels: dict[float, str] = {}  # the labels of the last layout, by tick value
+        self._drawn_newest: int | None = None  # the newest column's time at the last layout
 
     def generateDrawSpecs(self, p: QPainter) -> object:
         self._labels = {}
+        self._drawn_newest = self._owner.newest_ts()
         return super().generateDrawSpecs(p)
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, list[float]]]:  # noqa: N803
+        owner = self._owner
+        lo, hi = sorted((minVal, maxVal))
+        t_lo, t_hi = owner.time_at(lo), owner.time_at(hi)
+        if t_lo is None or t_hi is None or size <= 0 or t_hi <= t_lo:
+            return []
+        fits = max(1.0, size / self.LABEL_PX)
+        step_s = next((s for s in self.STEPS_S if (t_hi - t_lo) / (s * 1e6) <= fits), self.STEPS_S[-1])
+        step = step_s * 1_000_000
+        first = -(-int(t_lo) // step) * step
+        values = [owner.x_at(t) for t in range(first, int(t_hi) + 1, step)]
+        return [(step / owner.column_us, values)]
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
         labels = [self._owner.column_label(v) for v in values]
@@ -119,7 +143,13 @@ class _ColumnTimeAxis(LeanAxis):
         return labels
 
     def refresh_labels(self) -> None:
-        if any(self._owner.column_label(v) != text for v, text in self._labels.items()):
+        owner = self._owner
+        newest, drawn = owner.newest_ts(), self._drawn_newest
+        shown = max(owner.filled, 1)
+        moved_px = 0.0
+        if newest is not None and drawn is not None and self._length_px > 0:
+            moved_px = abs(newest - drawn) / owner.column_us * self._length_px / shown
+        if moved_px >= 1.0 or any(owner.column_label(v) != text for v, text in self._labels.items()):
             self.picture = None
             self.update()
 
@@ -131,9 +161,12 @@ class HeatmapView(QWidget):
         columns: int = COLUMNS,
         rows: int = ROWS,
         view_rows: int = VIEW_ROWS,
+        column_us: int | None = None,
     ) -> None:
         super().__init__(parent)
         self.columns, self.rows, self.view_rows = columns, rows, min(view_rows, rows)
+        self.column_us = column_us if column_us is not None else DEFAULT_SPAN_S * 1_000_000 // columns
+        self._last_bucket: int | None = None  # time slice of the newest column
         self.levels = np.zeros((rows, columns), dtype=np.float32)  # log1p(size), for tests/tooltips
         # One uint32 per pixel: fills and shifts run at memset/memmove speed (a 4-byte colour
         # assigned to a uint8 (…, 4) view broadcasts, about 50 times slower).
@@ -194,13 +227,23 @@ class HeatmapView(QWidget):
         self.grouping_box.currentIndexChanged.connect(
             lambda i: self.set_grouping(self.grouping_box.itemData(i))
         )
+        self.span_box = QComboBox(self)
+        for label, seconds in SPANS:
+            self.span_box.addItem(label, seconds)
+        self.span_box.setToolTip(
+            "Time across the whole heatmap: each column is this span / its column count (clears the history)"
+        )
+        self.span_box.setCurrentIndex(max(0, self.span_box.findData(self.span_s)))
+        self.span_box.currentIndexChanged.connect(lambda i: self.set_span(self.span_box.itemData(i)))
         bar = QHBoxLayout()
         bar.setContentsMargins(4, 3, 4, 3)
         bar.setSpacing(4)
         bar.addWidget(QLabel("Row", self))
         bar.addWidget(self.grouping_box)
+        bar.addWidget(QLabel("Span", self))
+        bar.addWidget(self.span_box)
         bar.addStretch(1)
-        self.readout = QLabel(LEGEND, self)
+        self.readout = QLabel(self.legend(), self)
         self.readout.setObjectName("dimLabel")
         self.readout.setFont(theme.mono_font(8.5))
         bar.addWidget(self.readout)
@@ -213,6 +256,10 @@ class HeatmapView(QWidget):
         layout.addWidget(self.stack, 1)
 
     # ---- state -------------------------------------------------------------------------------
+    @property
+    def grouping(self) -> int:
+        return self._grouping
+
     @property
     def bucket(self) -> float:
         return self._tick * self._grouping
@@ -228,10 +275,26 @@ class HeatmapView(QWidget):
         self._row0_bucket = None
         self._view0_bucket = None
         self._last_ts = None
+        self._last_bucket = None
         self.image.head = 0
         self._update_overlay()
         self._update_x_range()
         self.image.update()
+
+    @property
+    def span_s(self) -> float:
+        return self.column_us * self.columns / 1e6
+
+    def set_span(self, seconds: float) -> None:
+        """Time across the whole ring; each column is ``seconds / columns`` of replay time."""
+        column_us = max(1, round(seconds * 1e6 / self.columns))
+        if column_us != self.column_us:
+            self.column_us = column_us
+            self.clear()
+            self.readout.setText(self.legend())
+
+    def legend(self) -> str:
+        return f"resting size, log scale · 1 column = {_duration(self.column_us)}"
 
     def set_grouping(self, ticks: int) -> None:
         if ticks != self._grouping:
@@ -257,19 +320,36 @@ class HeatmapView(QWidget):
     def _on_mouse_moved(self, pos: object) -> None:
         vb = self.plot.getPlotItem().getViewBox()
         if not vb.sceneBoundingRect().contains(pos):
-            self.readout.setText(LEGEND)
+            self.readout.setText(self.legend())
             return
         point = vb.mapSceneToView(pos)
-        self.readout.setText(self.readout_at(point.x(), point.y()) or LEGEND)
+        self.readout.setText(self.readout_at(point.x(), point.y()) or self.legend())
+
+    def newest_ts(self) -> int | None:
+        """Start of the newest column's time slice (None before the first column)."""
+        if not self.filled:
+            return None
+        return int(self.col_ts[(self.head - 1) % self.columns])
+
+    def time_at(self, x: float) -> float | None:
+        """Replay time at display position ``x``: columns are consecutive slices, the newest
+        one at x = columns - 1 (its slice starts at its left edge)."""
+        newest = self.newest_ts()
+        return None if newest is None else newest + (x - (self.columns - 1)) * self.column_us
+
+    def x_at(self, ts: float) -> float:
+        newest = self.newest_ts()
+        assert newest is not None
+        return (self.columns - 1) + (ts - newest) / self.column_us
 
     def column_label(self, x: float) -> str:
         if not self.filled:
             return ""
         col = math.floor(x)
-        if not 0 <= col < self.columns:
+        if not 0 <= col < self.columns or self.col_ts[(self.head + col) % self.columns] < 0:
             return ""
-        ts = int(self.col_ts[(self.head + col) % self.columns])
-        return format_time_of_day(ts)[:-4] if ts >= 0 else ""
+        t = self.time_at(x)
+        return "" if t is None else format_time_of_day(round(t))[:-4]
 
     def price_window(self) -> tuple[float, float]:
         """Lowest and highest price row centers kept in the buffer."""
@@ -293,8 +373,11 @@ class HeatmapView(QWidget):
             self.clear()
         if not (math.isfinite(self._tick) and self._tick > 0):
             return
-        if self._last_ts is not None and frame.local_ts <= self._last_ts:
-            return  # the clock did not move: no new column
+        if self._last_ts is not None and frame.local_ts == self._last_ts:
+            return  # the clock did not move: nothing new to show
+        bucket = frame.local_ts // self.column_us
+        if self._last_bucket is not None and bucket < self._last_bucket:
+            self.clear()  # time went back without a reset: start over
         mid = frame.stats.mid
         if not math.isfinite(mid):
             bb = frame.bids[0, 0] if frame.bids.size else math.nan
@@ -304,10 +387,34 @@ class HeatmapView(QWidget):
             self._keep_centered(mid)
         if self._row0_bucket is None:
             return
-        self._write_column(frame)
+        if self._last_bucket is None or bucket > self._last_bucket:
+            if self._last_bucket is not None:
+                self._carry_forward(self._last_bucket, bucket)
+            self._write_column(frame, bucket, new=True)
+        else:
+            self._write_column(frame, bucket, new=False)  # same slice: its latest state
+        self._last_bucket = bucket
         self._last_ts = frame.local_ts
         if self.stack.empty:
             self.stack.set_empty(False)
+
+    def _carry_forward(self, last: int, bucket: int) -> None:
+        """Slices after ``last`` and before ``bucket`` had no frame: they show the newest column's
+        book (at most a ring's worth, the newest slices)."""
+        first = max(last + 1, bucket - (self.columns - 1))
+        k = bucket - first
+        if k <= 0:
+            return
+        src = (self.head - 1) % self.columns
+        idx = (self.head + np.arange(k)) % self.columns
+        self.levels[:, idx] = self.levels[:, src : src + 1]
+        self.pixels[:, idx] = self.pixels[:, src : src + 1]
+        self.col_ts[idx] = (first + np.arange(k)) * self.column_us
+        self.col_bid[idx] = self.col_bid[src]
+        self.col_ask[idx] = self.col_ask[src]
+        self.head = (self.head + k) % self.columns
+        self.filled = min(self.filled + k, self.columns)
+        self.columns_written += k
 
     def _keep_centered(self, mid: float) -> None:
         b = self.bucket
@@ -350,7 +457,7 @@ class HeatmapView(QWidget):
             levels[:-shift] = 0
             pixels[:-shift] = self._bg
 
-    def _write_column(self, frame: Frame) -> None:
+    def _write_column(self, frame: Frame, time_slice: int, *, new: bool) -> None:
         n, tick, g, row0 = self.rows, self._tick, self._grouping, self._row0_bucket
         assert row0 is not None
         col = np.zeros(n)
@@ -373,15 +480,16 @@ class HeatmapView(QWidget):
             )
         scale = self._scale if math.isfinite(self._scale) and self._scale > 0 else 1.0
         idx = np.clip(v * (255.0 / scale), 0, 255).astype(np.uint8)
-        h = self.head
+        h = self.head if new else (self.head - 1) % self.columns
         self.levels[:, h] = v
         self.pixels[:, h] = self._lut32[idx]
-        self.col_ts[h] = frame.local_ts
+        self.col_ts[h] = time_slice * self.column_us
         self.col_bid[h] = frame.bids[0, 0] if frame.bids.size else np.nan
         self.col_ask[h] = frame.asks[0, 0] if frame.asks.size else np.nan
-        self.head = (h + 1) % self.columns
-        self.filled = min(self.filled + 1, self.columns)
-        self.columns_written += 1
+        if new:
+            self.head = (h + 1) % self.columns
+            self.filled = min(self.filled + 1, self.columns)
+            self.columns_written += 1
         self.image.head = self.head
         self.image.update()
         self._update_overlay()
@@ -402,16 +510,31 @@ class HeatmapView(QWidget):
 
     # ---- reading back ------------------------------------------------------------------------
     def column(self, age: int = 0) -> np.ndarray:
-        """log1p(size) per row of the column written ``age`` frames ago (0 = newest)."""
+        """log1p(size) per row of the column ``age`` time slices before the newest (0)."""
         return self.levels[:, (self.head - 1 - age) % self.columns]
 
     def save_settings(self, s: QSettings) -> None:
         s.setValue("heatmap/grouping", self._grouping)
+        s.setValue("heatmap/span_s", int(self.span_box.currentData()))
 
     def load_settings(self, s: QSettings) -> None:
         g = st.value(s, "heatmap/grouping", 1, int)
         if g in GROUPINGS:
             self.grouping_box.setCurrentIndex(GROUPINGS.index(g))
+        i = self.span_box.findData(st.value(s, "heatmap/span_s", DEFAULT_SPAN_S, int))
+        if i >= 0:
+            self.span_box.setCurrentIndex(i)
+
+
+def _duration(us: int) -> str:
+    """``50 ms``, ``1 s``, ``1.5 s``, ``250 µs``: one column's time."""
+    if us % 1_000_000 == 0:
+        return f"{us // 1_000_000} s"
+    if us >= 1_000_000:
+        return f"{us / 1e6:g} s"
+    if us % 1000 == 0:
+        return f"{us // 1000} ms"
+    return f"{us} µs"
 
 
 def _off_center(bucket: int, lo: int | None, size: int) -> bool:

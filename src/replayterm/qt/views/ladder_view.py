@@ -82,7 +82,7 @@ class LadderDelegate(QStyledItemDelegate):
     ) -> None:
         row, col = index.row(), index.column()
         text, frac, flags = self._model.cell(row, col)
-        rect: QRect = option.rect  # type: ignore[attr-defined]
+        rect: QRect = option.rect
         if col == BID_COL:
             painter.fillRect(rect, self._bg_bid)
             if frac > 0:

@@ -75,7 +75,7 @@ class DotsItem(pg.GraphicsObject):
     def __len__(self) -> int:
         return int(self._x.shape[0])
 
-    def data(self) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[override]
+    def data(self) -> tuple[np.ndarray, np.ndarray]:
         return self._x, self._y
 
     def dataBounds(self, ax: int, frac: float = 1.0, orthoRange: tuple[float, float] | None = None) -> object:  # noqa: N803
@@ -119,7 +119,7 @@ class DotsItem(pg.GraphicsObject):
         f[:, 2:6] = self._src[m]
         f[:, 6:10] = (1.0, 1.0, 0.0, 1.0)
         p.resetTransform()
-        p.drawPixmapFragments(*self._frags.drawargs(), self._pixmap)
+        p.drawPixmapFragments(*self._frags.drawargs(), self._pixmap)  # type: ignore[call-arg]
 
 
 class BandItem(pg.GraphicsObject):

@@ -10,7 +10,7 @@ seven roles per cell and draw each one through the style sheet (about 5 ms a fra
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QRect, QSettings, Qt
-from PySide6.QtGui import QEnterEvent, QFontMetrics, QPainter, QPaintEvent, QPalette
+from PySide6.QtGui import QColor, QEnterEvent, QFontMetrics, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDoubleSpinBox,
@@ -94,7 +94,7 @@ class _TapeTable(QTableView):
         ]
         width = vp.width()
         flags = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        pens = {}
+        pens: dict[int, QColor] = {}
         for r in range(first, last + 1):
             y = self.rowViewportPosition(r)
             h = self.rowHeight(r)
@@ -128,6 +128,19 @@ class TapeView(QWidget):
         self.min_size.editingFinished.connect(self.min_size.clearFocus)  # give the keys back
         self.min_size.setToolTip("Hide prints (after aggregation) smaller than this size")
         self.min_size.valueChanged.connect(self.model.set_min_size)
+        self.liq_min_size = QDoubleSpinBox(self)
+        self.liq_min_size.setDecimals(3)
+        self.liq_min_size.setRange(0.0, 1e9)
+        self.liq_min_size.setSingleStep(0.1)
+        self.liq_min_size.setKeyboardTracking(False)
+        self.liq_min_size.setMaximumWidth(110)
+        self.liq_min_size.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.liq_min_size.editingFinished.connect(self.liq_min_size.clearFocus)
+        self.liq_min_size.setToolTip(
+            "Hide liquidations (orange: shorts bought in, pink: longs sold out) smaller than this "
+            "size, in the tape and on the price chart"
+        )
+        self.liq_min_size.valueChanged.connect(self.model.set_liq_min_size)
         self.status = QLabel("", self)
         self.status.setObjectName("tapeStatus")
         self.to_top = QToolButton(self)
@@ -141,6 +154,8 @@ class TapeView(QWidget):
         bar.setSpacing(4)
         bar.addWidget(QLabel("Min size", self))
         bar.addWidget(self.min_size)
+        bar.addWidget(QLabel("Liquidations", self))
+        bar.addWidget(self.liq_min_size)
         bar.addStretch(1)
         bar.addWidget(self.status)
         bar.addWidget(self.to_top)
@@ -206,6 +221,8 @@ class TapeView(QWidget):
 
     def save_settings(self, s: QSettings) -> None:
         s.setValue("tape/min_size", self.model.min_size)
+        s.setValue("tape/liq_min_size", self.model.liq_min_size)
 
     def load_settings(self, s: QSettings) -> None:
         self.min_size.setValue(float(st.value(s, "tape/min_size", 0.0, float)))  # type: ignore[arg-type]
+        self.liq_min_size.setValue(float(st.value(s, "tape/liq_min_size", 0.0, float)))  # type: ignore[arg-type]

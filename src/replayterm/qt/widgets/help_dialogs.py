@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox, QWidget
 
 from replayterm import __version__
 
@@ -14,7 +14,7 @@ def shortcut_table(window: QMainWindow) -> list[tuple[str, str]]:
     rows = []
     for menu_action in window.menuBar().actions():
         menu = menu_action.menu()
-        for act in menu.actions() if menu else []:
+        for act in menu.actions() if isinstance(menu, QMenu) else []:
             keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in act.shortcuts())
             if keys:
                 rows.append((act.text().replace("&&", "\0").replace("&", "").replace("\0", "&"), keys))

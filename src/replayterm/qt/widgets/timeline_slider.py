@@ -16,7 +16,7 @@ DEBOUNCE_MS = 150
 
 
 class TimelineSlider(QSlider):
-    seek_requested = Signal("qint64")
+    seek_requested = Signal("qint64")  # type: ignore[arg-type]
 
     def __init__(self, parent: QWidget | None = None, debounce_ms: int = DEBOUNCE_MS) -> None:
         super().__init__(Qt.Orientation.Horizontal, parent)
@@ -30,6 +30,7 @@ class TimelineSlider(QSlider):
         self._gaps: list[int] = []
         self._days: list[int] = []
         self._indexed: int | None = None  # while indexing: the replay is usable up to here
+        self._marks: list[int] = []  # BBO check mismatches (red, below the groove)
         self._pending: int | None = None
         self._last_emitted: int | None = None
         self._debounce = QTimer(self)
@@ -98,6 +99,11 @@ class TimelineSlider(QSlider):
         self.setToolTip(f"{len(self._gaps)} gap(s) in the data (amber marks)" if self._gaps else "")
         self.update()
 
+    def set_marks(self, marks_us: list[int]) -> None:
+        """Times of BBO check mismatches, drawn as short red ticks under the groove."""
+        self._marks = [int(m) for m in marks_us]
+        self.update()
+
     def gaps(self) -> list[int]:
         return list(self._gaps)
 
@@ -155,7 +161,8 @@ class TimelineSlider(QSlider):
     @paint_guard
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
-        if (not self._gaps and not self._days and self._indexed is None) or self._end <= self._start:
+        nothing = not (self._gaps or self._marks or self._days) and self._indexed is None
+        if nothing or self._end <= self._start:
             return
         g = self._groove()
         p = QPainter(self)
@@ -181,4 +188,12 @@ class TimelineSlider(QSlider):
             if self._start <= us <= self._end:
                 x = g.left() + round((us - self._start) / span * (g.width() - 1))
                 p.fillRect(x - 1, g.top() - 3, 2, g.height() + 6, color)
+        bad = QColor(theme.BAD)
+        drawn: set[int] = set()
+        for us in self._marks:
+            if self._start <= us <= self._end:
+                x = g.left() + round((us - self._start) / span * (g.width() - 1))
+                if x not in drawn:  # thousands of marks collapse to one tick per pixel
+                    drawn.add(x)
+                    p.fillRect(x, g.bottom() + 2, 1, 4, bad)
         p.end()

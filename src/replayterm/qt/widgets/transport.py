@@ -34,7 +34,7 @@ def _shortcuts(*keys: str) -> list[QKeySequence]:
 class TransportBar(QWidget):
     play = Signal()
     pause = Signal()
-    seek_requested = Signal("qint64")
+    seek_requested = Signal("qint64")  # type: ignore[arg-type]
     speed_changed = Signal(float)
     step_message = Signal()
     step_trade = Signal()
@@ -248,6 +248,9 @@ class TransportBar(QWidget):
 
     def set_gaps(self, gaps_us: list[int]) -> None:
         self.slider.set_gaps(gaps_us)
+
+    def set_marks(self, marks_us: list[int]) -> None:
+        self.slider.set_marks(marks_us)
 
     def _show_playing(self, on: bool) -> None:
         if on == self._playing:

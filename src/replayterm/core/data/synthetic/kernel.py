@@ -212,7 +212,7 @@ def _taker(
 
 
 @nb.njit(cache=True, nogil=True)
-def _fresh_snapshot(  # type: ignore[no-untyped-def]
+def _fresh_snapshot(
     rng, amounts, ist, fst, prm, l2_ex, l2_lo, l2_snap, l2_side, l2_px, l2_amt, n_l2,
     tk_ex, tk_lo, tk_bpx, tk_bq, tk_apx, tk_aq, n_tk,
 ):  # fmt: skip
