@@ -236,7 +236,21 @@ class BookIndexBuild:
         self._resets_through = 0
         self._rows_done = 0
         self._book = Book(self.prices)
-        self._saved: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        # Checkpoints: the levels go to disk as they are saved; only a few numbers per checkpoint
+        # (position, level counts, scalar state) stay in memory until the commit.
+        self._cp_levels = {
+            name: st.appender(name, dtype)
+            for name, dtype in (
+                ("cp_bid_idx", np.int32),
+                ("cp_bid_amt", np.float64),
+                ("cp_ask_idx", np.int32),
+                ("cp_ask_amt", np.float64),
+            )
+        }
+        self._cp_position: list[int] = []
+        self._cp_bid_n: list[int] = []
+        self._cp_ask_n: list[int] = []
+        self._cp_states: list[np.ndarray] = []
         self._target = self.interval
         self._packed: Checkpoints | None = None
         self.ready = IndexReady(0, False)
@@ -357,7 +371,7 @@ class BookIndexBuild:
                     self._packed = None  # repacked only when something was added
             if not reached or target >= n_rows:
                 break
-            if g_end < self.n_groups and (not self._saved or self._saved[-1][0] < g_end):
+            if g_end < self.n_groups and (not self._cp_position or self._cp_position[-1] < g_end):
                 self._save()
             self._target += self.interval
         self.ready.groups = book.position
@@ -375,24 +389,49 @@ class BookIndexBuild:
         st = book.st
         bid = k.extract_side(book.bid, st[k.BID_LO], st[k.BID_HI], st[k.N_BID])
         ask = k.extract_side(book.ask, st[k.ASK_LO], st[k.ASK_HI], st[k.N_ASK])
-        self._saved.append((book.position, bid[0], bid[1], ask[0], ask[1], st.copy()))
+        lv = self._cp_levels
+        lv["cp_bid_idx"].append(bid[0])
+        lv["cp_bid_amt"].append(bid[1])
+        lv["cp_ask_idx"].append(ask[0])
+        lv["cp_ask_amt"].append(ask[1])
+        self._cp_position.append(book.position)
+        self._cp_bid_n.append(int(bid[0].shape[0]))
+        self._cp_ask_n.append(int(ask[0].shape[0]))
+        self._cp_states.append(st.copy())
         self._packed = None
+
+    def _cp_small(self) -> dict[str, np.ndarray]:
+        def offsets(counts: list[int]) -> np.ndarray:
+            off = np.zeros(len(counts) + 1, dtype=np.int64)
+            np.cumsum(counts, out=off[1:])
+            return off
+
+        states = np.stack(self._cp_states) if self._cp_states else np.empty((0, k.STATE_SIZE), dtype=np.int64)
+        return {
+            "cp_position": np.array(self._cp_position, dtype=np.int64),
+            "cp_bid_off": offsets(self._cp_bid_n),
+            "cp_ask_off": offsets(self._cp_ask_n),
+            "cp_states": states,
+        }
 
     # -- results ----------------------------------------------------------------------------
 
     def checkpoints(self) -> Checkpoints:
         """The checkpoints saved so far (plus the top-of-book history of the ready groups)."""
         if self._packed is None:
-            self._packed = _pack(
-                self._saved, self.interval, self.best_idx, self.best_amt, self._crossed.view()
-            )
+            a = self._cp_small()
+            for name, app in self._cp_levels.items():
+                a[name] = app.mapped()
+            a["crossed_groups"] = self._crossed.view()
+            a["best_idx"], a["best_amt"] = self.best_idx, self.best_amt
+            self._packed = _from_arrays(a, self.interval)
         return self._packed
 
     def commit(self) -> tuple[BookEvents, Checkpoints]:
         """Store the checkpoints and make the index visible (call once ``step`` returned True)."""
         assert self.ready.done or self.step(self.cols.n_rows + 1)
         arrays: dict[str, np.ndarray] = {}
-        for name, arr in _checkpoint_arrays(self._saved).items():
+        for name, arr in self._cp_small().items():
             out = self.store.create(name, arr.dtype, arr.shape)
             out[...] = arr
             arrays[name] = out
@@ -408,7 +447,7 @@ class BookIndexBuild:
         object.__setattr__(ev, "ready", None)
         object.__setattr__(ev, "reset_list", np.asarray(stored["reset_groups"]))
         cps = _from_arrays(stored, self.interval)
-        self._saved = []
+        self._packed = cps
         return ev, cps
 
     def discard(self) -> None:
@@ -421,56 +460,6 @@ class _Offset(str):
     def __new__(cls, label: str, row0: int) -> _Offset:
         text = label if row0 == 0 else f"{label} (rows from {row0})"
         return super().__new__(cls, text)
-
-
-def _checkpoint_arrays(
-    saved: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
-) -> dict[str, np.ndarray]:
-    def offsets(parts: list[np.ndarray]) -> np.ndarray:
-        off = np.zeros(len(parts) + 1, dtype=np.int64)
-        np.cumsum([p.shape[0] for p in parts], out=off[1:])
-        return off
-
-    def cat(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
-        return np.concatenate(parts).astype(dtype, copy=False) if parts else np.empty(0, dtype=dtype)
-
-    return {
-        "cp_position": np.array([s[0] for s in saved], dtype=np.int64),
-        "cp_bid_off": offsets([s[1] for s in saved]),
-        "cp_bid_idx": cat([s[1] for s in saved], np.int32),
-        "cp_bid_amt": cat([s[2] for s in saved], np.float64),
-        "cp_ask_off": offsets([s[3] for s in saved]),
-        "cp_ask_idx": cat([s[3] for s in saved], np.int32),
-        "cp_ask_amt": cat([s[4] for s in saved], np.float64),
-        "cp_states": np.stack([s[5] for s in saved])
-        if saved
-        else np.empty((0, k.STATE_SIZE), dtype=np.int64),
-    }
-
-
-def _pack(
-    saved: list[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
-    interval: int,
-    best_idx: np.ndarray,
-    best_amt: np.ndarray,
-    crossed: np.ndarray,
-) -> Checkpoints:
-    a = _checkpoint_arrays(saved)
-    return Checkpoints(
-        position=a["cp_position"],
-        bid_off=a["cp_bid_off"],
-        bid_idx=a["cp_bid_idx"],
-        bid_amt=a["cp_bid_amt"],
-        ask_off=a["cp_ask_off"],
-        ask_idx=a["cp_ask_idx"],
-        ask_amt=a["cp_ask_amt"],
-        states=a["cp_states"],
-        interval_rows=interval,
-        budget_bytes=0,
-        crossed_groups=crossed,
-        best_idx=best_idx,
-        best_amt=best_amt,
-    )
 
 
 def _from_arrays(a: dict[str, np.ndarray], interval: int) -> Checkpoints:

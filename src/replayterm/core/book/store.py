@@ -120,6 +120,17 @@ class _Appender:
         raw = np.fromfile(self._file.name, dtype=self.dtype)
         return raw.reshape(shape)
 
+    def mapped(self) -> np.ndarray:
+        """What was appended so far: mapped from the file while building on disk (copy-on-write,
+        so it types like the other index arrays), joined in memory otherwise."""
+        shape = (self.rows, self.width) if self.width else (self.rows,)
+        if self._file is None:
+            return _joined(self._mem, self.dtype, shape)
+        self._file.flush()
+        if self.rows == 0:
+            return np.zeros(shape, dtype=self.dtype)
+        return np.asarray(np.memmap(self._file.name, dtype=self.dtype, mode="c", shape=shape))
+
     def finish(self) -> np.ndarray:
         shape = (self.rows, self.width) if self.width else (self.rows,)
         if self._file is None:
