@@ -16,6 +16,7 @@ import logging
 from PySide6.QtCore import QObject, Qt, QThread
 
 from replayterm.qt.main_window import MainWindow
+from replayterm.qt.timefmt import format_utc
 from replayterm.qt.worker import OpenedInfo, ReplayWorker
 from replayterm.qt.worker_thread import stop_worker
 
@@ -55,6 +56,8 @@ class ReplayController(QObject):
         wk.open_failed.connect(w.open_failed)
         wk.open_cancelled.connect(w.open_cancelled)
         wk.failed.connect(w.show_error)
+        wk.index_progress.connect(self._on_index_progress)
+        wk.gaps_changed.connect(w.set_gaps)
 
         ui = w.strategies
         ui.add_strategy.connect(wk.add_strategy)
@@ -88,10 +91,28 @@ class ReplayController(QObject):
         self.window.execution.set_opened(info.paths, info.instruments)
         self.window.set_instruments(info.instruments, info.focus)
         self.window.transport.set_marks(info.bbo_mismatches)
+        self.window.transport.slider.set_day_marks(info.days)
+        self.window.transport.slider.set_indexed(info.start_ts if info.indexing else None)
         self.window.open_finished()
         log.info("%s: %s events", ", ".join(info.instruments), f"{info.events:,}")
         for line in info.checks:
             log.info("%s", line)
+
+    def _on_index_progress(self, fraction: float, ready_ts: int, waiting_ts: int) -> None:
+        """A big open goes on in the background: shade what is not indexed yet, show progress."""
+        slider = self.window.transport.slider
+        if fraction >= 1.0 or fraction < 0:
+            slider.set_indexed(None if fraction >= 1.0 else ready_ts)
+            self.window.open_finished()
+            if fraction < 0:
+                self.window.status_label_text(f"Indexing stopped: the replay ends at {format_utc(ready_ts)}")
+            return
+        slider.set_indexed(ready_ts)
+        if waiting_ts >= 0:
+            text = f"Seek to {format_utc(waiting_ts)} waits for indexing"
+        else:
+            text = f"Indexing — play and seek work up to {format_utc(ready_ts)}"
+        self.window.set_progress(fraction, text)
 
     def shutdown(self) -> None:
         """Stop the replay, end the thread and wait for it (see ``stop_worker``). Safe to call twice."""

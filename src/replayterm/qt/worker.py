@@ -27,6 +27,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from replayterm.core.data import Cancelled, DataError, open_sources
 from replayterm.core.replay.frames import FrameBuilder
+from replayterm.core.replay.indexing import IndexJob, warm_up
 from replayterm.core.replay.instruments import build_instruments
 from replayterm.core.session import ReplaySession, SessionSettings, StrategyHandle
 from replayterm.core.session.export import write_results
@@ -40,6 +41,8 @@ FRAME_INTERVAL_S = 1.0 / 60.0
 TICK_BUDGET_S = 0.015  # longest tick: Max speed then applies ~one frame interval of events per tick
 MAX_EVENTS_PER_TICK = 2_000_000
 MIN_EVENTS_PER_TICK = 64
+INDEX_STEP_ROWS = 1 << 19  # rows indexed per worker turn while a big open finishes (~10-30 ms)
+INDEX_REPORT_S = 0.1
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -75,6 +78,8 @@ class OpenedInfo:
     # BBO check (L2 + book_ticker of one instrument): a line per instrument and mismatch times.
     checks: list[str] = field(default_factory=list)
     bbo_mismatches: list[int] = field(default_factory=list)
+    days: list[int] = field(default_factory=list)  # where each further file (day) begins
+    indexing: bool = False  # the rest is still being indexed (see ``index_progress``)
 
 
 class ReplayWorker(QObject):
@@ -90,6 +95,10 @@ class ReplayWorker(QObject):
     strategy_failed = Signal(str, str)  # title, text (load errors, bad parameters)
     execution_changed = Signal(object)  # dict: "report" (summary.json's execution), "notes" (warnings)
     exported = Signal(str)  # folder the results were written to
+    # While a big open is indexed in the background: fraction, time up to which the replay is
+    # usable, the time a seek waits for (-1: none). Fraction 1 = done, < 0 = indexing stopped.
+    index_progress = Signal(float, object, object)
+    gaps_changed = Signal(list)
 
     def __init__(self, settings: SessionSettings | None = None) -> None:
         super().__init__()
@@ -111,6 +120,10 @@ class ReplayWorker(QObject):
         self._lag_us = 0
         self._reset_pending = True
         self._paths: list[str] = []
+        self._index_timer: QTimer | None = None
+        self._index_job: IndexJob | None = None
+        self._pending_seek: int | None = None
+        self._index_reported = 0.0
 
     # -- thread-safe -------------------------------------------------------------------------
 
@@ -132,14 +145,23 @@ class ReplayWorker(QObject):
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._tick)
+        self._index_timer = QTimer(self)
+        self._index_timer.setInterval(0)
+        self._index_timer.timeout.connect(self._index_tick)
+        warm_up()  # compiled kernels loaded now, not at the user's first open
 
     @Slot()
     def shutdown(self) -> None:
+        self._stop_indexing(discard=True)
         self._pause_quietly()
         if self._timer is not None:
             self._timer.timeout.disconnect(self._tick)
             self._timer.deleteLater()
             self._timer = None
+        if self._index_timer is not None:
+            self._index_timer.timeout.disconnect(self._index_tick)
+            self._index_timer.deleteLater()
+            self._index_timer = None
         if self.session is not None:
             self.session.close()
 
@@ -148,6 +170,7 @@ class ReplayWorker(QObject):
     def open(self, paths: Sequence[str]) -> None:
         self._pause_quietly()
         self._cancel.clear()
+        job = None
         progress = self.open_progress.emit
         try:
             sources = open_sources(
@@ -157,11 +180,15 @@ class ReplayWorker(QObject):
             )
             if not sources or not any(s.rows for s in sources):
                 raise DataError(", ".join(map(str, paths)), "no rows to replay", hint="Open a non-empty file")
+            # The first part is indexed now; the rest in the background (``_index_tick``), with
+            # play and seek working in the indexed part meanwhile.
             instruments = build_instruments(
                 sources,
                 progress=lambda f, msg: progress(0.6 + 0.4 * f, msg),
                 cancel=self._cancel.is_set,
+                progressive=True,
             )
+            job = getattr(instruments, "job", None)
             if not instruments:
                 raise DataError(
                     ", ".join(map(str, paths)),
@@ -169,6 +196,8 @@ class ReplayWorker(QObject):
                     hint="Open an incremental_book_L2, book_snapshot_N or trades file",
                 )
         except Exception as exc:
+            if job is not None:
+                job.discard()
             if isinstance(exc, Cancelled):
                 self.open_cancelled.emit()
                 return
@@ -177,6 +206,7 @@ class ReplayWorker(QObject):
             self.open_failed.emit(text)
             return
         previous = self.session
+        self._stop_indexing(discard=True)
         session = ReplaySession(instruments, self.settings)
         session.cursor.seek(session.start_ts)
         self.session = session
@@ -201,6 +231,8 @@ class ReplayWorker(QObject):
                 focus=session.focus,
                 checks=[c.summary_line() for c in checks],
                 bbo_mismatches=[int(t) for c in checks for t in c.mismatch_ts[:5000]],
+                days=[int(d) for d in cursor.file_starts()],
+                indexing=job is not None,
             )
         )
         if previous is not None:
@@ -209,6 +241,66 @@ class ReplayWorker(QObject):
         self._emit_execution()
         self._emit_strategies()
         self._publish(reset=True)
+        if job is not None and self._index_timer is not None:
+            self._index_job = job
+            self._index_reported = 0.0
+            self._index_timer.start()
+            self._report_index(force=True)
+
+    # -- background indexing of a big open ------------------------------------------------------
+
+    @guarded
+    def _index_tick(self) -> None:
+        job, session = self._index_job, self.session
+        if job is None or session is None:
+            self._stop_indexing()
+            return
+        if self._cancel.is_set():
+            self._cancel.clear()
+            if self._pending_seek is not None:  # Cancel drops the waiting seek; indexing goes on
+                self._pending_seek = None
+                self._report_index(force=True)
+                return
+            self._stop_indexing(discard=True)  # Cancel with nothing waiting stops indexing
+            self.index_progress.emit(-1.0, session.cursor.ready_ts, -1)
+            return
+        try:
+            done = job.step(INDEX_STEP_ROWS)
+        except Exception:
+            self._stop_indexing()  # the job removed its files; the indexed part stays usable
+            self.index_progress.emit(-1.0, session.cursor.ready_ts, -1)
+            raise
+        pending = self._pending_seek
+        if pending is not None and (done or session.cursor.ready_ts >= pending):
+            self._pending_seek = None
+            self._seek_now(pending)
+        if done:
+            self._stop_indexing()
+            self.gaps_changed.emit([int(g) for g in session.cursor.gaps()])
+            self.index_progress.emit(1.0, session.end_ts, -1)
+            if not self.playing:
+                self._publish()
+            return
+        self._report_index()
+
+    def _report_index(self, force: bool = False) -> None:
+        job, session = self._index_job, self.session
+        now = time.perf_counter()
+        if job is None or session is None or (not force and now - self._index_reported < INDEX_REPORT_S):
+            return
+        self._index_reported = now
+        waiting = -1 if self._pending_seek is None else self._pending_seek
+        self.index_progress.emit(job.fraction, session.cursor.ready_ts, waiting)
+
+    def _stop_indexing(self, discard: bool = False) -> None:
+        if self._index_timer is not None:
+            self._index_timer.stop()
+        if discard and self._index_job is not None:
+            self._index_job.discard()
+        self._index_job = None
+        self._pending_seek = None
+        if self.session is not None:
+            self.session.index_job = None
 
     @Slot()
     @guarded
@@ -273,6 +365,19 @@ class ReplayWorker(QObject):
         session = self.session
         if session is None:
             return
+        if self._index_job is not None and int(ts) > session.cursor.ready_ts:
+            # Beyond the indexed part: wait for it (progress shown, Cancel drops the seek).
+            self._pause_quietly()
+            self._pending_seek = int(ts)
+            self._report_index(force=True)
+            self._publish()  # an answer, so the GUI knows the worker is alive while the seek waits
+            return
+        self._pending_seek = None
+        self._seek_now(int(ts))
+
+    def _seek_now(self, ts: int) -> None:
+        session = self.session
+        assert session is not None
         self._long(lambda p, c: session.seek(int(ts), progress=p, cancel=c))
         self._sim_clock = float(session.now)
         self._last_wall = time.perf_counter()
@@ -487,7 +592,7 @@ class ReplayWorker(QObject):
         target = self._sim_clock + elapsed * 1e6 * self.speed
         timeline = session.cursor.timeline
         cap = session.position + self._events_per_tick
-        if cap < len(timeline) and timeline.ts[cap] <= target:
+        if cap < timeline.n_ready and timeline.ts[cap] <= target:
             # More than one tick's work: apply what fits and report the rest as lag.
             reached = int(timeline.ts[cap - 1])
             session.advance_to(reached)
@@ -500,7 +605,7 @@ class ReplayWorker(QObject):
 
     def _tick_max_speed(self, session: ReplaySession) -> None:
         timeline = session.cursor.timeline
-        end_pos = min(session.position + self._events_per_tick, len(timeline))
+        end_pos = min(session.position + self._events_per_tick, timeline.n_ready)
         if end_pos > session.position:
             session.advance_to(int(timeline.ts[end_pos - 1]))
         self._sim_clock = float(session.now)

@@ -27,8 +27,9 @@ The book rules these rows follow: docs/architecture.md, "Book rules".
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -43,12 +44,13 @@ _FIX_HINT = "Check the book file and the reader that produced these rows"
 class BookEvents:
     """Immutable, kernel-ready book rows of one symbol (see the module docstring)."""
 
-    local_ts: np.ndarray  # int64 [n_rows]
-    exch_ts: np.ndarray  # int64 [n_rows]
-    side: np.ndarray  # int8 [n_rows], +1 bid / -1 ask
-    price: np.ndarray  # float64 [n_rows]
-    amount: np.ndarray  # float64 [n_rows]
-    is_snapshot: np.ndarray  # bool [n_rows]
+    # Event columns: numpy arrays, or ``ChunkedColumn`` views of the mapped cache (out of core).
+    local_ts: Any  # int64 [n_rows]
+    exch_ts: Any  # int64 [n_rows]
+    side: Any  # int8 [n_rows], +1 bid / -1 ask
+    price: Any  # float64 [n_rows]
+    amount: np.ndarray  # float64 [n_rows], contiguous (a kernel input)
+    is_snapshot: Any  # bool [n_rows]
     prices: np.ndarray  # float64 [n_prices], sorted unique
     key: np.ndarray  # int32 [n_rows]: rank for bids, ~rank for asks
     groups: np.ndarray  # int64 [2, n_groups + 1]: group_start; apply_from (~apply_from on reset)
@@ -57,6 +59,10 @@ class BookEvents:
     first_snapshot_group: int  # n_groups when there is no snapshot at all
     full_snapshot_each_message: bool
     ts_backwards: int  # rows whose local_ts is lower than the previous row's
+    # While an index is still being built: how many groups are ready (None = all of them).
+    ready: IndexReady | None = field(default=None, compare=False)
+    # Groups that clear the book, when the index stored them (saves a pass over every group).
+    reset_list: np.ndarray | None = field(default=None, compare=False)
 
     @classmethod
     def from_arrays(
@@ -158,6 +164,11 @@ class BookEvents:
         return int(self.groups.shape[1] - 1)
 
     @property
+    def n_ready(self) -> int:
+        """Groups that can be replayed now (all of them once the index is complete)."""
+        return self.n_groups if self.ready is None or self.ready.done else self.ready.groups
+
+    @property
     def group_start(self) -> np.ndarray:
         """int64 [n_groups + 1]: group g is rows ``[group_start[g], group_start[g+1])``."""
         return self.groups[0]
@@ -198,7 +209,7 @@ class BookEvents:
 
     def groups_through(self, ts: int) -> int:
         """Number of groups with ``group_ts <= ts`` (the position after replaying up to ``ts``)."""
-        return int(np.searchsorted(self.group_ts, ts, side="right"))
+        return int(np.searchsorted(self.group_ts[: self.n_ready], ts, side="right"))
 
     def group_of_row(self, row: int) -> int:
         """Index of the message group that holds ``row``."""
@@ -223,7 +234,7 @@ class BookEvents:
         """
         if self.full_snapshot_each_message:
             return np.empty(0, dtype=np.int64)
-        g = np.flatnonzero(self.reset)
+        g = np.asarray(self.reset_list) if self.reset_list is not None else np.flatnonzero(self.reset)
         return g[g > self.first_snapshot_group].astype(np.int64)
 
     @property
@@ -237,6 +248,14 @@ class BookEvents:
             return np.empty(0, dtype=np.int64)
         last = self.group_of_row(self.first_snapshot_row - 1)
         return self.group_ts[: last + 1]
+
+
+@dataclass
+class IndexReady:
+    """Progress of an index being built in the background: groups ``[0, groups)`` are usable."""
+
+    groups: int = 0
+    done: bool = False
 
 
 def price_grid(price: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

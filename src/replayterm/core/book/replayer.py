@@ -69,14 +69,13 @@ class BookReplayer:
 
     def apply_until(self, ts: int) -> int:
         """Apply every group with ``group_ts <= ts`` (forward only); return how many were applied."""
-        g_end = int(np.searchsorted(self.events.group_ts, ts, side="right"))
-        return self.apply_through(g_end)
+        return self.apply_through(self.events.groups_through(ts))
 
     def apply_through(self, position: int) -> int:
         """Apply groups up to ``position`` (exclusive), forward only; return how many were applied."""
         start = self.position
         if position > start:
-            self._apply(*self._args, min(position, self.events.n_groups))
+            self._apply(*self._args, min(position, self.events.n_ready))
         return self.position - start
 
     def run_to_end(self) -> int:
@@ -86,7 +85,7 @@ class BookReplayer:
 
     def seek(self, ts: int) -> None:
         """Position after every group with ``group_ts <= ts`` (before the first group if none)."""
-        self.seek_group(int(np.searchsorted(self.events.group_ts, ts, side="right")))
+        self.seek_group(self.events.groups_through(ts))
 
     def seek_group(self, position: int) -> None:
         """Position so that groups ``[0, position)`` are applied, in either direction.
@@ -94,7 +93,7 @@ class BookReplayer:
         Restores the last checkpoint at or before ``position`` unless going forward from the
         current state re-applies fewer rows, then applies the remaining groups.
         """
-        position = max(0, min(int(position), self.events.n_groups))
+        position = max(0, min(int(position), self.events.n_ready))
         current = self.position
         cps = self.checkpoints
         j = cps.last_at_or_before(position) if cps is not None else -1

@@ -41,7 +41,10 @@ class CursorEvent(NamedTuple):
 
 
 class ReplayCursor:
-    def __init__(self, instruments: Sequence[Instrument]) -> None:
+    def __init__(self, instruments: Sequence[Instrument], timeline: Timeline | None = None) -> None:
+        """``timeline``: the merged order built beforehand (mapped from the cache, see
+        ``replay.indexing``); by default it is taken from an ``InstrumentSet`` or built in memory."""
+        timeline = timeline if timeline is not None else getattr(instruments, "timeline", None)
         self.instruments = list(instruments)
         inputs: list[TimelineInput] = []
         owners: list[tuple[EventKind, int]] = []
@@ -72,7 +75,10 @@ class ReplayCursor:
             else np.empty(0, dtype=np.int64)
             for i, inst in enumerate(self.instruments)
         ]
-        self.timeline = Timeline.build(inputs)
+        # A timeline merged beforehand (mapped from the cache) covers books and trades; with other
+        # streams (tickers, liquidations) the merge is done here, in memory.
+        covers = timeline is not None and len(timeline) == sum(len(i.ts) for i in inputs)
+        self.timeline = timeline if timeline is not None and covers else Timeline.build(inputs)
         self._owners = owners
         self._trade_streams = [s for s, (kind, _) in enumerate(owners) if kind is EventKind.TRADE]
         self._book_streams = [s for s, (kind, _) in enumerate(owners) if kind is EventKind.BOOK]
@@ -98,6 +104,16 @@ class ReplayCursor:
     @property
     def at_end(self) -> bool:
         return self.position >= len(self.timeline)
+
+    @property
+    def ready_ts(self) -> int:
+        """Events up to this time are indexed and replayable (the end once indexing is done)."""
+        return self.timeline.ready_ts
+
+    @property
+    def at_ready_end(self) -> bool:
+        """The replay has reached the part that is still being indexed."""
+        return not self.timeline.complete and self.position >= self.timeline.n_ready
 
     @property
     def now(self) -> int:
@@ -131,12 +147,17 @@ class ReplayCursor:
                     parts.append(skipped[-1:])
         return np.unique(np.concatenate(parts))
 
+    def file_starts(self) -> np.ndarray:
+        """Times where a new file of an instrument begins (day boundaries of a multi-day replay)."""
+        parts = [np.asarray(inst.file_starts, dtype=np.int64) for inst in self.instruments]
+        return np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
+
     # -- one event at a time -----------------------------------------------------------------
 
     def step(self) -> CursorEvent | None:
         """Apply the next event (the per-message path); None at the end."""
         p = self.position
-        if p >= len(self.timeline):
+        if p >= self.timeline.n_ready:
             return None
         tl = self.timeline
         kind, i = self._owners[int(tl.stream[p])]
@@ -176,7 +197,10 @@ class ReplayCursor:
     # -- batches and seeks -------------------------------------------------------------------
 
     def advance_to(self, ts: int) -> int:
-        """Apply every event with ``local_ts <= ts`` (forward only); return how many were applied."""
+        """Apply every event with ``local_ts <= ts`` (forward only); return how many were applied.
+
+        While indexing goes on, stops at the indexed part (``ready_ts``)."""
+        ts = min(ts, self.timeline.ready_ts)
         if ts <= self._clock:
             return 0
         start = self.position
@@ -191,7 +215,9 @@ class ReplayCursor:
         return target - start
 
     def seek(self, ts: int) -> None:
-        """Move to the state after every event with ``local_ts <= ts``, in either direction."""
+        """Move to the state after every event with ``local_ts <= ts``, in either direction
+        (no further than the indexed part while indexing goes on)."""
+        ts = min(ts, self.timeline.ready_ts)
         for inst in self.instruments:
             if inst.book is not None:
                 inst.book.seek(ts)
@@ -201,7 +227,7 @@ class ReplayCursor:
 
     def seek_position(self, position: int) -> None:
         """Move so that exactly the events ``[0, position)`` are applied (may split equal times)."""
-        position = max(0, min(int(position), len(self.timeline)))
+        position = max(0, min(int(position), self.timeline.n_ready))
         ts = int(self.timeline.ts[position - 1]) if position else self.start_ts - 1
         tl = self.timeline
         counts = np.bincount(tl.stream[:position], minlength=len(self._owners)) if position else None

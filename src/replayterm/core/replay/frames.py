@@ -204,30 +204,35 @@ def _ticker_series(s: TickerStream, start: int, stop: int) -> TickerSeries:
 
 
 class _TopHistory:
-    """Best bid/ask and touch imbalance after every message, recorded by the checkpoint pass."""
+    """Best bid/ask and touch imbalance after every message, recorded by the index pass.
+
+    The recorded ranks and sizes stay where they are (mapped from the index on disk); prices and
+    imbalance are computed only for the sampled messages a frame carries.
+    """
 
     def __init__(self, replayer: object) -> None:
         from replayterm.core.book import BookReplayer
 
         assert isinstance(replayer, BookReplayer)
         self.group_ts = replayer.events.group_ts
-        cps = replayer.checkpoints
-        self.bid: np.ndarray | None = None
-        self.ask: np.ndarray | None = None
-        self.imbalance: np.ndarray | None = None
-        if cps is not None and cps.best_idx is not None:
-            self.bid, self.ask = cps.best_prices(replayer.events.prices)
-            self.imbalance = cps.top_imbalance()
+        self.grid = np.append(replayer.events.prices, np.nan)  # rank -1 reads the NaN
+        self.replayer = replayer
 
     def series(self, g0: int, g1: int, max_points: int) -> TopSeries:
-        if self.bid is None or self.ask is None or g1 <= g0:
+        cps = self.replayer.checkpoints
+        if cps is None or cps.best_idx is None or g1 <= g0:
             return TopSeries()
         step = max(1, (g1 - g0) // max_points)
         # Sample backwards from the newest message so the last point is always the current state.
-        # A strided slice, not fancy indexing: views of the recorded history (never written after
-        # the checkpoint pass), so the worker copies nothing while it holds the GIL.
         first = g1 - 1 - ((g1 - 1 - g0) // step) * step
         sl = slice(first, g1, step)
-        n = len(range(first, g1, step))
-        imbalance = self.imbalance[sl] if self.imbalance is not None else np.full(n, np.nan)
-        return TopSeries(self.group_ts[sl], self.bid[sl], self.ask[sl], imbalance)
+        idx = cps.best_idx[sl]
+        bid, ask = self.grid[idx[:, 0]], self.grid[idx[:, 1]]
+        if cps.best_amt is not None:
+            amt = cps.best_amt[sl]
+            total = amt[:, 0] + amt[:, 1]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                imbalance = np.where(total > 0, (amt[:, 0] - amt[:, 1]) / total, np.nan)
+        else:
+            imbalance = np.full(idx.shape[0], np.nan)
+        return TopSeries(np.asarray(self.group_ts[sl]), bid, ask, imbalance)

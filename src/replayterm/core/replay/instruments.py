@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from replayterm.core.book import BookEvents, BookReplayer
 from replayterm.core.data.model import Kind, Source
+from replayterm.core.data.progress import Cancelled
 from replayterm.core.replay.frame import TradeBatch
 from replayterm.core.replay.tickers import LiquidationStream, TickerStream
 from replayterm.core.replay.top_of_book import TOP_OF_BOOK_KINDS, QuoteStream, quotes_as_book_source
@@ -23,11 +26,13 @@ _TRADE_KINDS = (Kind.TRADES,)
 
 @dataclass(frozen=True, eq=False)
 class TradeStream:
-    local_ts: np.ndarray
-    exch_ts: np.ndarray
-    price: np.ndarray
-    amount: np.ndarray
-    side: np.ndarray
+    """Columns are numpy arrays or ``ChunkedColumn`` views of the mapped cache."""
+
+    local_ts: Any
+    exch_ts: Any
+    price: Any
+    amount: Any
+    side: Any
 
     def __len__(self) -> int:
         return int(self.local_ts.shape[0])
@@ -38,7 +43,9 @@ class TradeStream:
 
     def count_through(self, ts: int) -> int:
         """Trades with ``local_ts <= ts``."""
-        return int(np.searchsorted(self.local_ts, ts, side="right"))
+        if isinstance(self.local_ts, np.ndarray):
+            return int(np.searchsorted(self.local_ts, ts, side="right"))
+        return int(self.local_ts.searchsorted(ts, side="right"))
 
 
 @dataclass(eq=False)
@@ -54,6 +61,10 @@ class Instrument:
     top_of_book_only: bool = False
     tickers: TickerStream | None = None  # derivative_ticker
     liquidations: LiquidationStream | None = None
+    index_folder: Path | None = None  # where the book's index is stored (None: not in the cache)
+    trade_sources: list[Source] = field(default_factory=list)
+    # Where each file after the first begins (several days of one symbol make one timeline).
+    file_starts: list[int] = field(default_factory=list)
 
     @property
     def has_events(self) -> bool:
@@ -68,7 +79,9 @@ class Instrument:
         """Smallest price step seen in the book (or the trades when there is no book)."""
         prices = self.book.events.prices if self.book is not None else None
         if prices is None and self.trades is not None:
-            prices = np.unique(self.trades.price)
+            price = self.trades.price
+            # a mapped column: a spread sample shows the tick without reading every trade
+            prices = np.unique(price if isinstance(price, np.ndarray) else price.sample(1_000_000))
         if prices is None or prices.shape[0] < 2:
             return 0.0
         steps = np.diff(prices)
@@ -89,21 +102,102 @@ def _concat_sorted(sources: Sequence[Source], columns: Sequence[str]) -> dict[st
     return arrays
 
 
+def _trade_stream(sources: Sequence[Source]) -> TradeStream:
+    """Trades of several files as zero-copy chunked columns (sorted copies if files overlap)."""
+    from replayterm.core.replay.indexing import _in_order, _ordered, trade_column
+
+    ordered = _ordered(sources)
+    if not _in_order(ordered):
+        cols = _concat_sorted(sources, ("local_ts", "exch_ts", "price", "amount", "side"))
+        return TradeStream(cols["local_ts"], cols["exch_ts"], cols["price"], cols["amount"], cols["side"])
+    return TradeStream(
+        trade_column(ordered, "local_ts", np.int64),
+        trade_column(ordered, "exch_ts", np.int64),
+        trade_column(ordered, "price", np.float64),
+        trade_column(ordered, "amount", np.float64),
+        trade_column(ordered, "side", np.int8),
+    )
+
+
+def _prepare(inst: Instrument, group: list[Source]) -> list[Source]:
+    """Notes, quotes, tickers and liquidations of one instrument; returns its book's sources (the
+    quotes stream as a one-level book when there is no order book file)."""
+    books = [s for s in group if s.kind is Kind.BOOK]
+    snapshots = [s for s in group if s.kind is Kind.BOOK_SNAPSHOT]
+    if books and snapshots:
+        inst.notes.append(
+            f"{inst.symbol}: both incremental_book_L2 and book_snapshot files given; "
+            "the book is rebuilt from incremental_book_L2 only"
+        )
+    book_sources = books or snapshots
+    quote_sources = [s for s in group if s.kind in TOP_OF_BOOK_KINDS and s.rows]
+    if quote_sources:
+        # book_ticker is the exchange's own BBO stream: prefer it over quotes when both exist.
+        tickers_only = [s for s in quote_sources if s.kind is Kind.BOOK_TICKER]
+        inst.quotes = QuoteStream.from_sources(tickers_only or quote_sources)
+        if not book_sources:
+            book_sources = [quotes_as_book_source(tickers_only or quote_sources)]
+            inst.top_of_book_only = True
+            inst.notes.append(
+                f"{inst.symbol}: no order book file; the book is the {inst.quotes.kind.value} stream's "
+                "best bid/offer (one level per side)"
+            )
+    ticker_sources = [s for s in group if s.kind is Kind.DERIVATIVE_TICKER and s.rows]
+    if ticker_sources:
+        inst.tickers = TickerStream.from_sources(ticker_sources)
+    liq_sources = [s for s in group if s.kind is Kind.LIQUIDATIONS and s.rows]
+    if liq_sources:
+        inst.liquidations = LiquidationStream.from_sources(liq_sources)
+    return book_sources
+
+
 def build_instruments(
     sources: Sequence[Source],
     *,
     checkpoint_budget_fraction: float | None = None,
     progress: Callable[[float, str], object] | None = None,
     cancel: Callable[[], bool] | None = None,
+    progressive: bool = False,
 ) -> list[Instrument]:
     """Group sources by (exchange, symbol), prepare each book and build its checkpoints.
 
     The checkpoint pass also records the best bid/ask after every message, which the charts
     use as the top-of-book history (no second pass needed).
+
+    By default books are indexed out of core (``replay.indexing``): the result is an
+    ``InstrumentSet`` whose timeline and indexes are mapped from the cache folder. With
+    ``progressive=True`` only the first part is indexed and the rest is left in ``result.job``.
+    ``checkpoint_budget_fraction`` selects the in-memory index with a checkpoint byte budget.
     """
     by_key: dict[tuple[str, str], list[Source]] = {}
     for source in sources:
         by_key.setdefault((source.exchange, source.symbol), []).append(source)
+    if checkpoint_budget_fraction is None:
+        from replayterm.core.replay.indexing import index_instruments
+
+        result = index_instruments(
+            by_key, Instrument, _prepare, _trade_stream, cancel=cancel, progress=progress
+        )
+        job = result.job
+        # Tickers and liquidations are merged into the timeline in memory and the BBO check reads
+        # the whole top-of-book history: with those, the books are indexed completely first.
+        others = any(
+            i.tickers is not None or i.liquidations is not None or i.quotes is not None for i in result
+        )
+        if job is not None:
+            if progressive and not others:
+                # Enough for the first frame: everything at the first timestamp is replayable.
+                timeline = result.timeline
+                while (
+                    not job.step() and timeline is not None and timeline.ready_ts < (timeline.start_ts or 0)
+                ):
+                    if cancel is not None and cancel():
+                        job.discard()
+                        raise Cancelled("indexing cancelled")
+            else:
+                job.run(progress, cancel, "indexing book")
+                result.job = None
+        return result
     instruments: list[Instrument] = []
     total_book_rows = (
         sum(s.rows * (1 if s.is_book else 2) for s in sources if s.is_book or s.kind in TOP_OF_BOOK_KINDS)

@@ -79,9 +79,13 @@ class ReplaySession:
         items = list(data)
         if all(isinstance(x, Instrument) for x in items):
             self.instruments: list[Instrument] = items  # type: ignore[assignment]
+            built: Sequence[Any] = data
         else:
-            self.instruments = build_instruments(items, progress=progress, cancel=cancel)  # type: ignore[arg-type]
-        self.cursor = ReplayCursor(self.instruments)
+            built = build_instruments(items, progress=progress, cancel=cancel)  # type: ignore[arg-type]
+            self.instruments = list(built)
+        # An ``InstrumentSet`` brings its mapped timeline and any indexing still to do.
+        self.index_job = getattr(built, "job", None)
+        self.cursor = ReplayCursor(self.instruments, getattr(built, "timeline", None))
         # Where runs start; the books are rebuilt up to it (instruments may also come from an
         # earlier session that moved their books).
         self.origin = 0 if start_at is None else self.cursor.timeline.position_at(int(start_at) - 1)

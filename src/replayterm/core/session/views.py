@@ -97,7 +97,8 @@ def mark_series(instrument: Instrument) -> tuple[np.ndarray, np.ndarray]:
             mid = 0.5 * (prices[best[ok, 0]] + prices[best[ok, 1]])
             return replayer.events.group_ts[ok], mid
     if instrument.trades is not None:
-        return instrument.trades.local_ts, instrument.trades.price
+        # numpy arrays (the trade columns may be chunked views of the mapped cache)
+        return np.asarray(instrument.trades.local_ts), np.asarray(instrument.trades.price)
     return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
 
 

@@ -4,7 +4,7 @@ painted on the groove, hover tooltip with the time, and debounced seeks while dr
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QRect, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent
+from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QAbstractSlider, QSlider, QStyle, QStyleOptionSlider, QToolTip, QWidget
 
 from replayterm.qt import theme
@@ -28,6 +28,8 @@ class TimelineSlider(QSlider):
         self._start = 0
         self._end = 0
         self._gaps: list[int] = []
+        self._days: list[int] = []
+        self._indexed: int | None = None  # while indexing: the replay is usable up to here
         self._marks: list[int] = []  # BBO check mismatches (red, below the groove)
         self._pending: int | None = None
         self._last_emitted: int | None = None
@@ -77,6 +79,20 @@ class TimelineSlider(QSlider):
     def _pixel(self, value: int) -> int:
         # the widget is a little wider than the groove, so this never misses a handle move
         return value * max(1, self.width()) // RESOLUTION
+
+    def set_day_marks(self, starts_us: list[int]) -> None:
+        """Where each further file (day) of a multi-day replay begins: drawn as tall ticks."""
+        self._days = [int(d) for d in starts_us]
+        self.update()
+
+    def day_marks(self) -> list[int]:
+        return list(self._days)
+
+    def set_indexed(self, us: int | None) -> None:
+        """While a big open is indexed: the part after ``us`` is shaded (None: all indexed)."""
+        if us != self._indexed:
+            self._indexed = None if us is None else int(us)
+            self.update()
 
     def set_gaps(self, gaps_us: list[int]) -> None:
         self._gaps = [int(g) for g in gaps_us]
@@ -145,12 +161,29 @@ class TimelineSlider(QSlider):
     @paint_guard
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
-        if not (self._gaps or self._marks) or self._end <= self._start:
+        nothing = not (self._gaps or self._marks or self._days) and self._indexed is None
+        if nothing or self._end <= self._start:
             return
         g = self._groove()
         p = QPainter(self)
-        color = QColor(theme.WARN)
         span = self._end - self._start
+
+        def x_of(us: int) -> int:
+            return g.left() + round((us - self._start) / span * (g.width() - 1))
+
+        if self._indexed is not None and self._indexed < self._end:
+            # indexed part: a green line under the groove; the rest is hatched until indexed
+            x = x_of(max(self._indexed, self._start))
+            p.fillRect(QRect(g.left(), g.bottom() + 2, x - g.left() + 1, 2), QColor(theme.OK))
+            p.fillRect(
+                QRect(x, g.top() - 2, g.right() - x + 1, g.height() + 4),
+                QBrush(QColor(theme.DIM), Qt.BrushStyle.BDiagPattern),
+            )
+        day_color = QColor(theme.ACCENT)
+        for us in self._days:
+            if self._start <= us <= self._end:
+                p.fillRect(x_of(us), 0, 1, self.height(), day_color)
+        color = QColor(theme.WARN)
         for us in self._gaps:
             if self._start <= us <= self._end:
                 x = g.left() + round((us - self._start) / span * (g.width() - 1))
