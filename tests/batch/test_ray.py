@@ -47,7 +47,7 @@ def test_ray_local_gives_the_rows_of_the_process_pool(
     pool = run_sweep(plan, config, LocalPool(2), tmp_path / "pool")
     ray = run_sweep(plan, config, ray_local, tmp_path / "ray")
     assert ray.finished == 6
-    assert all(r["status"] == OK for r in ray.rows)
+    assert all(r["status"] == OK for r in ray.rows), [(r["status"], r["error"]) for r in ray.rows]
     assert (tmp_path / "pool" / "sweep.csv").read_bytes() == (tmp_path / "ray" / "sweep.csv").read_bytes()
 
     # As on a cluster: the files travel through the object store and are copied once per node.

@@ -72,7 +72,7 @@ def test_a_sweep_fills_the_table_and_the_heatmap(
     qtbot.waitUntil(lambda: "8 of 8 runs" in dialog.status.text(), timeout=10_000)
     model = dialog.model
     assert len(model.rows) == 8
-    assert all(r["status"] == "ok" for r in model.rows)
+    assert all(r["status"] == "ok" for r in model.rows), [(r["status"], r["error"]) for r in model.rows]
     assert model.columns[:5] == ["run", "lookback", "entry_z", "day", "status"]
 
     # the heatmap: net_pnl over entry_z (x) and lookback (y), each cell the mean of its 2 days

@@ -10,6 +10,7 @@ It never raises for a bad run: the error becomes the outcome's status and messag
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 import time
 import traceback
@@ -20,6 +21,7 @@ from typing import Any
 
 from replayterm import __version__
 from replayterm.core.data import Cancelled, DataError, format_time, open_sources
+from replayterm.core.data.cache import ENV_DIR as CACHE_ENV
 from replayterm.core.session import ReplaySession, SessionSettings
 from replayterm.core.session.export import write_results
 from replayterm.core.strategy import StrategyLoadError
@@ -53,6 +55,9 @@ class RunConfig:
     settings: SessionSettings = field(default_factory=SessionSettings)
     use_cache: bool = True
     keep_runs: bool = False
+    # The cache folder the sweep's own process opened the files into: workers on this machine
+    # map the same entries instead of building their own (None: the worker's default).
+    cache_dir: str | None = None
 
 
 @dataclass
@@ -90,6 +95,8 @@ def execute(job: RunJob, config: RunConfig, cancel: CancelFn | None = None) -> R
 def _run(job: RunJob, config: RunConfig, cancel: CancelFn | None) -> RunOutcome:
     if cancel is not None and cancel():
         raise Cancelled()
+    if config.cache_dir is not None and os.environ.get(CACHE_ENV) != config.cache_dir:
+        os.environ[CACHE_ENV] = config.cache_dir  # a worker process of this sweep: the shared cache
     sources = open_sources(list(job.files), to_ts=job.to_ts, use_cache=config.use_cache, cancel=cancel)
     session = ReplaySession(sources, config.settings, start_at=job.from_ts, cancel=cancel)
     try:

@@ -86,6 +86,7 @@ class RayBackend:
         self.address = address
         self.local = address == "local"
         self.ship_files = (not self.local) if ship_files is None else ship_files
+        self.shares_disk = self.local  # workers on this machine can map this process's cache
         self._started_here = False
         try:
             if not self.ray.is_initialized():

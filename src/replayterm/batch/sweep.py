@@ -10,7 +10,7 @@ row as it arrives.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -22,6 +22,7 @@ from replayterm.batch.jobs import RunConfig, RunJob, RunOutcome
 from replayterm.batch.results import SweepTable, arrow_type_of, format_cell
 from replayterm.batch.walkforward import Choice, choose
 from replayterm.core.data import CancelFn, ProgressFn, open_sources
+from replayterm.core.data.cache import cache_dir
 from replayterm.core.data.progress import Monitor
 from replayterm.core.strategy import build_params, load_strategy_class
 
@@ -130,6 +131,8 @@ def run_sweep(
 ) -> SweepResult:
     """Run every job of ``plan``; rows are appended to ``out_dir``/sweep.csv as runs finish, and
     the final sorted files written at the end — also when stopped (then with the rows finished)."""
+    if config.cache_dir is None and config.use_cache and getattr(backend, "shares_disk", True):
+        config = replace(config, cache_dir=str(cache_dir()))
     table = SweepTable(Path(out_dir), plan.param_names, plan.param_types)
     table.open()
     stopped = stop or (lambda: False)

@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 import uuid
 import weakref
 from pathlib import Path
@@ -82,7 +83,12 @@ class ArrayStore:
         (self.tmp / MANIFEST).write_text(json.dumps(manifest), "utf-8")
         if self.final.exists():
             shutil.rmtree(self.final, ignore_errors=True)
-        os.replace(self.tmp, self.final)  # the open maps stay valid: same files, new folder name
+        try:
+            os.replace(self.tmp, self.final)  # the open maps stay valid: same files, new folder name
+        except OSError:
+            # Another process (a sweep worker opening the same files) committed this index a
+            # moment before: theirs is as good as ours, which stays mapped until released.
+            shutil.rmtree(self.tmp, ignore_errors=True)
         self.tmp = None
         return self.arrays
 
@@ -202,14 +208,27 @@ def open_index(folder: Path, key: dict[str, Any]) -> tuple[dict[str, np.ndarray]
         return None
 
 
+# A build folder this old was left by a killed build; a younger one may be another process's
+# build in progress (sweep workers open the same files at once) and is left alone.
+STALE_BUILD_S = 3600.0
+
+
 def remove_stale(folder: Path, prefix: str) -> None:
     """Delete other versions of an index (``prefix`` + anything) and leftovers of killed builds."""
     if not folder.parent.exists():
         return
+    now = time.time()
     for old in folder.parent.iterdir():
         if old == folder:
             continue
-        if old.name.startswith(prefix) or old.name.startswith(f".tmp-{prefix}"):
+        if old.name.startswith(f".tmp-{prefix}"):
+            try:
+                if now - old.stat().st_mtime < STALE_BUILD_S:
+                    continue
+            except OSError:
+                continue
+            shutil.rmtree(old, ignore_errors=True)
+        elif old.name.startswith(prefix):
             shutil.rmtree(old, ignore_errors=True)
 
 
