@@ -177,7 +177,7 @@ def test_ctrl_c_stops_the_command_and_keeps_the_finished_rows(
             break
     proc.send_signal(signal.SIGINT)
     try:
-        _, rest = proc.communicate(timeout=60)
+        _, rest = proc.communicate(timeout=120)
     except subprocess.TimeoutExpired:
         proc.kill()
         raise

@@ -20,8 +20,9 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from typing import Any
 
 from replayterm.batch.jobs import CANCELLED, DIED, RunConfig, RunJob, RunOutcome, execute
@@ -30,17 +31,27 @@ ResultFn = Callable[[RunJob, RunOutcome], None]
 StopFn = Callable[[], bool]
 STOP_GRACE_S = 10.0  # how long runs in flight get to notice a stop before their workers are killed
 
-_cancel_event: Any = None
+# The stop flag every worker's runs poll: one shared byte, read and written without a lock. A
+# multiprocessing Event takes a lock on every poll, and a worker killed while holding it (the
+# executor terminates the other workers of a pool when one dies) would block every later poll.
+_cancel_flag: Any = None
 
 
-def _init_worker(event: Any) -> None:
-    global _cancel_event
-    _cancel_event = event
+def _init_worker(flag: Any) -> None:
+    global _cancel_flag
+    _cancel_flag = flag
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _cancelled() -> bool:
-    return _cancel_event is not None and _cancel_event.is_set()
+    return _cancel_flag is not None and bool(_cancel_flag.value)
+
+
+@dataclass(frozen=True)
+class _Flight:
+    job: RunJob
+    pool: ProcessPoolExecutor
+    alone: bool  # a retry on the one-worker pool: if that worker dies, this run killed it
 
 
 def _execute_in_worker(job: RunJob, config: RunConfig) -> RunOutcome:
@@ -67,23 +78,27 @@ class LocalPool:
         self._ctx = mp.get_context(start_method())
         if start_method() == "forkserver":
             self._ctx.set_forkserver_preload(["replayterm.batch.warm"])
-        self._event = self._ctx.Event()
+        self._cancel = self._ctx.RawValue("b", 0)
 
     def describe(self) -> str:
         return f"{self.workers} local worker process{'es' if self.workers != 1 else ''}"
 
     def _executor(self, workers: int) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
-            max_workers=workers, mp_context=self._ctx, initializer=_init_worker, initargs=(self._event,)
+            max_workers=workers, mp_context=self._ctx, initializer=_init_worker, initargs=(self._cancel,)
         )
 
     def run(self, jobs: Sequence[RunJob], config: RunConfig, on_result: ResultFn, stop: StopFn) -> None:
-        self._event.clear()
+        self._cancel.value = 0
         pending: deque[RunJob] = deque(jobs)
         suspects: deque[RunJob] = deque()
         main = self._executor(self.workers)
         solo: ProcessPoolExecutor | None = None
-        flight: dict[Future[RunOutcome], tuple[RunJob, ProcessPoolExecutor]] = {}
+        # Each run in flight with the pool it runs on and whether it runs there alone (a retry).
+        # Whether a broken run is a suspect or died is decided by that flag, never by comparing
+        # its pool with ``main``/``solo``: those are replaced as pools break, and the runs of a
+        # replaced main pool can come back later, several in one ``wait``.
+        flight: dict[Future[RunOutcome], _Flight] = {}
         stopping = False
         stopped_at = 0.0
         try:
@@ -91,58 +106,67 @@ class LocalPool:
                 if not stopping and stop():
                     stopping = True
                     stopped_at = time.monotonic()
-                    self._event.set()
+                    self._cancel.value = 1
                 if not stopping:
-                    main_busy = sum(1 for _, ex in flight.values() if ex is main)
+                    main_busy = sum(1 for f in flight.values() if f.pool is main)
                     while pending and main_busy < self.workers:
                         job = pending.popleft()
-                        flight[main.submit(_execute_in_worker, job, config)] = (job, main)
+                        try:
+                            future = main.submit(_execute_in_worker, job, config)
+                        except BrokenProcessPool:  # a worker died since the last wait: never ran
+                            pending.appendleft(job)
+                            main = self._replace(main, self.workers)
+                            main_busy = 0
+                            continue
+                        flight[future] = _Flight(job, main, alone=False)
                         main_busy += 1
-                    if suspects and not any(ex is solo for _, ex in flight.values()):
+                    if suspects and not any(f.alone for f in flight.values()):
                         solo = solo or self._executor(1)
                         job = suspects.popleft()
-                        flight[solo.submit(_execute_in_worker, job, config)] = (job, solo)
+                        try:
+                            flight[solo.submit(_execute_in_worker, job, config)] = _Flight(
+                                job, solo, alone=True
+                            )
+                        except BrokenProcessPool:  # broke while idle, not this job's doing
+                            suspects.appendleft(job)
+                            solo.shutdown(wait=False, cancel_futures=True)
+                            solo = None
                 if not flight:
                     continue
                 done, _ = wait(list(flight), timeout=0.1, return_when=FIRST_COMPLETED)
                 for future in done:
-                    job, ex = flight.pop(future)
+                    run = flight.pop(future)
                     try:
                         outcome = future.result()
-                    except BrokenProcessPool:
-                        if ex is main:
-                            main.shutdown(wait=False, cancel_futures=True)
-                            main = self._executor(self.workers)
-                            suspects.append(job)
-                        else:
-                            ex.shutdown(wait=False, cancel_futures=True)
-                            solo = None
-                            on_result(job, RunOutcome(job.run, DIED, error=_died_message(job)))
+                    except (BrokenProcessPool, CancelledError):
+                        if run.alone:  # it killed the worker it had to itself: it dies
+                            run.pool.shutdown(wait=False, cancel_futures=True)
+                            if run.pool is solo:
+                                solo = None
+                            on_result(run.job, RunOutcome(run.job.run, DIED, error=_died_message(run.job)))
+                        else:  # any run of a broken shared pool may be innocent: retried alone
+                            if run.pool is main:
+                                main = self._replace(main, self.workers)
+                            suspects.append(run.job)
                         continue
                     if outcome.status == CANCELLED:
                         continue
-                    on_result(job, outcome)
-                # The other runs of a pool that broke are suspects too (unless they had finished).
-                for future, (job, ex) in list(flight.items()):
-                    if ex is main or ex is solo:
-                        continue
-                    flight.pop(future)
-                    if future.done() and not future.cancelled() and future.exception() is None:
-                        outcome = future.result()
-                        if outcome.status != CANCELLED:
-                            on_result(job, outcome)
-                    else:
-                        suspects.append(job)
+                    on_result(run.job, outcome)
                 if stopping and flight and time.monotonic() - stopped_at > STOP_GRACE_S:
                     break  # a run that ignores the cancel flag (a stuck callback): its worker is killed
         finally:
-            self._event.set()
-            for executor in (main, solo):
+            self._cancel.value = 1
+            for executor in {id(ex): ex for ex in (main, solo, *(f.pool for f in flight.values()))}.values():
                 if executor is None:
                     continue
                 if flight:
                     _kill_workers(executor)
                 executor.shutdown(wait=True, cancel_futures=True)
+
+    def _replace(self, broken: ProcessPoolExecutor, workers: int) -> ProcessPoolExecutor:
+        """Shut a broken pool down (without waiting) and return a fresh one."""
+        broken.shutdown(wait=False, cancel_futures=True)
+        return self._executor(workers)
 
     def close(self) -> None:
         pass
