@@ -334,7 +334,7 @@ class BookIndexBuild:
             found = np.flatnonzero(self._kargs[0][1, done:complete] < 0) + done
             if found.size:
                 self._resets.append(found)
-                object.__setattr__(self.events, "reset_list", self._resets.view())
+                object.__setattr__(self.events, "reset_list", self._resets.mapped())
         self._resets_through = complete
 
     def _index_chunk(self, i: int) -> None:
@@ -433,7 +433,7 @@ class BookIndexBuild:
             a = self._cp_small()
             for name, app in self._cp_levels.items():
                 a[name] = app.mapped()
-            a["crossed_groups"] = self._crossed.view()
+            a["crossed_groups"] = self._crossed.mapped()
             a["best_idx"], a["best_amt"] = self.best_idx, self.best_amt
             self._packed = _from_arrays(a, self.interval)
         return self._packed
