@@ -177,3 +177,22 @@ def test_a_full_disk_is_a_clear_error_and_leaves_nothing(
     with pytest.raises(OSError, match="no room for the replay index"):
         BookIndexBuild(cols, tmp_path / "idx")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("fold", [1, 7, 10**9])
+def test_price_grid_folded_during_the_prepass_is_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fold: int
+) -> None:
+    """The pre-pass folds the chunks' distinct prices into the grid as it goes (bounded memory):
+    the grid, the keys and the replay are those of the in-memory index, whatever the fold size."""
+    from replayterm.core.book import indexer
+
+    monkeypatch.setattr(indexer, "_FOLD_VALUES", fold)
+    arrays = random_rows(5, 2000, resnapshots=2)
+    ref = BookEvents.from_arrays(*arrays, full_snapshot_each_message=False)
+    table = chunked_table(arrays, np.random.default_rng(5), 40)
+    cols = BookColumns.from_tables([table], full_snapshot_each_message=False, label="rows")
+    ev, _ = build(cols, tmp_path / "idx", 300)
+    assert np.array_equal(np.asarray(ev.prices), ref.prices)
+    assert np.array_equal(np.asarray(ev.prices), np.unique(arrays[3]))
+    assert np.array_equal(np.asarray(ev.key), ref.key)

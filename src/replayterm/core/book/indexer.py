@@ -40,6 +40,7 @@ from replayterm.core.book.store import ArrayStore, open_index
 
 CHECKPOINT_ROWS = 1 << 17
 STEP_ROWS = 1 << 21  # rows per ``step`` by default (~20-40 ms of work)
+_FOLD_VALUES = 1 << 18  # distinct prices of recent chunks kept before folding them into the grid
 
 # Carry state of the grouping loop (int64 array).
 _HAVE = 0
@@ -191,7 +192,12 @@ class BookIndexBuild:
 
     def _prepass(self, cancel: Any, progress: Any) -> None:
         cols = self.cols
-        uniques: list[np.ndarray] = []
+        # Sorted distinct prices so far, plus the distinct prices of the chunks read since the
+        # last fold: folded whenever those reach ``_FOLD_VALUES`` values, so memory follows the
+        # number of distinct prices, not the number of chunks (the file's length).
+        prices = np.empty(0, dtype=np.float64)
+        pending: list[np.ndarray] = []
+        n_pending = 0
         n_groups = 0
         last_ts: int | None = None
         max_ts = np.iinfo(np.int64).min
@@ -207,11 +213,16 @@ class BookIndexBuild:
                 raise Cancelled("index build cancelled")
             price = cols.price.chunk(i)
             _check_rows(_Offset(cols.label, row0), side_chunks[i][1], price, amount_chunks[i][1])
-            uniques.append(pc.unique(cols.price_chunks[i]).to_numpy())
+            found = pc.unique(cols.price_chunks[i]).to_numpy()
+            pending.append(found)
+            n_pending += found.shape[0]
+            if n_pending >= _FOLD_VALUES:
+                prices = np.unique(np.concatenate([prices, *pending]))
+                pending, n_pending = [], 0
             n_groups += int(np.count_nonzero(ts[1:] != ts[:-1])) + int(last_ts is None or ts[0] != last_ts)
             last_ts = int(ts[-1])
             max_ts = max(max_ts, int(ts.max()))
-        self.prices = np.unique(np.concatenate(uniques)) if uniques else np.empty(0, dtype=np.float64)
+        self.prices = np.unique(np.concatenate([prices, *pending])) if pending else prices
         if self.prices.shape[0] > np.iinfo(np.int32).max:
             raise ValueError("more than 2**31 distinct prices")
         self.n_groups = n_groups
@@ -323,7 +334,7 @@ class BookIndexBuild:
             found = np.flatnonzero(self._kargs[0][1, done:complete] < 0) + done
             if found.size:
                 self._resets.append(found)
-                object.__setattr__(self.events, "reset_list", self._resets.view())
+                object.__setattr__(self.events, "reset_list", self._resets.mapped())
         self._resets_through = complete
 
     def _index_chunk(self, i: int) -> None:
@@ -422,7 +433,7 @@ class BookIndexBuild:
             a = self._cp_small()
             for name, app in self._cp_levels.items():
                 a[name] = app.mapped()
-            a["crossed_groups"] = self._crossed.view()
+            a["crossed_groups"] = self._crossed.mapped()
             a["best_idx"], a["best_amt"] = self.best_idx, self.best_amt
             self._packed = _from_arrays(a, self.interval)
         return self._packed
