@@ -8,20 +8,12 @@ from __future__ import annotations
 import argparse
 
 from replayterm.commands import execution_args
-from replayterm.commands.backtest import settings_from_args
+from replayterm.commands.backtest import add_run_arguments, settings_from_args
 from replayterm.core.session import SessionSettings
 
 
 def add_execution_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--instrument", metavar="SYMBOL", help="the instrument strategies trade (default: the first one)"
-    )
-    parser.add_argument(
-        "--budget-s",
-        type=float,
-        metavar="S",
-        help="stop (and report) a strategy whose single callback runs longer than S seconds",
-    )
+    add_run_arguments(parser)
     execution_args.add_execution_arguments(parser)
 
 

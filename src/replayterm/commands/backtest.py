@@ -125,6 +125,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="start at local time TIME (UTC); the book is rebuilt from earlier data",
     )
     parser.add_argument("--to", dest="to_ts", metavar="TIME", help="only data with local time < TIME (UTC)")
+    add_run_arguments(parser)
+    parser.add_argument(
+        "--out", "-o", required=True, type=Path, metavar="DIR", help="output folder (created)"
+    )
+    parser.add_argument("--no-cache", action="store_true", help="read the files without the Arrow cache")
+    add_execution_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of a run besides execution: which instrument, the callback time budget."""
     parser.add_argument(
         "--instrument", metavar="SYMBOL", help="the instrument strategies trade (default: the first one)"
     )
@@ -134,12 +145,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="S",
         help="stop (and report) a strategy whose single callback runs longer than S seconds",
     )
-    parser.add_argument(
-        "--out", "-o", required=True, type=Path, metavar="DIR", help="output folder (created)"
-    )
-    parser.add_argument("--no-cache", action="store_true", help="read the files without the Arrow cache")
-    add_execution_arguments(parser)
-    parser.set_defaults(func=run)
 
 
 def settings_from_args(args: argparse.Namespace) -> SessionSettings:

@@ -206,26 +206,7 @@ def build_instruments(
     done_rows = 0
     for (exchange, symbol), group in by_key.items():
         inst = Instrument(exchange, symbol)
-        books = [s for s in group if s.kind is Kind.BOOK]
-        snapshots = [s for s in group if s.kind is Kind.BOOK_SNAPSHOT]
-        if books and snapshots:
-            inst.notes.append(
-                f"{symbol}: both incremental_book_L2 and book_snapshot files given; "
-                "the book is rebuilt from incremental_book_L2 only"
-            )
-        book_sources = books or snapshots
-        quote_sources = [s for s in group if s.kind in TOP_OF_BOOK_KINDS and s.rows]
-        if quote_sources:
-            # book_ticker is the exchange's own BBO stream: prefer it over quotes when both exist.
-            tickers_only = [s for s in quote_sources if s.kind is Kind.BOOK_TICKER]
-            inst.quotes = QuoteStream.from_sources(tickers_only or quote_sources)
-            if not book_sources:
-                book_sources = [quotes_as_book_source(tickers_only or quote_sources)]
-                inst.top_of_book_only = True
-                inst.notes.append(
-                    f"{symbol}: no order book file; the book is the {inst.quotes.kind.value} stream's "
-                    "best bid/offer (one level per side)"
-                )
+        book_sources = _prepare(inst, group)
         if book_sources and sum(s.rows for s in book_sources):
             events = BookEvents.from_sources(book_sources)
             replayer = BookReplayer(events)
@@ -250,12 +231,6 @@ def build_instruments(
             inst.trades = TradeStream(
                 cols["local_ts"], cols["exch_ts"], cols["price"], cols["amount"], cols["side"]
             )
-        ticker_sources = [s for s in group if s.kind is Kind.DERIVATIVE_TICKER and s.rows]
-        if ticker_sources:
-            inst.tickers = TickerStream.from_sources(ticker_sources)
-        liq_sources = [s for s in group if s.kind is Kind.LIQUIDATIONS and s.rows]
-        if liq_sources:
-            inst.liquidations = LiquidationStream.from_sources(liq_sources)
         if inst.has_events:
             instruments.append(inst)
     return instruments
