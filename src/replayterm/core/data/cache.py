@@ -236,7 +236,10 @@ def commit_entry(
     meta_tmp = entry.temp_path(".json")
     try:
         meta_tmp.write_text(json.dumps(full), "utf-8")
-        remove_path(entry.derived_dir)  # anything derived from an earlier build of this stem
+        # The entry's derived folder stays: the stem already names this exact state of the input,
+        # so an index derived from an earlier build of it is an index of the same rows; another
+        # process (a sweep worker opening the same file) may be building it right now. A damaged
+        # entry's derived files went with it in ``remove``.
         if receive_file is not None:
             os.replace(receive_file, entry.receive)
         else:
