@@ -14,15 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-
-def _wait(app, condition, timeout: float = 120.0) -> bool:  # type: ignore[no-untyped-def]
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if condition():
-            return True
-        app.processEvents()
-        time.sleep(0.005)
-    return False
+from shot_util import wait as _wait
 
 
 def main() -> int:

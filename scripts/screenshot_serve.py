@@ -14,9 +14,11 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.parse
 from pathlib import Path
+
+from shot_util import pump as _pump  # scripts/ is on sys.path
+from shot_util import wait as _wait
 
 CLIENT = """
 import asyncio, json, sys, aiohttp
@@ -26,23 +28,6 @@ async def main():
             pass
 asyncio.run(main())
 """
-
-
-def _pump(app, seconds: float) -> None:  # type: ignore[no-untyped-def]
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.002)
-
-
-def _wait(app, condition, timeout: float = 120.0) -> bool:  # type: ignore[no-untyped-def]
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if condition():
-            return True
-        app.processEvents()
-        time.sleep(0.005)
-    return False
 
 
 def main() -> int:

@@ -13,25 +13,11 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
-
-
-def _wait(app: QApplication, condition: object, timeout: float = 600.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if condition():  # type: ignore[operator]
-            return True
-        app.processEvents()
-        time.sleep(0.005)
-    return False
-
-
-def _pump(app: QApplication, seconds: float) -> None:
-    _wait(app, lambda: False, seconds)
+from shot_util import pump as _pump
+from shot_util import wait as _wait
 
 
 def days(folder: Path) -> list[str]:

@@ -13,25 +13,10 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-
-def _pump(app, seconds: float) -> None:  # type: ignore[no-untyped-def]
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.002)
-
-
-def _wait(app, condition, timeout: float = 180.0) -> bool:  # type: ignore[no-untyped-def]
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if condition():
-            return True
-        app.processEvents()
-        time.sleep(0.005)
-    return False
+from shot_util import pump as _pump
+from shot_util import wait as _wait
 
 
 def main() -> int:
