@@ -21,7 +21,7 @@ runs the callbacks of that event the failure skipped, and re-enters the loop.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from replayterm.core.data.progress import Cancelled
@@ -273,16 +273,10 @@ class EventRunner:
         kind = self.env.stream_kind[s]
         if kind is EventKind.TICKER:
             if self.ticker_subs[i]:
-                ticker = self.env.ticker(i, item)
-                for cb, ctx in self.ticker_subs[i]:
-                    if ctx._slot.live:
-                        self._invoke(ctx._slot, cb, ticker, "on_ticker")
+                self._notify(self.ticker_subs[i], self.env.ticker(i, item), "on_ticker")
         elif kind is EventKind.LIQUIDATION:
             if self.liquidation_subs[i]:
-                liq = self.env.liquidation(i, item)
-                for cb, ctx in self.liquidation_subs[i]:
-                    if ctx._slot.live:
-                        self._invoke(ctx._slot, cb, liq, "on_liquidation")
+                self._notify(self.liquidation_subs[i], self.env.liquidation(i, item), "on_liquidation")
         elif kind is EventKind.FUNDING:
             ev = self.env.funding(i, item)
             for slot in self.holders[i]:
@@ -295,6 +289,12 @@ class EventRunner:
                             f"funding {self.env.infos[i].name}: rate {ev.rate:+.6%} at mark {ev.mark:g}: "
                             f"{'received' if amount > 0 else 'paid'} {abs(amount):.6g}",
                         )
+
+    def _notify(self, subs: Sequence[tuple[Callable[..., Any], Any]], value: object, name: str) -> None:
+        """Every live subscriber of a ticker or liquidation stream gets ``value``, isolated."""
+        for cb, ctx in subs:
+            if ctx._slot.live:
+                self._invoke(ctx._slot, cb, value, name)
 
     def _exchange_book(self, i: int, t: int) -> None:
         book = self.env.books[i]
