@@ -65,6 +65,9 @@ class Instrument:
     trade_sources: list[Source] = field(default_factory=list)
     # Where each file after the first begins (several days of one symbol make one timeline).
     file_starts: list[int] = field(default_factory=list)
+    # The BBO check once computed (``top_of_book.bbo_check_of``): frames, the session and the
+    # timeline marks all ask for it, and it is a pass over every L2 message.
+    bbo_check: Any = None
 
     @property
     def has_events(self) -> bool:

@@ -209,6 +209,8 @@ def bbo_check_of(instrument: object) -> BboCheck | None:
     from replayterm.core.replay.instruments import Instrument
 
     assert isinstance(instrument, Instrument)
+    if isinstance(instrument.bbo_check, BboCheck):
+        return instrument.bbo_check
     replayer, quotes = instrument.book, instrument.quotes
     if replayer is None or quotes is None or instrument.top_of_book_only:
         return None
@@ -217,7 +219,7 @@ def bbo_check_of(instrument: object) -> BboCheck | None:
         return None
     bid, ask = cps.best_prices(replayer.events.prices)
     amt = cps.best_amt
-    return bbo_check(
+    instrument.bbo_check = bbo_check(
         instrument.name,
         replayer.events.group_ts,
         bid,
@@ -226,3 +228,4 @@ def bbo_check_of(instrument: object) -> BboCheck | None:
         None if amt is None else amt[:, 1],
         quotes,
     )
+    return instrument.bbo_check
