@@ -20,19 +20,11 @@ from typing import NamedTuple
 import numpy as np
 import pyarrow as pa
 
-from replayterm.core.data.model import Source
+from replayterm.core.data.layout import SPECIFIC
+from replayterm.core.data.model import Kind, Source
 
-TICKER_COLUMNS = (
-    "local_ts",
-    "exch_ts",
-    "funding_timestamp",
-    "funding_rate",
-    "predicted_funding_rate",
-    "open_interest",
-    "last_price",
-    "index_price",
-    "mark_price",
-)
+# The two times, then the Tardis derivative_ticker columns in the reader's order.
+TICKER_COLUMNS = ("local_ts", "exch_ts", *SPECIFIC[Kind.DERIVATIVE_TICKER])
 
 
 def _columns(sources: Sequence[Source], names: Sequence[str]) -> dict[str, np.ndarray]:
