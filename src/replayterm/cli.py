@@ -15,7 +15,23 @@ from pathlib import Path
 
 from replayterm import __version__
 
-SUBCOMMANDS = ("info", "sample", "book", "export", "backtest", "convert", "cache", "doctor", "serve", "sweep")
+SUBCOMMANDS = (
+    "info",
+    "sample",
+    "book",
+    "export",
+    "backtest",
+    "convert",
+    "cache",
+    "doctor",
+    "serve",
+    "sweep",
+    "bars",
+    "footprint",
+    "profile",
+    "cvd",
+    "vwap",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
