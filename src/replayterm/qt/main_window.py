@@ -33,6 +33,7 @@ from replayterm.core.replay.frame import Frame
 from replayterm.qt import settings as st
 from replayterm.qt.excepthooks import ExceptionReporter
 from replayterm.qt.execution.ui import ExecutionUI
+from replayterm.qt.flow.view import OrderFlowView
 from replayterm.qt.frame_sink import FrameSink
 from replayterm.qt.serve_host import ServeHost
 from replayterm.qt.strategy.ui import StrategyUI
@@ -89,6 +90,7 @@ class MainWindow(QMainWindow):
         self.ladder = LadderView(self)
         self.tape = TapeView(self)
         self.charts = ChartsView(self)
+        self.flow = OrderFlowView(self)
         self.heatmap = HeatmapView(self)
         self.ticker = TickerChartView(self)
         self.second_ladder = SecondLadder(self)
@@ -108,7 +110,7 @@ class MainWindow(QMainWindow):
         self.clients = ClientsPanel(self.serve_host, self)
 
         self.sink = FrameSink(self)
-        for view in (self.transport, self.ladder, self.tape, self.charts, self.heatmap, self.book):
+        for view in (self.transport, self.ladder, self.tape, self.charts, self.heatmap, self.book, self.flow):
             self.sink.add_consumer(view.apply_frame)
         for consumer in (
             self.ticker.apply_frame,
@@ -154,6 +156,7 @@ class MainWindow(QMainWindow):
             (t.step_message, self.step_message),
             (t.step_trade, self.step_trade),
             (self.charts.seek_requested, self.seek_requested),
+            (self.flow.seek_requested, self.seek_requested),
             (self.progress.cancel_clicked, self.cancel_open),
             (self.strategies.seek_requested, self.seek_requested),
             (self.strategies.error, self.show_error),
@@ -195,6 +198,7 @@ class MainWindow(QMainWindow):
             "ticker": self._dock("Derivative Ticker", "ticker", self.ticker, "Ctrl+Shift+2"),
             "ladder2": self._dock("Second Ladder", "ladder2", self.second_ladder, "Ctrl+Shift+1"),
             "clients": self._dock("Clients", "clients", self.clients, "Ctrl+Shift+K"),
+            "flow": self._dock("Order Flow", "flow", self.flow, "Ctrl+Shift+3"),
         }
         h, v = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, d["ladder"])
@@ -212,6 +216,8 @@ class MainWindow(QMainWindow):
         d["ladder2"].hide()  # opened from View ▸ Second Ladder
         d["ladder2"].visibilityChanged.connect(self._on_second_visibility)
         self.tabifyDockWidget(d["log"], d["clients"])
+        self.splitDockWidget(d["charts"], d["flow"], v)
+        d["flow"].hide()  # until it shares a tab group with the chart (see _arrange_tabs)
         d["strategies"].hide()  # until it shares a tab group with the book (see _arrange_tabs)
         d["ticker"].hide()  # until it shares a tab group with the heatmap (see _arrange_tabs)
 
@@ -225,7 +231,10 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(d["strategies"], d["book"])
         d["ticker"].show()
         self.tabifyDockWidget(d["heatmap"], d["ticker"])
+        d["flow"].show()
+        self.tabifyDockWidget(d["charts"], d["flow"])
         d["heatmap"].raise_()
+        d["charts"].raise_()
         d["strategies"].raise_()
         d["log"].raise_()
         self.resizeDocks([d["ladder"], d["charts"], d["tape"]], [320, 940, 370], h)
@@ -276,6 +285,9 @@ class MainWindow(QMainWindow):
             view.addAction(act)
         view.addSeparator()
         self._menu_action(view, "Reset &Layout", "Ctrl+Shift+R", self.reset_layout)
+        layouts = view.addMenu("La&yout")
+        self._menu_action(layouts, "&Default", "", self.reset_layout)
+        self._menu_action(layouts, "&Order Flow", "Ctrl+Shift+O", self.order_flow_layout)
         self.act_full_screen = self._menu_action(view, "&Full Screen", "F11", self._toggle_full_screen)
 
         strategy = mb.addMenu("&Strategy")
@@ -490,6 +502,24 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             dock.show()
 
+    def order_flow_layout(self) -> None:
+        """Order flow large in the middle (candles or footprint, profile beside it, CVD under it),
+        the heatmap under it, the ladder on the left, the tape on the right."""
+        d = self.docks
+        h, v = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
+        keep = ("ladder", "flow", "tape", "heatmap", "book")
+        for name, dock in d.items():
+            dock.setVisible(name in keep)
+            dock.setFloating(False)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, d["ladder"])
+        self.splitDockWidget(d["ladder"], d["flow"], h)
+        self.splitDockWidget(d["flow"], d["tape"], h)
+        self.splitDockWidget(d["flow"], d["heatmap"], v)
+        self.splitDockWidget(d["tape"], d["book"], v)
+        self.resizeDocks([d["ladder"], d["flow"], d["tape"]], [300, 1000, 330], h)
+        self.resizeDocks([d["flow"], d["heatmap"]], [640, 260], v)
+        self.resizeDocks([d["tape"], d["book"]], [600, 300], v)
+
     def _toggle_full_screen(self) -> None:
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
 
@@ -500,7 +530,7 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(QByteArray(geometry))
         else:
             self.resize(1600, 950)
-        for view in (self.ladder, self.tape, self.charts, self.heatmap, self.strategies):
+        for view in (self.ladder, self.tape, self.charts, self.heatmap, self.strategies, self.flow):
             view.load_settings(s)
         speed = s.value("transport/speed")
         if speed is not None:
@@ -512,13 +542,14 @@ class MainWindow(QMainWindow):
         if self._arranged:  # a window never shown has no layout worth keeping
             s.setValue("window/state", self.saveState(STATE_VERSION))
         s.setValue("transport/speed", self.transport.current_speed)
-        for view in (self.ladder, self.tape, self.charts, self.heatmap, self.strategies):
+        for view in (self.ladder, self.tape, self.charts, self.heatmap, self.strategies, self.flow):
             view.save_settings(s)
         self.execution.save_settings(s)
         s.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.serve_host.close()
+        self.flow.shutdown()
         self.closing.emit()
         self.sweep.shutdown()
         self.save_settings()

@@ -66,6 +66,9 @@ def bar_starts(index: FlowIndex, spec: BarSpec) -> np.ndarray:
     return starts
 
 
+PIECE_ROWS = 1 << 16
+
+
 def time_buckets(keys_s: np.ndarray, width_s: int, offset_s: int = 0) -> np.ndarray:
     """The bucket of each 1-second row: ``floor((second - offset) / width)``."""
     return (keys_s - offset_s) // width_s
@@ -84,16 +87,17 @@ def merged_range(
     """The trades in ``[start, end]`` merged into buckets of ``width_s`` seconds (keyed by bucket;
     only the first ``window_s`` seconds of each bucket count when given)."""
     parts = []
-    for seg in index.segments(start, end):
-        if not len(seg):
-            continue
-        if window_s is not None:
-            keep = (seg.key - offset_s) % width_s < window_s
-            if not keep.all():
-                seg = _rows(seg, np.flatnonzero(keep))
-                if not len(seg):
-                    continue
-        parts.append(merge(seg, time_buckets(seg.key, width_s, offset_s), row_ticks, with_cells))
+    for whole in index.segments(start, end):
+        # piece by piece: the stored table is mapped, and only one piece of it is copied at a time
+        for lo in range(0, len(whole), PIECE_ROWS):
+            seg = whole.slice(lo, min(lo + PIECE_ROWS, len(whole)))
+            if window_s is not None:
+                keep = (seg.key - offset_s) % width_s < window_s
+                if not keep.all():
+                    seg = _rows(seg, np.flatnonzero(keep))
+                    if not len(seg):
+                        continue
+            parts.append(merge(seg, time_buckets(seg.key, width_s, offset_s), row_ticks, with_cells))
     joined = concat(parts)
     return merge(joined, joined.key, row_ticks, with_cells) if len(parts) > 1 else joined
 

@@ -22,7 +22,7 @@ import numba as nb
 import numpy as np
 
 MAX_DECIMALS = 10
-WINDOW_ROWS = 1 << 20
+WINDOW_ROWS = 1 << 18
 
 
 @nb.njit(cache=True)

@@ -111,6 +111,7 @@ def _group_kernel(ts, ticks, lots, side, keys, ref, row0, rows, cells):
     nr = 0
     nc = 0
     i = 0
+    single = np.zeros(1, dtype=np.int64)
     while i < n:
         j = i + 1
         while j < n and keys[j] == keys[i]:
@@ -171,7 +172,10 @@ def _group_kernel(ts, ticks, lots, side, keys, ref, row0, rows, cells):
         r[17] = dmax
         r[18] = dmin
         r[19] = nc
-        order = np.argsort(ticks[i:j], kind="mergesort")
+        if j - i == 1:
+            order = single
+        else:
+            order = np.argsort(ticks[i:j], kind="mergesort")
         k = 0
         while k < j - i:
             t = i + order[k]

@@ -136,10 +136,10 @@ def flow_folder(sources: Sequence[Source]) -> Path | None:
     return base / f"{PREFIX}v{FLOW_VERSION}"
 
 
-def _key(trades: TradeColumns, grid: Grid) -> dict[str, Any]:
+def _key(trades: TradeColumns, tick_hint: float) -> dict[str, Any]:
     n = len(trades)
     span = [int(trades.local_ts[0]), int(trades.local_ts[n - 1])] if n else None
-    return {"rows": n, "span": span, "grid": grid.key(), "version": FLOW_VERSION}
+    return {"rows": n, "span": span, "tick_hint": tick_hint, "version": FLOW_VERSION}
 
 
 def open_flow(
@@ -153,16 +153,17 @@ def open_flow(
 ) -> FlowIndex:
     """The flow table of ``trades``: mapped from the cache when built before, else built now
     (into the cache folder of ``sources``, or a private temporary folder)."""
-    grid = detect_grid(trades.price, trades.amount, tick_hint)
     if folder is None:
         folder = flow_folder(sources) if sources else None
-    key = _key(trades, grid)
+    key = _key(trades, tick_hint)
     if folder is not None:
         found = open_index(folder, key)
         if found is not None:
-            arrays, _meta = found
-            return FlowIndex(trades, grid, Groups(**arrays), folder)
+            arrays, meta = found
+            return FlowIndex(trades, Grid(*meta["grid"]), Groups(**arrays), folder)
         remove_stale(folder, PREFIX)
+    # the grid is read from every price and size once, when the table is built
+    grid = detect_grid(trades.price, trades.amount, tick_hint)
     return _build(trades, grid, key, folder, progress, cancel)
 
 

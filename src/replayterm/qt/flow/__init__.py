@@ -1,0 +1,1 @@
+"""Order-flow views: candles with volume, footprint, volume profile, CVD, VWAP (``core.flow``)."""

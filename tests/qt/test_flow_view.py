@@ -1,0 +1,113 @@
+"""The Order Flow view draws what ``core.flow`` computes for the replay time, in both modes, and
+the "Order flow" layout shows it."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from pytestqt.qtbot import QtBot
+
+from replayterm.core.data import open_sources
+from replayterm.core.flow import OrderFlow
+from replayterm.core.replay.instruments import build_instruments
+from replayterm.qt.flow.view import OrderFlowView
+from replayterm.qt.main_window import MainWindow
+
+START = 1_721_347_200_000_000
+
+
+def _trades(path: Path, n: int = 4000) -> Path:
+    rng = np.random.default_rng(3)
+    ts = START + np.cumsum(rng.integers(1_000, 60_000, n))
+    price = (640_000 + np.cumsum(rng.integers(-2, 3, n))) / 10
+    with gzip.open(path, "wt") as f:
+        f.write("exchange,symbol,timestamp,local_timestamp,id,side,price,amount\n")
+        for i in range(n):
+            side = "buy" if rng.random() < 0.5 else "sell"
+            size = rng.integers(1, 900) / 1000
+            f.write(f"binance-futures,BTCUSDT,{ts[i]},{ts[i]},{i},{side},{price[i]:.1f},{size:.3f}\n")
+    return path
+
+
+@pytest.fixture
+def trades_file(tmp_path: Path) -> Path:
+    return _trades(tmp_path / "binance-futures_trades_2024-07-19_BTCUSDT.csv.gz")
+
+
+@pytest.fixture
+def view(qtbot: QtBot) -> OrderFlowView:
+    v = OrderFlowView()
+    qtbot.addWidget(v)
+    v.resize(1200, 700)
+    v.show()
+    yield v
+    v.shutdown()
+
+
+def _core(path: Path) -> OrderFlow:
+    inst = build_instruments(open_sources([str(path)]))[0]
+    return OrderFlow.open(inst.trades, inst.trade_sources)
+
+
+def test_candles_cvd_and_profile_are_the_core_tables(
+    qtbot: QtBot, view: OrderFlowView, trades_file: Path
+) -> None:
+    view.interval_box.setCurrentText("15s")
+    view.open_data([str(trades_file)], "binance-futures:BTCUSDT")
+    now = START + 100_000_000 + 123_456
+    with qtbot.waitSignal(view.service.opened, timeout=60_000):  # type: ignore[union-attr]
+        pass
+    view.apply_frame(SimpleNamespace(local_ts=now, reset=True))  # type: ignore[arg-type]
+    qtbot.waitUntil(lambda: view._frame is not None and view._frame.request.now == now, timeout=30_000)
+    frame = view._frame
+    assert frame is not None
+    flow = _core(trades_file)
+    x0 = frame.request.x0 // 15_000_000 * 15_000_000
+    bars = flow.bars("15s", max(x0, flow.span[0]), now).columns
+    np.testing.assert_array_equal(view.candles.c, bars["close"])
+    np.testing.assert_array_equal(view.candles.h, bars["high"])
+    np.testing.assert_array_equal(view.volume.y, bars["volume"])
+    cvd = flow.cvd("15s", max(x0, flow.span[0]), now).columns
+    np.testing.assert_array_equal(view.cvd_line.getData()[1][1::2], cvd["close"])
+    summary = flow.profile(flow.span[0], now).summary()
+    assert view.profile.poc == summary["poc"]
+    assert frame.bars.columns["last_us"][-1] <= now
+
+
+def test_footprint_mode_draws_the_footprint(qtbot: QtBot, view: OrderFlowView, trades_file: Path) -> None:
+    view.interval_box.setCurrentText("30s")
+    view.rows_box.setValue(5)
+    view.mode_box.setCurrentIndex(1)
+    view.open_data([str(trades_file)], "")
+    with qtbot.waitSignal(view.service.opened, timeout=60_000):  # type: ignore[union-attr]
+        pass
+    now = START + 200_000_000
+    view.apply_frame(SimpleNamespace(local_ts=now, reset=True))  # type: ignore[arg-type]
+    qtbot.waitUntil(lambda: view._frame is not None and view._frame.footprint is not None, timeout=30_000)
+    fp = view._frame.footprint  # type: ignore[union-attr]
+    assert fp is not None
+    np.testing.assert_array_equal(view.footprint.bid, fp.columns["bid_volume"])
+    np.testing.assert_array_equal(view.footprint.ask, fp.columns["ask_volume"])
+    assert len(view.candles.x) == 0
+    view.grab()  # paints without error
+
+
+def test_order_flow_layout(qtbot: QtBot, settings: object) -> None:
+    w = MainWindow(settings=settings)  # type: ignore[arg-type]
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    w.order_flow_layout()
+    d = w.docks
+    assert d["flow"].isVisible()
+    assert d["heatmap"].isVisible()
+    assert d["ladder"].isVisible()
+    assert d["tape"].isVisible()
+    assert not d["charts"].isVisible()
+    assert d["flow"].width() > d["ladder"].width()
+    w.reset_layout()
+    assert d["charts"].isVisible()
