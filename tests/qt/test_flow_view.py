@@ -111,3 +111,38 @@ def test_order_flow_layout(qtbot: QtBot, settings: object) -> None:
     assert d["flow"].width() > d["ladder"].width()
     w.reset_layout()
     assert d["charts"].isVisible()
+
+
+def test_bubbles_area_follows_size_and_the_filter_hides_small_prints() -> None:
+    from replayterm.qt.flow.bubbles import MAX_DIAMETER_PX, diameters, merge_prints
+
+    d = diameters(np.array([1.0, 4.0, 16.0]))
+    np.testing.assert_allclose((d / d[-1]) ** 2, [1 / 16, 4 / 16, 1.0])  # area ∝ size
+    assert d[-1] == MAX_DIAMETER_PX
+    col = np.array([0, 0, 0, 1])
+    price = np.array([10.0, 10.0, 10.0, 10.0])
+    amount = np.array([1.0, 2.0, 5.0, 1.0])
+    side = np.array([1, 1, -1, 1], dtype=np.int8)
+    x, y, size, s = merge_prints(col, price, amount, side)
+    assert set(y.tolist()) == {10.0}
+    assert sorted(zip(x.tolist(), s.tolist(), size.tolist(), strict=True)) == [
+        (0.0, -1, 5.0),
+        (0.0, 1, 3.0),
+        (1.0, 1, 1.0),
+    ]
+
+
+def test_heatmap_bubbles_follow_frames(qtbot: QtBot, settings: object) -> None:
+    from qt_frames import BookWalk
+
+    w = MainWindow(settings=settings)  # type: ignore[arg-type]
+    qtbot.addWidget(w)
+    w.show()
+    walk = BookWalk(seed=5)
+    for i in range(30):
+        w.show_frame(walk.step(reset=i == 0))
+        w.sink.flush()
+    drawn = len(w.bubbles.item.x)
+    assert drawn > 0
+    w.bubbles.min_size.setValue(1e9)
+    assert len(w.bubbles.item.x) == 0

@@ -33,6 +33,7 @@ from replayterm.core.replay.frame import Frame
 from replayterm.qt import settings as st
 from replayterm.qt.excepthooks import ExceptionReporter
 from replayterm.qt.execution.ui import ExecutionUI
+from replayterm.qt.flow.bubbles import TradeBubbles
 from replayterm.qt.flow.view import OrderFlowView
 from replayterm.qt.frame_sink import FrameSink
 from replayterm.qt.serve_host import ServeHost
@@ -95,6 +96,7 @@ class MainWindow(QMainWindow):
         self.ticker = TickerChartView(self)
         self.second_ladder = SecondLadder(self)
         self.liquidations = LiquidationOverlay(self.charts.price_plot)
+        self.bubbles = TradeBubbles(self.heatmap)
         self.instrument_box = QComboBox(self)
         self.instrument_box.setObjectName("instrumentSelector")
         self.instrument_box.setToolTip("Instrument shown in the ladder, tape, charts and book panel")
@@ -116,6 +118,7 @@ class MainWindow(QMainWindow):
             self.ticker.apply_frame,
             self.second_ladder.apply_frame,
             self.liquidations.apply_frame,
+            self.bubbles.apply_frame,
         ):
             self.sink.add_consumer(consumer)
         self.tape.liq_min_size.valueChanged.connect(self.liquidations.set_min_size)
@@ -517,7 +520,7 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(d["flow"], d["heatmap"], v)
         self.splitDockWidget(d["tape"], d["book"], v)
         self.resizeDocks([d["ladder"], d["flow"], d["tape"]], [300, 1000, 330], h)
-        self.resizeDocks([d["flow"], d["heatmap"]], [640, 260], v)
+        self.resizeDocks([d["flow"], d["heatmap"]], [560, 360], v)
         self.resizeDocks([d["tape"], d["book"]], [600, 300], v)
 
     def _toggle_full_screen(self) -> None:
