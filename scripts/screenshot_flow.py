@@ -32,6 +32,9 @@ def main() -> int:
     ap.add_argument("--window", type=int, default=300)
     ap.add_argument("--footprint", action="store_true")
     ap.add_argument("--size", default="1680x1000")
+    ap.add_argument("--layout", choices=("flow", "default"), default="flow")
+    ap.add_argument("--candles", action="store_true", help="candles on the main price chart")
+    ap.add_argument("--bubbles-min", type=float, default=0.0, help="heatmap large-lot filter")
     args = ap.parse_args()
 
     data = REPO.parent / "shared" / "data" / "binance-futures"
@@ -59,7 +62,10 @@ def main() -> int:
         window.resize(w, h)
         window.show()
         QApplication.processEvents()
-        window.order_flow_layout()
+        if args.layout == "flow":
+            window.order_flow_layout()
+        window.chart_candles.act.setChecked(args.candles)
+        window.bubbles.min_size.setValue(args.bubbles_min)
         flow = window.flow
         flow.interval_box.setCurrentText(args.interval)
         flow.rows_box.setValue(args.rows)

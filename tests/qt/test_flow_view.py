@@ -146,3 +146,36 @@ def test_heatmap_bubbles_follow_frames(qtbot: QtBot, settings: object) -> None:
     assert drawn > 0
     w.bubbles.min_size.setValue(1e9)
     assert len(w.bubbles.item.x) == 0
+
+
+def test_candles_on_the_price_chart_replace_band_and_dots(
+    qtbot: QtBot, settings: object, trades_file: Path
+) -> None:
+    from replayterm.qt.flow.chart_candles import bar_size_for
+
+    w = MainWindow(settings=settings)  # type: ignore[arg-type]
+    qtbot.addWidget(w)
+    w.show()
+    w.flow.open_data([str(trades_file)], "")
+    with qtbot.waitSignal(w.flow.service.opened, timeout=60_000):  # type: ignore[union-attr]
+        pass
+    cc = w.chart_candles
+    cc.act.setChecked(True)
+    assert not w.charts.band.isVisible()
+    assert not w.charts.dots.isVisible()
+    now = START + 150_000_000
+    w.charts.act_follow.setChecked(False)
+    w.charts.price_plot.setXRange((now - 120_000_000) / 1e6, now / 1e6, padding=0.0)
+    cc.apply_frame(SimpleNamespace(local_ts=now, reset=True))  # type: ignore[arg-type]
+    qtbot.waitUntil(lambda: len(cc.candles.x) > 0, timeout=30_000)
+    size = bar_size_for(120)
+    (x0, _x1), _ = w.charts.price_plot.getViewBox().viewRange()
+    flow = _core(trades_file)
+    start = max(int(x0 * 1e6) // (size * 1_000_000) * size * 1_000_000, flow.span[0])
+    bars = flow.bars(f"{size}s", start, now).columns
+    np.testing.assert_array_equal(cc.candles.c, bars["close"])
+    np.testing.assert_array_equal(cc.volume.y, bars["volume"])
+    cc.act.setChecked(False)
+    assert w.charts.band.isVisible()
+    assert not cc.candles.isVisible()
+    w.close()

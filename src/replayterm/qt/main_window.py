@@ -34,6 +34,7 @@ from replayterm.qt import settings as st
 from replayterm.qt.excepthooks import ExceptionReporter
 from replayterm.qt.execution.ui import ExecutionUI
 from replayterm.qt.flow.bubbles import TradeBubbles
+from replayterm.qt.flow.chart_candles import ChartCandles
 from replayterm.qt.flow.view import OrderFlowView
 from replayterm.qt.frame_sink import FrameSink
 from replayterm.qt.serve_host import ServeHost
@@ -97,6 +98,7 @@ class MainWindow(QMainWindow):
         self.second_ladder = SecondLadder(self)
         self.liquidations = LiquidationOverlay(self.charts.price_plot)
         self.bubbles = TradeBubbles(self.heatmap)
+        self.chart_candles = ChartCandles(self.charts, self.flow)
         self.instrument_box = QComboBox(self)
         self.instrument_box.setObjectName("instrumentSelector")
         self.instrument_box.setToolTip("Instrument shown in the ladder, tape, charts and book panel")
@@ -119,6 +121,7 @@ class MainWindow(QMainWindow):
             self.second_ladder.apply_frame,
             self.liquidations.apply_frame,
             self.bubbles.apply_frame,
+            self.chart_candles.apply_frame,
         ):
             self.sink.add_consumer(consumer)
         self.tape.liq_min_size.valueChanged.connect(self.liquidations.set_min_size)
@@ -286,6 +289,7 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         for act in self.charts.actions_for_menu():
             view.addAction(act)
+        view.addAction(self.chart_candles.act)
         view.addSeparator()
         self._menu_action(view, "Reset &Layout", "Ctrl+Shift+R", self.reset_layout)
         layouts = view.addMenu("La&yout")

@@ -30,6 +30,7 @@ class FlowRequest:
     ratio: float = 3.0
     anchor: int | None = None  # anchored VWAP from this moment
     generation: int = 0
+    client: str = "flow"  # which view asked (each view's newest request supersedes its older ones)
 
 
 @dataclass

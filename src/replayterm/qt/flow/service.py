@@ -25,7 +25,7 @@ class FlowService(QObject):
     def __init__(self) -> None:
         super().__init__()
         self._builder: FlowViewBuilder | None = None
-        self._pending: FlowRequest | None = None
+        self._pending: dict[str, FlowRequest] = {}
         self._timer: QTimer | None = None
         self._generation = 0
 
@@ -53,20 +53,21 @@ class FlowService(QObject):
 
     @Slot(object)
     def request(self, req: FlowRequest) -> None:
-        self._pending = req
+        self._pending[req.client] = req
         if self._timer is not None and not self._timer.isActive():
             self._timer.start()
 
     def _build(self) -> None:
-        req, self._pending = self._pending, None
-        if req is None or self._builder is None:
+        pending, self._pending = self._pending, {}
+        if self._builder is None:
             return
-        try:
-            frame = self._builder.build(req)
-        except Exception as exc:
-            self.failed.emit(f"{exc}\n{traceback.format_exc(limit=4)}")
-            return
-        self.ready.emit(frame)
+        for req in pending.values():
+            try:
+                frame = self._builder.build(req)
+            except Exception as exc:
+                self.failed.emit(f"{exc}\n{traceback.format_exc(limit=4)}")
+                continue
+            self.ready.emit(frame)
 
 
 def start_service(service: FlowService) -> QThread:

@@ -305,6 +305,8 @@ class OrderFlowView(QWidget):
 
     # ---- drawing ---------------------------------------------------------------------------------
     def _draw(self, frame: FlowFrame) -> None:
+        if frame.request.client != "flow":
+            return
         self._frame = frame
         b = frame.bars.columns
         if frame.empty:
