@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,8 +25,9 @@ from replayterm.core.data.cache import (
 )
 from replayterm.core.data.columnar_source import ColumnarReader, is_columnar
 from replayterm.core.data.csv_source import CsvReader
+from replayterm.core.data.fast_parse import FastParser, Parsed, ParserCounts
 from replayterm.core.data.grouping import GroupedRows, MemoryStore, SpillStore
-from replayterm.core.data.layout import detect_layout
+from replayterm.core.data.layout import Layout, detect_layout
 from replayterm.core.data.model import Kind
 from replayterm.core.data.normalize import Normalizer, RowError
 from replayterm.core.data.prefetch import prefetch
@@ -32,6 +35,7 @@ from replayterm.core.data.progress import Monitor
 from replayterm.core.errors import DataError
 
 Reader = CsvReader | ColumnarReader
+PARSER_ENV = "REPLAYTERM_PARSER"  # "general": always the pyarrow reader (for comparisons)
 
 
 @dataclass
@@ -49,6 +53,8 @@ class Ingested:
     notes: list[str] = field(default_factory=list)
     # Per group: (rows within the group, raw local_timestamp) of rows whose time was clamped.
     receive_fixes: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    # Which CSV parser read the rows ("compiled", "general", ...); "" for Parquet/Arrow.
+    parser: str = ""
 
 
 def open_reader(path: Path) -> Reader:
@@ -100,6 +106,7 @@ def ingest(path: Path, monitor: Monitor, use_cache: bool = True) -> Ingested:
                     "hit",
                     notes,
                     fixes,
+                    meta.get("parser", ""),
                 )
             try:
                 entry.writable()
@@ -147,14 +154,20 @@ def _build(reader: Reader, entry: CacheEntry | None, monitor: Monitor, notes: li
     grouped = GroupedRows(memory if memory is not None else spill)  # type: ignore[arg-type]
     fraction = 0.0
     files: list[Path] = []
+    parser = fast_parser(reader, layout)
+    counts = ParserCounts()
     try:
-        with contextlib.closing(prefetch(lambda: reader.batches(layout))) as raw_batches:
+        items = prefetch(lambda: _raw_batches(reader, layout, parser, counts))
+        with contextlib.closing(items) as raw_batches:
             for raw, fraction in raw_batches:
                 try:
-                    batch = normalizer.normalize(raw)
+                    if isinstance(raw, Parsed):
+                        batch, rows = normalizer.adopt(raw), raw.file_rows
+                    else:
+                        batch, rows = normalizer.normalize(raw), raw.num_rows
                 except RowError as problem:
                     raise _row_error(reader, problem, grouped.file_rows) from None
-                grouped.add(batch, raw.num_rows, normalizer.last_counts)
+                grouped.add(batch, rows, normalizer.last_counts)
                 monitor.report(0.9 * fraction, f"reading {path.name}")
         if grouped.file_rows == 0:
             raise DataError(
@@ -165,9 +178,11 @@ def _build(reader: Reader, entry: CacheEntry | None, monitor: Monitor, notes: li
         dicts = (normalizer.dictionary("exchange"), normalizer.dictionary("symbol"))
         described = [_describe(reader, normalizer, grouped, g, monitor) for g in range(len(grouped.pairs))]
         fixes = [_fixes(c.fixes) for c in grouped.clocks]
+        fmt = reader.file_format
+        used = "" if isinstance(reader, ColumnarReader) else counts.label if parser is not None else "general"
         if memory is not None:
             table = memory.table(dicts)
-            return Ingested(path, kind, depth, table, described, reader.file_format, "off", notes, fixes)
+            return Ingested(path, kind, depth, table, described, fmt, "off", notes, fixes, used)
         assert spill is not None
         assert entry is not None
         monitor.report(0.9, f"caching {path.name}")
@@ -180,8 +195,8 @@ def _build(reader: Reader, entry: CacheEntry | None, monitor: Monitor, notes: li
         if not entry.still_current():
             notes.append("cache not written: the file changed while it was read")
             table = _map_unlinked(table_file)
-            return Ingested(path, kind, depth, table, described, reader.file_format, "off", notes, fixes)
-        meta = {"kind": kind.value, "snapshot_depth": depth, "file_format": reader.file_format}
+            return Ingested(path, kind, depth, table, described, fmt, "off", notes, fixes, used)
+        meta = {"kind": kind.value, "snapshot_depth": depth, "file_format": fmt, "parser": used}
         meta["source"] = str(entry.source)
         commit_entry(entry, table_file, receive_file, {**meta, "groups": described}, batches)
         files.clear()
@@ -191,7 +206,7 @@ def _build(reader: Reader, entry: CacheEntry | None, monitor: Monitor, notes: li
         loaded = entry.load()
         if loaded is None:
             raise DataError(path, "the cache entry just written does not read back", hint=_CACHE_HINT)
-        return Ingested(path, kind, depth, loaded[0], described, reader.file_format, "built", notes, fixes)
+        return Ingested(path, kind, depth, loaded[0], described, fmt, "built", notes, fixes, used)
     except BaseException as exc:
         written = spill.bytes_written if spill is not None else 0
         written += sum(p.stat().st_size for p in files if p.exists())
@@ -207,6 +222,21 @@ def _build(reader: Reader, entry: CacheEntry | None, monitor: Monitor, notes: li
                 path, f"the cache could not be written ({exc}); nothing was cached", hint=_CACHE_HINT
             ) from exc
         raise
+
+
+def fast_parser(reader: Reader, layout: Layout) -> FastParser | None:
+    """The compiled parser for an exact Tardis header (``REPLAYTERM_PARSER=general`` turns it off)."""
+    if not isinstance(reader, CsvReader) or os.environ.get(PARSER_ENV, "").lower() == "general":
+        return None
+    return FastParser.for_layout(layout, reader.header_names, reader.first_line)
+
+
+def _raw_batches(
+    reader: Reader, layout: Layout, parser: FastParser | None, counts: ParserCounts
+) -> Iterator[tuple[Parsed | pa.RecordBatch, float]]:
+    if parser is not None and isinstance(reader, CsvReader):
+        return reader.fast_batches(layout, parser, counts)
+    return reader.batches(layout)
 
 
 _CACHE_HINT = (

@@ -125,6 +125,9 @@ class Source:
     warnings: list[str] = field(default_factory=list)
     # "built" (converted now), "hit" (memory-mapped from cache), "off" (no cache used).
     cache_state: str = "off"
+    # The CSV parser that read the rows: "compiled" (the Tardis layouts' own), "general" (pyarrow),
+    # or a mix; "" for Parquet/Arrow inputs and cache entries of older versions.
+    parser: str = ""
     # (table rows, raw local_timestamp) of the rows whose local_ts was raised.
     receive_fixes: tuple[np.ndarray, np.ndarray] = field(
         default_factory=lambda: (np.zeros(0, np.int64), np.zeros(0, np.int64))

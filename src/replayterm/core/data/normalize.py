@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from replayterm.core.data.fast_parse import Parsed
 from replayterm.core.data.layout import Layout, level_columns
 from replayterm.core.data.model import ASK, BID, BUY, SCHEMAS, SELL, UNKNOWN_SIDE, Kind
 
@@ -181,6 +182,29 @@ class Normalizer:
         if np.array_equal(lookup, np.arange(lookup.size)):
             return pc.cast(col.indices, pa.int16())  # the usual case: one symbol, already code 0
         return pc.take(pa.array(lookup), col.indices)
+
+    def adopt(self, parsed: Parsed) -> pa.RecordBatch:
+        """A block the compiled parsers read (already checked): its codes made the file's."""
+        exchange = self._file_codes(parsed.exchange, parsed.exchange_values, "exchange")
+        symbol = self._file_codes(parsed.symbol, parsed.symbol_values, "symbol")
+        self.last_counts = parsed.counts
+        head = [self._dict_array(exchange, "exchange"), self._dict_array(symbol, "symbol")]
+        return pa.RecordBatch.from_arrays([*head, *parsed.columns], schema=self.schema)
+
+    def _file_codes(self, local: np.ndarray, values: list[str], name: str) -> pa.Array:
+        codes = self._codes[name]
+        lookup = np.empty(len(values), np.int16)
+        for i, value in enumerate(values):
+            code = codes.get(value)
+            if code is None:
+                if len(codes) >= np.iinfo(np.int16).max:
+                    raise RowError(0, name, value, f"too many distinct {name} values", "split the file")
+                code = codes[value] = len(codes)
+                self._values[name].append(value)
+            lookup[i] = code
+        if np.array_equal(lookup, np.arange(lookup.size)):
+            return pa.array(local)
+        return pa.array(lookup[local])
 
     def normalize(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         kind = self.layout.kind

@@ -67,6 +67,7 @@ def sources_of(loaded: Ingested, lo: int | None = None, hi: int | None = None) -
                 unsorted_rows=group["clamped_rows"],
                 warnings=[*loaded.notes, *group["warnings"]],
                 cache_state=loaded.cache_state,
+                parser=loaded.parser,
                 receive_fixes=(rows[keep] - start, raw[keep]),
             )
         )

@@ -302,9 +302,12 @@ def trade_column(sources: Sequence[Source], name: str, dtype: Any) -> ChunkedCol
 
 
 def warm_up() -> None:
-    """Load the compiled index, book and merge code from numba's disk cache (see ``indexer``)."""
+    """Load the compiled CSV parsers, index, book and merge code from numba's disk cache (see
+    ``indexer``)."""
     from replayterm.core.book.indexer import warm_up as warm_book
+    from replayterm.core.data.fast_parse import warm_up as warm_parsers
     from replayterm.core.replay.timeline import _merge_runs
 
+    warm_parsers()
     warm_book()
     _merge_runs(np.array([1, 2, 1], dtype=np.int64), np.array([0, 2, 3], dtype=np.int64))
