@@ -47,7 +47,8 @@ GZIP_MAGIC = b"\x1f\x8b"
 BLOCK_SIZE = 4 << 20
 # The compiled parsers: threads parsing blocks at once, and the decoded text in flight (blocks
 # being parsed or waiting to be), which bounds a first open's memory whatever the file size.
-PARSE_THREADS = max(2, min(os.cpu_count() or 1, 8))
+# ``REPLAYTERM_PARSE_THREADS`` overrides the thread count (the benchmarks measure the scaling).
+PARSE_THREADS = int(os.environ.get("REPLAYTERM_PARSE_THREADS") or 0) or max(2, min(os.cpu_count() or 1, 8))
 READ_AHEAD_BYTES = 24 << 20
 DECODE_BLOCK = 1 << 20  # ISA-L's unit of work in its thread (its queue holds a few of them)
 MAX_HEADER = 16 << 20
