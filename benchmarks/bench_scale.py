@@ -80,9 +80,10 @@ w = time.perf_counter()
 warm_up()  # compiled code from numba's disk cache: the app does this when its replay thread starts
 out["warm_up_s"] = time.perf_counter() - w
 take_phase()
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 sources = open_sources(paths)
-t1 = time.perf_counter()
+t1, c1 = time.perf_counter(), time.process_time()
+out["parser"] = ",".join(sorted({s.parser for s in sources}))
 read_mem = take_phase()
 # As the app does: the first part indexed, the first frame, then the rest.
 instruments = build_instruments(sources, progressive=True)
@@ -93,8 +94,9 @@ out["first_frame_s"] = time.perf_counter() - t1
 job = getattr(instruments, "job", None)
 if job is not None:
     job.run()
-t2 = time.perf_counter()
+t2, c2 = time.perf_counter(), time.process_time()
 index_mem = take_phase()
+out.update(read_cpu_s=c1 - c0, index_cpu_s=c2 - c1)
 out.update(read_s=t1 - t0, index_s=t2 - t1, open_s=t2 - t0, read_anon_mb=read_mem["anon"],
            index_anon_mb=index_mem["anon"])
 book = instruments[0].book
@@ -158,7 +160,9 @@ def _child(paths: list[Path], cache: str) -> dict[str, Any]:
     )
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-2000:])
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    out = dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+    out["load_avg"] = os.getloadavg()[0]
+    return out
 
 
 def _drop_derived(cache: Path) -> None:
@@ -189,9 +193,16 @@ def run() -> Iterator[dict[str, Any]]:
         med(first, "open_s"),
         "s",
         rows=rows,
+        parser=first[0]["parser"],
         rows_per_s=round(rows / med(first, "open_s")),
         read_s=round(med(first, "read_s"), 2),
+        read_rows_per_s=round(rows / med(first, "read_s")),
+        read_cpu_s=round(med(first, "read_cpu_s"), 2),
+        read_cpu_s_per_10m_rows=round(med(first, "read_cpu_s") * 1e7 / rows, 2),
         index_s=round(med(first, "index_s"), 2),
+        index_cpu_s=round(med(first, "index_cpu_s"), 2),
+        target="<= 20 s for a 100M-row day",
+        load_avg=[round(min(r["load_avg"] for r in first), 1), round(max(r["load_avg"] for r in first), 1)],
         read_peak_anon_mb=round(med(first, "read_anon_mb")),
         index_peak_anon_mb=round(med(first, "index_anon_mb")),
         runs=len(first),
