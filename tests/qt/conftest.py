@@ -8,24 +8,23 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
 
 import replayterm.qt  # noqa: F401  (applies the PySide6 compatibility guard first)
+from replayterm.qt.gc_policy import GuiCollector
 from replayterm.qt.settings import ENV_SETTINGS, open_settings
 
 
 @pytest.fixture(autouse=True)
-def collect_garbage_on_the_gui_thread() -> Iterator[None]:
-    """Python's cyclic collector runs in whichever thread happens to allocate. When it frees a Qt
-    object there (say a window left over from an earlier test, collected by the replay server's
-    encoding thread) while the GUI thread deletes widgets, shiboken waits for the GIL under a Qt
-    mutex the GUI thread waits for: a deadlock seen once in a full run. So during a GUI test the
-    collector runs only here, on the GUI thread, before and after the test."""
+def collect_garbage_on_the_gui_thread(qapp: QApplication) -> Iterator[GuiCollector]:
+    """The app's GC policy during every GUI test: cyclic garbage is collected only on the GUI
+    thread, from a timer (replayterm.qt.gc_policy says why: a deadlock seen once in a full run)."""
     gc.collect()
-    gc.disable()
+    collector = GuiCollector(qapp)
     try:
-        yield
+        yield collector
     finally:
-        gc.enable()
+        collector.stop()
         gc.collect()
 
 

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 from replayterm import bundled
 from replayterm.qt import theme
 from replayterm.qt.controller import ReplayController
+from replayterm.qt.gc_policy import GuiCollector
 from replayterm.qt.main_window import MainWindow
 from replayterm.qt.settings import APPLICATION, ORGANIZATION
 
@@ -63,11 +64,13 @@ def create_application(argv: Sequence[str] = ()) -> QApplication:
 def main(argv: Sequence[str] = ()) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_application(argv)
+    collector = GuiCollector(app)  # cyclic GC on the GUI thread only (qt/gc_policy.py)
     window = MainWindow()
     restore_hooks = window.exceptions.install()
     controller = ReplayController(window)
     files = [a for a in app.arguments()[1:] if not a.startswith("-")] or bundled_sample()
     window.show()
+    QTimer.singleShot(0, collector.freeze)  # the window, modules and scene: never scanned again
     if files:
         QTimer.singleShot(0, lambda: window.request_open(files))
     quit_after = _quit_after_ms()
@@ -87,6 +90,7 @@ def main(argv: Sequence[str] = ()) -> int:
         # interpreter shutdown crash it.
         window.deleteLater()
         app.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        collector.stop()
 
 
 def _quit_after_ms() -> int | None:

@@ -84,7 +84,7 @@ class ServeHost(QObject):
 
     def apply_frame(self, frame: Frame) -> None:
         """Every rendered frame moves the clock following clients pace to."""
-        self.clock.ts = frame.local_ts
+        self.clock.seek(frame.local_ts)
         if self.server is not None:
             speed = math.inf if math.isinf(frame.speed) else float(frame.speed)
             self.server.follow(frame.local_ts, frame.playing, speed, seeked=frame.reset)

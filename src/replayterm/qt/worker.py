@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from replayterm.core.data import Cancelled, DataError, open_sources
+from replayterm.core.replay.clock import PlaybackClock
 from replayterm.core.replay.frames import FrameBuilder
 from replayterm.core.replay.indexing import IndexJob, warm_up
 from replayterm.core.replay.instruments import build_instruments
@@ -110,10 +111,7 @@ class ReplayWorker(QObject):
         self.depth_reach = 0  # ticks from the touch every frame covers (see set_depth_reach)
         self.streams = StrategyStreams()
         self.generation = 0
-        self.playing = False
-        self.speed = 1.0
-        self._sim_clock = 0.0
-        self._last_wall = 0.0
+        self.clock = PlaybackClock(wall=time.perf_counter)
         self._last_frame_wall = 0.0
         self._events_per_tick = 50_000
         self._rate_window: list[tuple[float, int]] = []
@@ -214,7 +212,9 @@ class ReplayWorker(QObject):
         self.builder = FrameBuilder(session.cursor, session.focus)
         self.builder.reach_ticks = self.depth_reach
         self.streams.forget()
-        self._sim_clock = float(session.now)
+        self.clock.set_end(None)
+        self.clock.seek(session.now)
+        self.clock.set_end(session.end_ts)
         self.generation += 1
         cursor = session.cursor
         warnings = [w for s in sources for w in s.warnings] + session.data_notes()
@@ -311,9 +311,8 @@ class ReplayWorker(QObject):
             self._long(lambda p, c: self.session.seek(self.session.start_ts, progress=p, cancel=c))  # type: ignore[union-attr]
             self.generation += 1
             self._reset_pending = True
-        self.playing = True
-        self._sim_clock = float(self.session.now)
-        self._last_wall = time.perf_counter()
+        self.clock.seek(self.session.now)
+        self.clock.play()
         self._rate_window.clear()
         self._timer.start()
         self.state_changed.emit(True, self.speed)
@@ -327,10 +326,9 @@ class ReplayWorker(QObject):
     @Slot(float)
     @guarded
     def set_speed(self, speed: float) -> None:
-        self.speed = float(speed) if speed > 0 else 1.0
         if self.session is not None:
-            self._sim_clock = float(self.session.now)
-        self._last_wall = time.perf_counter()
+            self.clock.seek(self.session.now)
+        self.clock.set_speed(speed)
         self.state_changed.emit(self.playing, self.speed)
 
     @Slot()
@@ -379,8 +377,7 @@ class ReplayWorker(QObject):
         session = self.session
         assert session is not None
         self._long(lambda p, c: session.seek(int(ts), progress=p, cancel=c))
-        self._sim_clock = float(session.now)
-        self._last_wall = time.perf_counter()
+        self.clock.seek(session.now)
         self.generation += 1
         self._publish(reset=True)
 
@@ -568,14 +565,12 @@ class ReplayWorker(QObject):
         if session is None or not self.playing:
             return
         wall = time.perf_counter()
-        elapsed = wall - self._last_wall
-        self._last_wall = wall
         before = session.position
         started = time.perf_counter()
         if math.isinf(self.speed):
             self._tick_max_speed(session)
         else:
-            self._tick_paced(session, elapsed)
+            self._tick_paced(session)
         self._adapt_batch(session.position - before, time.perf_counter() - started)
         self._rate_window.append((wall, session.position - before))
         if session.at_end:
@@ -588,8 +583,8 @@ class ReplayWorker(QObject):
         if done - self._last_frame_wall >= FRAME_INTERVAL_S - 0.5 * (done - wall):
             self._publish()
 
-    def _tick_paced(self, session: ReplaySession, elapsed: float) -> None:
-        target = self._sim_clock + elapsed * 1e6 * self.speed
+    def _tick_paced(self, session: ReplaySession) -> None:
+        target = self.clock.now()  # never past the last event
         timeline = session.cursor.timeline
         cap = session.position + self._events_per_tick
         if cap < timeline.n_ready and timeline.ts[cap] <= target:
@@ -597,18 +592,17 @@ class ReplayWorker(QObject):
             reached = int(timeline.ts[cap - 1])
             session.advance_to(reached)
             self._lag_us = int(target - reached)
-            self._sim_clock = float(reached)
+            self.clock.seek(reached)  # behind: the clock waits for the replay, it does not run off
             return
-        session.advance_to(int(target))
+        session.advance_to(target)
         self._lag_us = 0
-        self._sim_clock = target
 
     def _tick_max_speed(self, session: ReplaySession) -> None:
         timeline = session.cursor.timeline
         end_pos = min(session.position + self._events_per_tick, timeline.n_ready)
         if end_pos > session.position:
             session.advance_to(int(timeline.ts[end_pos - 1]))
-        self._sim_clock = float(session.now)
+        self.clock.seek(session.now)
         self._lag_us = 0
 
     def _adapt_batch(self, applied: int, took: float) -> None:
@@ -629,8 +623,16 @@ class ReplayWorker(QObject):
         span = max(now - window[0][0], 1e-3)
         return sum(n for _, n in window[1:]) / span
 
+    @property
+    def playing(self) -> bool:
+        return self.clock.playing
+
+    @property
+    def speed(self) -> float:
+        return self.clock.speed
+
     def _pause_quietly(self) -> None:
-        self.playing = False
+        self.clock.pause()
         if self._timer is not None:
             self._timer.stop()
         self.state_changed.emit(False, self.speed)

@@ -26,13 +26,14 @@ import socket
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
 from aiohttp import WSMsgType, web
 
 from replayterm.core.data import parse_time
+from replayterm.core.replay.clock import PlaybackClock
 from replayterm.serve import encode as enc
 from replayterm.serve.catalog import Catalog
 from replayterm.serve.options import OptionsError, Request, parse_data_types, parse_options, resolve
@@ -58,20 +59,12 @@ class ServeConfig:
     workers: int = 2
 
 
-@dataclass
-class AppClock:
-    """The desktop app's transport, which following clients mirror."""
+class AppClock(PlaybackClock):
+    """The desktop app's transport, which following clients mirror; ``generation`` counts its seeks."""
 
-    ts: int = 0
-    playing: bool = False
-    speed: float = 1.0
-    wall: float = field(default_factory=time.monotonic)
-    generation: int = 0
-
-    def now(self) -> int:
-        if not self.playing or math.isinf(self.speed):
-            return self.ts
-        return self.ts + int((time.monotonic() - self.wall) * 1e6 * self.speed)
+    def __init__(self) -> None:
+        super().__init__()
+        self.generation = 0
 
 
 @dataclass
@@ -96,29 +89,9 @@ class ClientInfo:
         return max(0, self.target_ts - self.position_ts)
 
 
-class _Pacer:
-    """Where a client's replay may go next: free-running, real time x speed, paused, or the app's clock."""
-
-    def __init__(self, app_clock: AppClock | None) -> None:
-        self.app_clock = app_clock
-        self.paused = False
-        self.speed: float | None = None  # None = as fast as the client reads
-        self.anchor_ts = 0
-        self.anchor_wall = 0.0
-
-    def set_speed(self, speed: float | None, position_ts: int) -> None:
-        self.speed = speed
-        self.anchor_ts = position_ts
-        self.anchor_wall = time.monotonic()
-
-    def target(self, position_ts: int) -> int:
-        if self.paused:
-            return position_ts
-        if self.app_clock is not None:
-            return self.app_clock.now() + 1
-        if self.speed is None:
-            return END
-        return self.anchor_ts + int((time.monotonic() - self.anchor_wall) * 1e6 * self.speed)
+def _free_pace() -> PlaybackClock:
+    """A client's own pacing: playing at Max (as fast as it reads) until it asks otherwise."""
+    return PlaybackClock(playing=True, speed=math.inf)
 
 
 class _ClosedError(Exception):
@@ -187,11 +160,20 @@ class ReplayServer:
         clock = self.app_clock
         if clock is None:
             return
-        clock.ts, clock.playing, clock.speed, clock.wall = ts, playing, speed, time.monotonic()
+        clock.set(ts, playing=playing, speed=speed)
         if seeked:
             clock.generation += 1
         for event in self._wake.values():
             event.set()
+
+    def _target(self, pace: PlaybackClock, position_ts: int) -> int:
+        """Where a client's replay may go next: nowhere while it paused, the app's clock when
+        following the app, everything at Max, else real time x its speed."""
+        if not pace.playing:
+            return position_ts
+        if self.app_clock is not None:
+            return self.app_clock.now() + 1
+        return END if pace.is_max else pace.now()
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -231,7 +213,7 @@ class ReplayServer:
     def _new_stream(self, request: Request, budget: int) -> ReplayStream:
         stream = ReplayStream(request, budget)
         if self.app_clock is not None:
-            stream.seek(max(request.from_ts, self.app_clock.ts + 1))
+            stream.seek(max(request.from_ts, self.app_clock.anchor_ts + 1))
         return stream
 
     async def _call(self, func: Callable[[], T]) -> T:
@@ -251,7 +233,7 @@ class ReplayServer:
         response = web.StreamResponse(headers={"Content-Type": "application/x-json-stream"})
         await response.prepare(request)
         info = self._register("http", request, stream)
-        pacer = _Pacer(self.app_clock)
+        pacer = _free_pace()
         wake = self._wake.setdefault(info.id, asyncio.Event())
         generation = self.app_clock.generation if self.app_clock else 0
         task = asyncio.current_task()
@@ -313,7 +295,7 @@ class ReplayServer:
         response: web.StreamResponse,
         stream: ReplayStream,
         info: ClientInfo,
-        pacer: _Pacer,
+        pacer: PlaybackClock,
         wake: asyncio.Event,
         generation: int,
     ) -> None:
@@ -323,8 +305,8 @@ class ReplayServer:
         while not stream.at_end:
             if clock.generation != generation:
                 generation = clock.generation
-                await self._call(partial(stream.seek, clock.ts + 1))
-            target = pacer.target(stream.position_ts)
+                await self._call(partial(stream.seek, clock.anchor_ts + 1))
+            target = self._target(pacer, stream.position_ts)
             info.target_ts = target
             if target <= stream.position_ts:
                 await _wait(wake, 0.005)
@@ -348,7 +330,7 @@ class ReplayServer:
             self._executor, self._new_stream, req, self.config.ws_budget
         )
         info = self._register("ws", request, stream)
-        pacer = _Pacer(self.app_clock)
+        pacer = _free_pace()
         controls: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         wake = self._wake.setdefault(info.id, asyncio.Event())
         reader = asyncio.create_task(self._ws_reader(ws, controls, wake))
@@ -397,7 +379,7 @@ class ReplayServer:
         request: web.Request,
         stream: ReplayStream,
         info: ClientInfo,
-        pacer: _Pacer,
+        pacer: PlaybackClock,
         controls: asyncio.Queue[dict[str, Any]],
         wake: asyncio.Event,
     ) -> tuple[int, str] | None:
@@ -424,10 +406,10 @@ class ReplayServer:
                         await ws.send_str(json.dumps(reply))
                 if self.app_clock is not None and self.app_clock.generation != generation:
                     generation = self.app_clock.generation
-                    await self._call(partial(stream.seek, self.app_clock.ts + 1))
+                    await self._call(partial(stream.seek, self.app_clock.anchor_ts + 1))
                 if transport is None or transport.is_closing() or ws.closed:
                     return None
-                free = self.app_clock is None and pacer.speed is None and not pacer.paused
+                free = self.app_clock is None and pacer.is_max and pacer.playing
                 if stream.at_end:
                     if free:
                         # like tardis-machine: close once everything is sent
@@ -435,9 +417,9 @@ class ReplayServer:
                         return 1000, "replay finished"
                     await _wait(wake, 0.05)
                     continue
-                target = pacer.target(stream.position_ts)
+                target = self._target(pacer, stream.position_ts)
                 info.target_ts = target
-                info.state = "paused" if pacer.paused else "streaming"
+                info.state = "streaming" if pacer.playing else "paused"
                 if target <= stream.position_ts:
                     await _wait(wake, 0.005)
                     continue
@@ -454,24 +436,26 @@ class ReplayServer:
                 prefetch.cancel()
 
     async def _control(
-        self, action: dict[str, Any], stream: ReplayStream, pacer: _Pacer, info: ClientInfo
+        self, action: dict[str, Any], stream: ReplayStream, pacer: PlaybackClock, info: ClientInfo
     ) -> dict[str, Any] | None:
         name = action.get("action")
         try:
             if name == "pause":
-                pacer.paused = True
+                pacer.pause()
                 info.state = "paused"
             elif name == "resume":
-                pacer.paused = False
-                pacer.set_speed(pacer.speed, stream.position_ts)
+                pacer.play()
+                pacer.seek(stream.position_ts)
             elif name == "speed":
                 if self.app_clock is not None:
                     raise OptionsError("the app's transport sets the speed of this replay")
                 value = action.get("value")
                 if value is None or value == "max":
-                    pacer.set_speed(None, stream.position_ts)
+                    pacer.seek(stream.position_ts)
+                    pacer.set_speed(math.inf)
                 elif isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-                    pacer.set_speed(float(value), stream.position_ts)
+                    pacer.seek(stream.position_ts)
+                    pacer.set_speed(float(value))
                 else:
                     raise OptionsError('"speed" needs "value": a number > 0 (real-time multiple) or "max"')
             elif name == "seek":
@@ -484,7 +468,7 @@ class ReplayServer:
                 except (ValueError, TypeError) as exc:
                     raise OptionsError(f'"seek": {exc}') from None
                 await self._call(partial(stream.seek, ts))
-                pacer.set_speed(pacer.speed, stream.position_ts)
+                pacer.seek(stream.position_ts)
             elif name == "subscribe":
                 selection = self._selection(action, stream)
                 await self._call(partial(stream.subscribe, selection))
