@@ -17,7 +17,8 @@ from replayterm.core.data.synthetic import generate_files
 from replayterm.core.replay.cursor import ReplayCursor
 from replayterm.core.replay.indexing import IndexJob
 from replayterm.core.replay.instruments import build_instruments
-from replayterm.qt import worker as worker_module
+from replayterm.qt.worker import indexing as worker_indexing
+from replayterm.qt.worker import opening as worker_opening
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +49,8 @@ def slow_index(monkeypatch: pytest.MonkeyPatch) -> None:
         time.sleep(0.02)
         return step(self, max_rows)
 
-    monkeypatch.setattr(worker_module, "open_sources", rechunked)
-    monkeypatch.setattr(worker_module, "INDEX_STEP_ROWS", 500)
+    monkeypatch.setattr(worker_opening, "open_sources", rechunked)
+    monkeypatch.setattr(worker_indexing, "INDEX_STEP_ROWS", 500)
     monkeypatch.setattr(indexer, "STEP_ROWS", 500)
     monkeypatch.setattr(IndexJob, "step", slow_step)
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QObject, Signal, SignalInstance
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, SignalInstance
 
 from replayterm.core.data import open_sources
 from replayterm.core.replay.cursor import ReplayCursor
@@ -28,6 +29,7 @@ class Commands(QObject):
     step_message = Signal()
     step_trade = Signal()
     depth_reach = Signal(int)
+    ping = Signal(object)
 
 
 class Harness:
@@ -43,6 +45,11 @@ class Harness:
         self.cmd.step_message.connect(self.worker.step_message)
         self.cmd.step_trade.connect(self.worker.step_trade)
         self.cmd.depth_reach.connect(self.worker.set_depth_reach)
+        self.cmd.ping.connect(self.worker.ping)
+        # Counted as they are sent, as the app's controller does (requests supersede).
+        self.cmd.open.connect(self.worker.issue_open, Qt.ConnectionType.DirectConnection)
+        self.cmd.seek.connect(self.worker.issue_seek, Qt.ConnectionType.DirectConnection)
+        self._tokens = 0
         self.frames: list[Frame] = []
         self.worker.frame_ready.connect(self.frames.append)
         self.thread = start_worker(self.worker)
@@ -58,6 +65,21 @@ class Harness:
         with self.qtbot.waitSignal(self.worker.frame_ready, timeout=20_000) as blocker:
             emit.emit(*args)
         return blocker.args[0]
+
+    def sync(self) -> None:
+        """Barrier: wait until the worker has done everything queued before now (its frames and
+        signals have reached this thread too, since they were queued before the echo)."""
+        self._tokens += 1
+        token = self._tokens
+        with self.qtbot.waitSignal(self.worker.pong, timeout=60_000, check_params_cb=lambda t: t == token):
+            self.cmd.ping.emit(token)
+
+    def hold(self) -> threading.Event:
+        """Keep the worker thread busy until the returned event is set (commands sent meanwhile
+        wait in its queue, as behind a long seek)."""
+        gate = threading.Event()
+        QTimer.singleShot(0, self.worker, lambda: gate.wait(60))
+        return gate
 
     def close(self) -> None:
         assert stop_worker(self.worker, self.thread)

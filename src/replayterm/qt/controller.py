@@ -1,8 +1,9 @@
 """Wiring between the main window and the replay worker, and the worker's thread lifetime.
 
 Every command crosses threads as a queued signal; frames, progress and errors come
-back the same way. The direct calls are ``request_cancel`` (it only sets a flag, and a queued
-cancel would wait behind the very open or strategy run it is meant to stop) and
+back the same way. The direct calls are ``request_cancel``, ``issue_seek`` and ``issue_open``
+(they only count: a queued cancel or seek would wait behind the very open, seek or strategy run
+it is meant to stop or supersede) and
 ``request_abort_callback`` (stops a strategy callback that does not return, which no queued
 command could ever reach).
 
@@ -37,6 +38,9 @@ class ReplayController(QObject):
         self.replay_thread.finished.connect(self.worker.deleteLater)
 
         w, wk = window, self.worker
+        # Counted as they are sent, so a newer seek or open supersedes a running one.
+        w.open_requested.connect(wk.issue_open, Qt.ConnectionType.DirectConnection)
+        w.seek_requested.connect(wk.issue_seek, Qt.ConnectionType.DirectConnection)
         w.open_requested.connect(wk.open)
         w.play.connect(wk.play)
         w.pause.connect(wk.pause)

@@ -1,12 +1,14 @@
 """``ReplayWorker``: the one object that owns the replay session, living in its own ``QThread``.
 
-The GUI thread only renders. Commands arrive as queued signals connected to the
-slots below; results leave as ``Frame`` objects (latest state + appended streams), at most one per
-display refresh. Every seek or open bumps the generation so stale frames can be dropped. The only
-methods safe to call directly from another thread are ``request_cancel`` (a flag that long opens,
-seeks and strategy catch-ups check between batches) and ``request_abort_callback`` (stops a
-strategy callback that hangs).
+The GUI thread only renders. Commands arrive as queued signals connected to the slots below;
+results leave as ``Frame`` objects (latest state + appended streams), at most one per display
+refresh. Every seek or open bumps the generation so stale frames can be dropped. The methods
+safe to call directly from another thread are ``request_cancel``, ``issue_seek`` / ``issue_open``
+(counters that let a newer request supersede a running one, see ``requests``) and
+``request_abort_callback`` (stops a strategy callback that hangs). ``ping`` echoes a token as
+``pong`` once everything queued before it is done (tests wait on that, never on time).
 
+This module holds the slots; pacing, background indexing and opening live beside it.
 The threading rules: docs/architecture.md, "Threading".
 """
 
@@ -14,38 +16,31 @@ from __future__ import annotations
 
 import functools
 import logging
-import math
-import threading
-import time
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
-from replayterm.core.data import Cancelled, DataError, open_sources
-from replayterm.core.replay.clock import PlaybackClock
+from replayterm.core.data import Cancelled, DataError
 from replayterm.core.replay.frames import FrameBuilder
-from replayterm.core.replay.indexing import IndexJob, warm_up
-from replayterm.core.replay.instruments import build_instruments
+from replayterm.core.replay.indexing import warm_up
 from replayterm.core.session import ReplaySession, SessionSettings, StrategyHandle
 from replayterm.core.session.export import write_results
 from replayterm.core.session.streams import StrategyStreams
 from replayterm.core.strategy import StrategyLoadError
+from replayterm.qt.worker.indexing import IndexScheduler
+from replayterm.qt.worker.opening import OpenedInfo, open_files, opened_info
+from replayterm.qt.worker.playback import TICK_MS, Playback
+from replayterm.qt.worker.requests import Requests
 
 log = logging.getLogger(__name__)
 
-TICK_MS = 5
-FRAME_INTERVAL_S = 1.0 / 60.0
-TICK_BUDGET_S = 0.015  # longest tick: Max speed then applies ~one frame interval of events per tick
-MAX_EVENTS_PER_TICK = 2_000_000
-MIN_EVENTS_PER_TICK = 64
-INDEX_STEP_ROWS = 1 << 19  # rows indexed per worker turn while a big open finishes (~10-30 ms)
-INDEX_REPORT_S = 0.1
+__all__ = ["OpenedInfo", "ReplayWorker"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+CancelFn = Callable[[], bool]
 
 
 def guarded(method: F) -> F:
@@ -62,25 +57,6 @@ def guarded(method: F) -> F:
             return None
 
     return wrapper  # type: ignore[return-value]
-
-
-@dataclass(frozen=True)
-class OpenedInfo:
-    """What the GUI needs to know about newly opened data."""
-
-    paths: list[str]
-    instruments: list[str]
-    start_ts: int
-    end_ts: int
-    gaps: list[int]
-    warnings: list[str] = field(default_factory=list)
-    events: int = 0
-    focus: int = 0
-    # BBO check (L2 + book_ticker of one instrument): a line per instrument and mismatch times.
-    checks: list[str] = field(default_factory=list)
-    bbo_mismatches: list[int] = field(default_factory=list)
-    days: list[int] = field(default_factory=list)  # where each further file (day) begins
-    indexing: bool = False  # the rest is still being indexed (see ``index_progress``)
 
 
 class ReplayWorker(QObject):
@@ -100,10 +76,12 @@ class ReplayWorker(QObject):
     # usable, the time a seek waits for (-1: none). Fraction 1 = done, < 0 = indexing stopped.
     index_progress = Signal(float, object, object)
     gaps_changed = Signal(list)
+    pong = Signal(object)  # the token of ``ping``: everything queued before it is done
+    _cancel_posted = Signal(int)  # a Cancel's notice, through the queue (see ``requests``)
 
     def __init__(self, settings: SessionSettings | None = None) -> None:
         super().__init__()
-        self._cancel = threading.Event()
+        self.requests = Requests()
         self._timer: QTimer | None = None
         self.settings = settings if settings is not None else SessionSettings()
         self.session: ReplaySession | None = None
@@ -111,23 +89,38 @@ class ReplayWorker(QObject):
         self.depth_reach = 0  # ticks from the touch every frame covers (see set_depth_reach)
         self.streams = StrategyStreams()
         self.generation = 0
-        self.clock = PlaybackClock(wall=time.perf_counter)
-        self._last_frame_wall = 0.0
-        self._events_per_tick = 50_000
-        self._rate_window: list[tuple[float, int]] = []
-        self._lag_us = 0
+        self.playback = Playback()
         self._reset_pending = True
         self._paths: list[str] = []
         self._index_timer: QTimer | None = None
-        self._index_job: IndexJob | None = None
-        self._pending_seek: int | None = None
-        self._index_reported = 0.0
+        self.indexing = IndexScheduler(self.index_progress.emit)
+        self._cancel_posted.connect(self._cancel_arrived)
+
+    @property
+    def clock(self) -> Any:
+        return self.playback.clock
+
+    @property
+    def playing(self) -> bool:
+        return self.playback.playing
+
+    @property
+    def speed(self) -> float:
+        return self.playback.speed
 
     # -- thread-safe -------------------------------------------------------------------------
 
     def request_cancel(self) -> None:
-        """Ask a running open, seek or strategy start to stop (safe from any thread)."""
-        self._cancel.set()
+        """Stop the open, seek or strategy start running or queued now (safe from any thread)."""
+        self._cancel_posted.emit(self.requests.cancel())
+
+    def issue_seek(self, *_args: object) -> None:
+        """A seek is being sent: a running seek stops for it (safe from any thread)."""
+        self.requests.issue_seek()
+
+    def issue_open(self, *_args: object) -> None:
+        """An open is being sent: a running seek or open stops for it (safe from any thread)."""
+        self.requests.issue_open()
 
     def request_abort_callback(self) -> bool:
         """Stop the strategy callback running now, if any (safe from any thread)."""
@@ -135,6 +128,19 @@ class ReplayWorker(QObject):
         return session.abort_current_callback() if session is not None else False
 
     # -- slots (run in the worker thread) -----------------------------------------------------
+
+    @Slot(object)
+    def ping(self, token: object) -> None:
+        self.pong.emit(token)
+
+    @Slot(int)
+    def _cancel_arrived(self, number: int) -> None:
+        """Everything queued before this Cancel has seen it; with nothing else to stop, it stops
+        the seek waiting for indexing, or the indexing itself."""
+        if self.requests.cancel_seen(number) and self.session is not None and self.indexing.active:
+            self.indexing.cancel(self.session)
+            if not self.indexing.active:
+                self._stop_indexing()
 
     @Slot()
     def start(self) -> None:
@@ -166,141 +172,65 @@ class ReplayWorker(QObject):
     @Slot(list)
     @guarded
     def open(self, paths: Sequence[str]) -> None:
+        if not self.requests.take_open():
+            return  # a newer open is queued: it replaces this one
         self._pause_quietly()
-        self._cancel.clear()
-        job = None
-        progress = self.open_progress.emit
         try:
-            sources = open_sources(
-                list(paths),
-                progress=lambda f, msg: progress(0.6 * f, msg),
-                cancel=self._cancel.is_set,
-            )
-            if not sources or not any(s.rows for s in sources):
-                raise DataError(", ".join(map(str, paths)), "no rows to replay", hint="Open a non-empty file")
-            # The first part is indexed now; the rest in the background (``_index_tick``), with
-            # play and seek working in the indexed part meanwhile.
-            instruments = build_instruments(
-                sources,
-                progress=lambda f, msg: progress(0.6 + 0.4 * f, msg),
-                cancel=self._cancel.is_set,
-                progressive=True,
-            )
-            job = getattr(instruments, "job", None)
-            if not instruments:
-                raise DataError(
-                    ", ".join(map(str, paths)),
-                    "no book or trades to replay in these files",
-                    hint="Open an incremental_book_L2, book_snapshot_N or trades file",
-                )
+            opened = open_files(paths, self.open_progress.emit, self.requests.open_superseded)
+        except Cancelled:
+            self.open_cancelled.emit()
+            return
         except Exception as exc:
-            if job is not None:
-                job.discard()
-            if isinstance(exc, Cancelled):
-                self.open_cancelled.emit()
-                return
             # The replay that was open stays open: nothing the user had is lost.
             text = str(exc) if isinstance(exc, DataError) else f"{exc}\n\n{traceback.format_exc()}"
             self.open_failed.emit(text)
             return
         previous = self.session
         self._stop_indexing(discard=True)
-        session = ReplaySession(instruments, self.settings)
+        session = ReplaySession(opened.instruments, self.settings)
         session.cursor.seek(session.start_ts)
         self.session = session
         self._paths = [str(p) for p in paths]
         self.builder = FrameBuilder(session.cursor, session.focus)
         self.builder.reach_ticks = self.depth_reach
         self.streams.forget()
-        self.clock.set_end(None)
-        self.clock.seek(session.now)
-        self.clock.set_end(session.end_ts)
+        self.playback.opened(session)
         self.generation += 1
-        cursor = session.cursor
-        warnings = [w for s in sources for w in s.warnings] + session.data_notes()
-        checks = session.bbo_checks()
-        self.opened.emit(
-            OpenedInfo(
-                paths=[str(p) for p in paths],
-                instruments=[i.name for i in instruments],
-                start_ts=cursor.start_ts,
-                end_ts=cursor.end_ts,
-                gaps=[int(g) for g in cursor.gaps()],
-                warnings=warnings,
-                events=cursor.n_events,
-                focus=session.focus,
-                checks=[c.summary_line() for c in checks],
-                bbo_mismatches=[int(t) for c in checks for t in c.mismatch_ts[:5000]],
-                days=[int(d) for d in cursor.file_starts()],
-                indexing=job is not None,
-            )
-        )
+        self.opened.emit(opened_info(paths, opened, session))
         if previous is not None:
             self._carry_strategies(previous, session)
             previous.close()
         self._emit_execution()
         self._emit_strategies()
         self._publish(reset=True)
-        if job is not None and self._index_timer is not None:
-            self._index_job = job
-            self._index_reported = 0.0
+        if opened.job is not None and self._index_timer is not None:
+            self.indexing.start(opened.job, session)
             self._index_timer.start()
-            self._report_index(force=True)
 
     # -- background indexing of a big open ------------------------------------------------------
 
     @guarded
     def _index_tick(self) -> None:
-        job, session = self._index_job, self.session
-        if job is None or session is None:
+        session = self.session
+        if not self.indexing.active or session is None:
             self._stop_indexing()
-            return
-        if self._cancel.is_set():
-            self._cancel.clear()
-            if self._pending_seek is not None:  # Cancel drops the waiting seek; indexing goes on
-                self._pending_seek = None
-                self._report_index(force=True)
-                return
-            self._stop_indexing(discard=True)  # Cancel with nothing waiting stops indexing
-            self.index_progress.emit(-1.0, session.cursor.ready_ts, -1)
             return
         try:
-            done = job.step(INDEX_STEP_ROWS)
-        except Exception:
-            self._stop_indexing()  # the job removed its files; the indexed part stays usable
-            self.index_progress.emit(-1.0, session.cursor.ready_ts, -1)
-            raise
-        pending = self._pending_seek
-        if pending is not None and (done or session.cursor.ready_ts >= pending):
-            self._pending_seek = None
-            self._seek_now(pending)
+            done, seek = self.indexing.step(session)
+        finally:
+            if not self.indexing.active and self._index_timer is not None:
+                self._index_timer.stop()
+        if seek is not None:
+            self._seek_now(seek)
         if done:
-            self._stop_indexing()
             self.gaps_changed.emit([int(g) for g in session.cursor.gaps()])
-            self.index_progress.emit(1.0, session.end_ts, -1)
             if not self.playing:
                 self._publish()
-            return
-        self._report_index()
-
-    def _report_index(self, force: bool = False) -> None:
-        job, session = self._index_job, self.session
-        now = time.perf_counter()
-        if job is None or session is None or (not force and now - self._index_reported < INDEX_REPORT_S):
-            return
-        self._index_reported = now
-        waiting = -1 if self._pending_seek is None else self._pending_seek
-        self.index_progress.emit(job.fraction, session.cursor.ready_ts, waiting)
 
     def _stop_indexing(self, discard: bool = False) -> None:
         if self._index_timer is not None:
             self._index_timer.stop()
-        if discard and self._index_job is not None:
-            self._index_job.discard()
-        self._index_job = None
-        self._pending_seek = None
-        if self.session is not None:
-            self.session.index_job = None
+        self.indexing.stop(self.session, discard)
 
     @Slot()
     @guarded
@@ -308,12 +238,13 @@ class ReplayWorker(QObject):
         if self.session is None or self._timer is None:
             return
         if self.session.at_end:
-            self._long(lambda p, c: self.session.seek(self.session.start_ts, progress=p, cancel=c))  # type: ignore[union-attr]
+            self._long(
+                lambda p, c: self.session.seek(self.session.start_ts, progress=p, cancel=c),  # type: ignore[union-attr]
+                self.requests.seek_superseded,
+            )
             self.generation += 1
             self._reset_pending = True
-        self.clock.seek(self.session.now)
-        self.clock.play()
-        self._rate_window.clear()
+        self.playback.play(self.session)
         self._timer.start()
         self.state_changed.emit(True, self.speed)
 
@@ -326,9 +257,7 @@ class ReplayWorker(QObject):
     @Slot(float)
     @guarded
     def set_speed(self, speed: float) -> None:
-        if self.session is not None:
-            self.clock.seek(self.session.now)
-        self.clock.set_speed(speed)
+        self.playback.set_speed(speed, self.session)
         self.state_changed.emit(self.playing, self.speed)
 
     @Slot()
@@ -361,23 +290,20 @@ class ReplayWorker(QObject):
     @guarded
     def seek(self, ts: int) -> None:
         session = self.session
-        if session is None:
-            return
-        if self._index_job is not None and int(ts) > session.cursor.ready_ts:
+        if not self.requests.take_seek() or session is None:
+            return  # a newer seek or open is queued: only the newest one runs
+        if self.indexing.wait_for(int(ts), session):
             # Beyond the indexed part: wait for it (progress shown, Cancel drops the seek).
             self._pause_quietly()
-            self._pending_seek = int(ts)
-            self._report_index(force=True)
             self._publish()  # an answer, so the GUI knows the worker is alive while the seek waits
             return
-        self._pending_seek = None
         self._seek_now(int(ts))
 
     def _seek_now(self, ts: int) -> None:
         session = self.session
         assert session is not None
-        self._long(lambda p, c: session.seek(int(ts), progress=p, cancel=c))
-        self.clock.seek(session.now)
+        self._long(lambda p, c: session.seek(int(ts), progress=p, cancel=c), self.requests.seek_superseded)
+        self.playback.moved(session)
         self.generation += 1
         self._publish(reset=True)
 
@@ -545,12 +471,16 @@ class ReplayWorker(QObject):
         session = self.session
         self.strategies_changed.emit([] if session is None else [session.info(h) for h in session.strategies])
 
-    def _long(self, action: Callable[[Callable[[float, str], None], Callable[[], bool]], object]) -> object:
+    def _long(
+        self,
+        action: Callable[[Callable[[float, str], None], CancelFn], object],
+        cancel: CancelFn | None = None,
+    ) -> object:
         """Run a possibly long session call with progress and cancel; a cancel leaves it consistent.
-        Returns what the call returned (None when cancelled)."""
-        self._cancel.clear()
+        Returns what the call returned (None when cancelled). ``cancel``: when to stop (by default
+        a Cancel pressed before or while it runs)."""
         try:
-            return action(self.busy.emit, self._cancel.is_set)
+            return action(self.busy.emit, cancel or self.requests.cancel_pending)
         except Cancelled:
             log.info("cancelled")
             return None
@@ -564,75 +494,16 @@ class ReplayWorker(QObject):
         session = self.session
         if session is None or not self.playing:
             return
-        wall = time.perf_counter()
-        before = session.position
-        started = time.perf_counter()
-        if math.isinf(self.speed):
-            self._tick_max_speed(session)
-        else:
-            self._tick_paced(session)
-        self._adapt_batch(session.position - before, time.perf_counter() - started)
-        self._rate_window.append((wall, session.position - before))
+        started = self.playback.tick(session)
         if session.at_end:
             self._pause_quietly()
             self._publish()
             return
-        done = time.perf_counter()
-        # A frame is due now, or would be later after the next tick than it is early now (at Max
-        # speed a tick lasts most of a frame interval: checking only its start halves the rate).
-        if done - self._last_frame_wall >= FRAME_INTERVAL_S - 0.5 * (done - wall):
+        if self.playback.frame_due(started):
             self._publish()
 
-    def _tick_paced(self, session: ReplaySession) -> None:
-        target = self.clock.now()  # never past the last event
-        timeline = session.cursor.timeline
-        cap = session.position + self._events_per_tick
-        if cap < timeline.n_ready and timeline.ts[cap] <= target:
-            # More than one tick's work: apply what fits and report the rest as lag.
-            reached = int(timeline.ts[cap - 1])
-            session.advance_to(reached)
-            self._lag_us = int(target - reached)
-            self.clock.seek(reached)  # behind: the clock waits for the replay, it does not run off
-            return
-        session.advance_to(target)
-        self._lag_us = 0
-
-    def _tick_max_speed(self, session: ReplaySession) -> None:
-        timeline = session.cursor.timeline
-        end_pos = min(session.position + self._events_per_tick, timeline.n_ready)
-        if end_pos > session.position:
-            session.advance_to(int(timeline.ts[end_pos - 1]))
-        self.clock.seek(session.now)
-        self._lag_us = 0
-
-    def _adapt_batch(self, applied: int, took: float) -> None:
-        """Size the next tick's batch so that it takes about ``TICK_BUDGET_S``."""
-        if applied < self._events_per_tick // 2 and took < TICK_BUDGET_S:
-            return  # not limited by the batch size this tick: nothing learned
-        scale = min(TICK_BUDGET_S / max(took, 1e-4), 2.0)
-        self._events_per_tick = int(
-            min(MAX_EVENTS_PER_TICK, max(MIN_EVENTS_PER_TICK, self._events_per_tick * scale))
-        )
-
-    def _events_per_s(self) -> float:
-        now = time.perf_counter()
-        window = [(t, n) for t, n in self._rate_window if now - t <= 1.0]
-        self._rate_window = window
-        if len(window) < 2:
-            return 0.0
-        span = max(now - window[0][0], 1e-3)
-        return sum(n for _, n in window[1:]) / span
-
-    @property
-    def playing(self) -> bool:
-        return self.clock.playing
-
-    @property
-    def speed(self) -> float:
-        return self.clock.speed
-
     def _pause_quietly(self) -> None:
-        self.clock.pause()
+        self.playback.pause()
         if self._timer is not None:
             self._timer.stop()
         self.state_changed.emit(False, self.speed)
@@ -647,10 +518,10 @@ class ReplayWorker(QObject):
             reset=reset,
             playing=self.playing,
             speed=self.speed,
-            events_per_s=self._events_per_s() if self.playing else 0.0,
-            lag_us=self._lag_us,
+            events_per_s=self.playback.events_per_s(),
+            lag_us=self.playback.lag_us,
         )
         if self.session.strategies:
             frame.strategies = self.streams.collect(self.session, reset)
-        self._last_frame_wall = time.perf_counter()
+        self.playback.published()
         self.frame_ready.emit(frame)
