@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export QT_QPA_PLATFORM ?=
 
-.PHONY: run test lint bench sample clean doctor wheel-test bundle bundle-test
+.PHONY: run test test-fast lint bench sample clean doctor wheel-test bundle bundle-test
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,9 +22,14 @@ lint: $(STAMP)
 	$(BIN)/mypy src
 	$(BIN)/lint-imports
 
+# Everything, the slow tests included.
 test: $(STAMP) lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 	$(MAKE) wheel-test
+
+# The everyday run: tests marked slow (tens of seconds each) are left out.
+test-fast: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m "not slow"
 
 # What the desktop app needs from the system: missing libraries (with the package), the display.
 doctor: $(STAMP)

@@ -69,7 +69,7 @@ def take_phase():
     return got
 
 from replayterm.core.data import open_sources
-from replayterm.core.replay.frames import FrameBuilder
+from replayterm.core.frames.builder import FrameBuilder
 from replayterm.core.replay.instruments import build_instruments
 from replayterm.core.replay.cursor import ReplayCursor
 from replayterm.core.replay.indexing import warm_up

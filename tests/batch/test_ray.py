@@ -36,6 +36,7 @@ def ray_local(ray_files: Path) -> Iterator[object]:
     backend.close()
 
 
+@pytest.mark.slow  # tens of seconds; `make test` runs it, `pytest -m "not slow"` skips it
 def test_ray_local_gives_the_rows_of_the_process_pool(
     ray_local: object, ray_files: Path, days_data: list[str], tmp_path: Path
 ) -> None:

@@ -148,6 +148,7 @@ def _run(
     return session, victim, other, tracer
 
 
+@pytest.mark.slow  # tens of seconds; `make test` runs it, `pytest -m "not slow"` skips it
 def test_an_abort_at_any_point_of_an_instant_leaves_every_account_consistent(sources: list[Source]) -> None:
     t = _busy_instant(sources)
     clean, _, clean_other, counter = _run(sources, t, None)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
+from qt_guards import no_thread_or_window_left  # noqa: F401  (an autouse fixture)
 
 import replayterm.qt  # noqa: F401  (applies the PySide6 compatibility guard first)
 from replayterm.qt.gc_policy import GuiCollector

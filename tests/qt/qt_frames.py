@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from replayterm.core.replay.frame import BookStats, Frame, TopSeries, TradeBatch
+from replayterm.core.frames import BookStats, Frame, TopSeries, TradeBatch
 
 T0 = 1_721_304_000_000_000  # 2024-07-18T12:00:00Z
 
@@ -52,6 +52,7 @@ def make_frame(
     end: int = T0 + 3_600_000_000,
     lag_us: int = 0,
     symbol: str = "TEST",
+    at_end: bool = False,
 ) -> Frame:
     bids = np.empty((0, 2)) if bids is None else bids
     asks = np.empty((0, 2)) if asks is None else asks
@@ -77,6 +78,7 @@ def make_frame(
         exch_ts=ts - 1500,
         start_ts=start,
         end_ts=end,
+        at_end=at_end,
         bids=bids,
         asks=asks,
         stats=stats,

@@ -11,8 +11,8 @@ from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 
 from replayterm.core.data import open_sources
+from replayterm.core.frames import Frame
 from replayterm.core.replay.cursor import ReplayCursor
-from replayterm.core.replay.frame import Frame
 from replayterm.core.replay.instruments import build_instruments
 from replayterm.qt.controller import ReplayController
 from replayterm.qt.main_window import MainWindow

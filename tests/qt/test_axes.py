@@ -97,3 +97,11 @@ def test_lean_tick_values_equal_pyqtgraph_ones() -> None:
         (12.5, 13_750.0, 1200.0),
     ]:
         assert lean.tickValues(lo, hi, size) == stock.tickValues(lo, hi, size)
+
+
+def test_price_labels_keep_the_decimals_of_the_spacing(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Above 10000 pyqtgraph printed ``63944, 63944, 63943.9`` for ticks 0.05 apart."""
+    axis = LeanAxis("right")
+    assert axis.tickStrings([63944.0, 63943.95, 63943.9], 1.0, 0.05) == ["63944.00", "63943.95", "63943.90"]
+    assert axis.tickStrings([63940.0, 63950.0], 1.0, 10.0) == ["63940", "63950"]
+    assert axis.tickStrings([0.5, 0.6], 1.0, 0.1) == ["0.5", "0.6"]

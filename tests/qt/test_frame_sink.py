@@ -1,15 +1,18 @@
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from pytestqt.qtbot import QtBot
 from qt_frames import T0, levels, make_frame, series, trades
+from test_strategy_views import info
 
-from replayterm.core.replay.frame import Frame
+from replayterm.core.frames import Frame
+from replayterm.core.frames.coalescer import FrameCoalescer
+from replayterm.core.frames.strategies import StrategyFrame
 from replayterm.core.strategy.records import RecordChunk
-from replayterm.qt.frame_sink import FASTEST_MS, SLOWEST_MS, FrameCoalescer, FrameSink, frame_interval_ms
+from replayterm.qt.frame_sink import FASTEST_MS, SLOWEST_MS, FrameSink, frame_interval_ms
 
 
 def _frame(gen: int, ts: int, trade_ts: list[int], reset: bool = False):  # type: ignore[no-untyped-def]
@@ -104,47 +107,27 @@ def test_frame_sink_survives_a_failing_view(qtbot: QtBot) -> None:
     assert "boom" in errors[0]
 
 
-@dataclass(slots=True)
-class _Handle:
-    id: int
-
-
-@dataclass(slots=True)
-class _Info:
-    handle: _Handle
-    equity: float
-
-
-@dataclass(slots=True)
-class _Strategy:
-    """Shaped like the session's per-strategy frame: state plus appended record chunks."""
-
-    info: _Info
-    reset: bool
-    fills: RecordChunk
-    plots: dict[str, RecordChunk]
-
-
-@dataclass(slots=True)
-class _FrameWithStrategies(Frame):
-    strategies: list[_Strategy] = field(default_factory=list)
-
-
 def _chunk(start: int, values: list[float]) -> RecordChunk:
     return RecordChunk(
         start, start + len(values), {"price": np.asarray(values), "note": [str(v) for v in values]}
     )
 
 
-def _sframe(sid: int, start: int, fills: list[float], equity: float, reset: bool = False) -> _Strategy:
-    return _Strategy(_Info(_Handle(sid), equity), reset, _chunk(start, fills), {"ema": _chunk(start, fills)})
-
-
-def _with(frame, strategies):  # type: ignore[no-untyped-def]
-    return _FrameWithStrategies(
-        **{f.name: getattr(frame, f.name) for f in fields(Frame) if f.name != "strategies"},
-        strategies=strategies,
+def _sframe(sid: int, start: int, fills: list[float], equity: float, reset: bool = False) -> StrategyFrame:
+    empty = RecordChunk(0, 0, {})
+    return StrategyFrame(
+        info=info(sid, position=equity),
+        reset=reset,
+        fills=_chunk(start, fills),
+        signals=empty,
+        equity=empty,
+        logs=empty,
+        plots={"ema": _chunk(start, fills)},
     )
+
+
+def _with(frame: Frame, strategies: list[StrategyFrame]) -> Frame:
+    return replace(frame, strategies=strategies)
 
 
 def test_coalescing_keeps_every_strategy_record_of_skipped_frames() -> None:
@@ -162,7 +145,7 @@ def test_coalescing_keeps_every_strategy_record_of_skipped_frames() -> None:
     assert s1.fills["price"].tolist() == [1.0, 2.0, 3.0]
     assert s1.fills["note"] == ["1.0", "2.0", "3.0"]
     assert s1.plots["ema"]["price"].tolist() == [1.0, 2.0, 3.0]
-    assert s1.info.equity == 12.0  # state comes from the latest frame
+    assert s1.info.position == 12.0  # state comes from the latest frame
     assert s2.fills["price"].tolist() == [7.0, 8.0]
     assert not s2.reset
     # a strategy whose records were rewound starts over

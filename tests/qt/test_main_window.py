@@ -217,3 +217,19 @@ def test_coarser_grouping_asks_the_worker_for_deeper_frames(window: MainWindow, 
     assert reaches[-1] >= 100 * rows  # every ladder row's bucket, however deep
     window.heatmap.grouping_box.setCurrentIndex(window.heatmap.grouping_box.count() - 1)
     assert reaches[-1] >= 100 * (window.heatmap.rows // 2)
+
+
+def test_default_layout_gives_the_heatmap_room_at_1080p(qtbot: QtBot, settings: QSettings) -> None:
+    """The heatmap's plot area was about 40 px tall in the default layout at 1920x1080."""
+    w = MainWindow(settings=settings)
+    qtbot.addWidget(w)
+    w.resize(1920, 1080)
+    w.show()
+    qtbot.waitExposed(w)
+    walk = BookWalk(seed=1)
+    for i in range(30):
+        w.show_frame(walk.step(dt_us=250_000, reset=i == 0))
+        w.sink.flush()
+    view = w.heatmap.plot.getPlotItem().getViewBox()
+    qtbot.waitUntil(lambda: view.height() >= 150)
+    assert w.charts.glw.height() >= 250  # the chart keeps most of its room

@@ -15,8 +15,8 @@ from pytestqt.qtbot import QtBot
 from qt_frames import T0, levels, make_frame
 
 from replayterm.core.execution.exchange import RestingOrder
-from replayterm.core.replay.frame import Frame
-from replayterm.core.session.streams import StrategyFrame
+from replayterm.core.frames import Frame
+from replayterm.core.frames.strategies import StrategyFrame
 from replayterm.core.session.views import StrategyHandle, StrategyInfo
 from replayterm.core.strategy import PnLSnapshot, StrategyError, StrategyStatus
 from replayterm.core.strategy.records import EQUITY_COLUMNS, RecordChunk

@@ -110,6 +110,7 @@ def test_a_sweep_fills_the_table_and_the_heatmap(
     assert start is None
 
 
+@pytest.mark.slow  # tens of seconds; `make test` runs it, `pytest -m "not slow"` skips it
 def test_cancel_stops_the_sweep_and_keeps_finished_rows(
     dialog: SweepDialog, qtbot: QtBot, two_days: list[str], tmp_path: Path
 ) -> None:

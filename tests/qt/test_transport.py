@@ -156,3 +156,24 @@ def test_goto_dialog_error_and_hint_do_not_overlap(bar: TransportBar, qtbot: QtB
         assert label.height() >= needed
         assert dlg.rect().contains(label.geometry())
     dlg.reject()
+
+
+def test_reaching_the_end_right_after_play_shows_play_again(bar: TransportBar, qtbot: QtBot) -> None:
+    """At Max speed the end came within the bar's hold after Play: the button kept showing
+    pause (and Space then restarted the replay instead of pausing it)."""
+    with qtbot.waitSignal(bar.play, timeout=1000):
+        qtbot.keyClick(bar, Qt.Key.Key_Space)
+    bar.apply_frame(make_frame(ts=END, start=T0, end=END, playing=False, at_end=True))
+    assert not bar.playing
+    with qtbot.waitSignal(bar.play, timeout=1000):  # Space plays (from the start), it does not pause
+        qtbot.keyClick(bar, Qt.Key.Key_Space)
+
+
+def test_a_stale_end_frame_does_not_undo_play_at_the_end(bar: TransportBar, qtbot: QtBot) -> None:
+    bar.apply_frame(make_frame(ts=END, start=T0, end=END, playing=False, at_end=True, generation=3))
+    with qtbot.waitSignal(bar.play, timeout=1000):
+        qtbot.keyClick(bar, Qt.Key.Key_Space)  # at the end: the worker restarts (a new generation)
+    bar.apply_frame(make_frame(ts=END, start=T0, end=END, playing=False, at_end=True, generation=3))
+    assert bar.playing  # in flight from before the press
+    bar.apply_frame(make_frame(ts=T0, start=T0, end=END, playing=True, generation=4, reset=True))
+    assert bar.playing

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, SignalInstance
+from PySide6.QtCore import QObject, Qt, Signal, SignalInstance, Slot
 
 from replayterm.core.data import open_sources
+from replayterm.core.frames import Frame
 from replayterm.core.replay.cursor import ReplayCursor
-from replayterm.core.replay.frame import Frame
 from replayterm.core.replay.instruments import build_instruments
 from replayterm.qt.worker import OpenedInfo, ReplayWorker
 from replayterm.qt.worker_thread import start_worker, stop_worker
@@ -30,6 +30,17 @@ class Commands(QObject):
     step_trade = Signal()
     depth_reach = Signal(int)
     ping = Signal(object)
+    block = Signal()
+
+
+class Blocker(QObject):
+    def __init__(self, gate: threading.Event) -> None:
+        super().__init__()
+        self.gate = gate
+
+    @Slot()
+    def block(self) -> None:
+        self.gate.wait(60)
 
 
 class Harness:
@@ -37,6 +48,10 @@ class Harness:
         self.qtbot = qtbot
         self.worker = ReplayWorker()
         self.cmd = Commands()
+        # Counted as they are sent, as the app's controller does (requests supersede); connected
+        # first, so the count is there before the worker can start the command.
+        self.cmd.open.connect(self.worker.issue_open, Qt.ConnectionType.DirectConnection)
+        self.cmd.seek.connect(self.worker.issue_seek, Qt.ConnectionType.DirectConnection)
         self.cmd.open.connect(self.worker.open)
         self.cmd.play.connect(self.worker.play)
         self.cmd.pause.connect(self.worker.pause)
@@ -46,9 +61,6 @@ class Harness:
         self.cmd.step_trade.connect(self.worker.step_trade)
         self.cmd.depth_reach.connect(self.worker.set_depth_reach)
         self.cmd.ping.connect(self.worker.ping)
-        # Counted as they are sent, as the app's controller does (requests supersede).
-        self.cmd.open.connect(self.worker.issue_open, Qt.ConnectionType.DirectConnection)
-        self.cmd.seek.connect(self.worker.issue_seek, Qt.ConnectionType.DirectConnection)
         self._tokens = 0
         self.frames: list[Frame] = []
         self.worker.frame_ready.connect(self.frames.append)
@@ -78,7 +90,10 @@ class Harness:
         """Keep the worker thread busy until the returned event is set (commands sent meanwhile
         wait in its queue, as behind a long seek)."""
         gate = threading.Event()
-        QTimer.singleShot(0, self.worker, lambda: gate.wait(60))
+        self._blocker = Blocker(gate)
+        self._blocker.moveToThread(self.thread)
+        self.cmd.block.connect(self._blocker.block)
+        self.cmd.block.emit()
         return gate
 
     def close(self) -> None:
@@ -251,3 +266,15 @@ def test_a_depth_reach_makes_frames_cover_it(harness: Harness, reference: Replay
         limit = 100 * 40 * frame.tick_size * (1 + 1e-9)
         within = full[np.abs(full[:, 0] - full[0, 0]) <= limit]
         assert carried[: within.shape[0]].tolist() == within.tolist()
+
+
+def test_paced_play_stops_at_the_last_event_not_past_it(harness: Harness) -> None:
+    """At 10x-100x the clock used to run past the data (00:05:00.792 for data ending at .760)."""
+    info = harness.open([str(p) for p in SAMPLE])
+    harness.next_frame(harness.cmd.seek, info.end_ts - 200_000)
+    harness.cmd.speed.emit(100.0)
+    harness.cmd.play.emit()
+    harness.qtbot.waitUntil(lambda: harness.frames[-1].at_end, timeout=30_000)
+    harness.sync()
+    assert max(f.local_ts for f in harness.frames) == info.end_ts
+    assert not harness.frames[-1].playing

@@ -74,18 +74,23 @@ def test_request_counts() -> None:
     r = Requests()
     r.issue_seek()
     r.issue_seek()
-    assert not r.take_seek()  # a newer one is queued: skip
-    assert r.take_seek()
-    assert not r.seek_superseded()
+    assert r.begin_seek() is None  # a newer one is queued: skip
+    stop = r.begin_seek()
+    assert stop is not None
+    assert not stop()
     r.issue_open()
-    assert r.seek_superseded()  # an open supersedes a running seek
-    assert r.take_open()
-    assert not r.open_superseded()
-    assert r.take_seek()  # a seek sent without being counted still runs
-    n = r.cancel()
-    assert r.cancel_pending()
-    assert r.seek_superseded()
-    assert r.open_superseded()
-    assert r.cancel_seen(n)
-    assert not r.cancel_pending()
-    assert not r.cancel_seen(n)
+    assert stop()  # an open supersedes a running seek
+    opening = r.begin_open()
+    assert opening is not None
+    assert not opening()
+    assert r.begin_seek() is not None  # a seek sent without being counted still runs
+    r.issue_command()
+    r.cancel()  # pressed while the command waits in the queue
+    assert opening()
+    assert r.begin_command()()  # the queued command sees it when it starts
+    assert r.begin_command()() is False  # an uncounted one counts from its start
+    r.cancels_consumed()
+    assert not r.idle_cancel()
+    r.cancel()
+    assert r.idle_cancel()  # a Cancel that stopped nothing reaches the indexing, once
+    assert not r.idle_cancel()

@@ -48,7 +48,14 @@ def bundled_sample() -> list[str]:
     return [str(p) for p in bundled.sample_files()]
 
 
+OPENGL_ENV = "REPLAYTERM_OPENGL"  # "1": charts and heatmap draw through a QOpenGLWidget viewport
+
+
 def create_application(argv: Sequence[str] = ()) -> QApplication:
+    if os.environ.get(OPENGL_ENV, "").strip() == "1":
+        import pyqtgraph as pg
+
+        pg.setConfigOptions(useOpenGL=True)  # before any plot is made
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0], *argv])
     app.setOrganizationName(ORGANIZATION)

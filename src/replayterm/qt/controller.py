@@ -38,9 +38,21 @@ class ReplayController(QObject):
         self.replay_thread.finished.connect(self.worker.deleteLater)
 
         w, wk = window, self.worker
-        # Counted as they are sent, so a newer seek or open supersedes a running one.
+        # Counted as they are sent, so a newer seek or open supersedes a running one. Connected
+        # before the queued commands: the count is there before the worker can start one.
         w.open_requested.connect(wk.issue_open, Qt.ConnectionType.DirectConnection)
         w.seek_requested.connect(wk.issue_seek, Qt.ConnectionType.DirectConnection)
+        # Counted as they are sent, so a Cancel pressed while one still waits is not lost. Each of
+        # these slots takes its count first thing, in the order sent.
+        for command in (
+            w.strategies.add_strategy,
+            w.strategies.enable_strategy,
+            w.strategies.reload_strategy,
+            w.strategies.set_strategy_params,
+            w.execution.apply_settings,
+            w.execution.apply_strategy_settings,
+        ):
+            command.connect(wk.issue_command, Qt.ConnectionType.DirectConnection)
         w.open_requested.connect(wk.open)
         w.play.connect(wk.play)
         w.pause.connect(wk.pause)

@@ -1,9 +1,7 @@
-"""Frame coalescing: the worker may publish faster than the screen refreshes.
+"""``FrameSink``: renders the frames the worker publishes, at most one per display refresh.
 
-``FrameCoalescer`` (plain Python) keeps the latest state of the current generation and
-concatenates the appended streams (trades, top-of-book series, and each strategy's record
-chunks) of every frame it swallowed, so a view that only sees the rendered frames still receives
-every trade and fill. ``FrameSink`` (Qt) drives it from one timer and hands each coalesced frame
+The merging of frames received between two renders is ``core.frames.coalescer.FrameCoalescer``
+(Qt-free). ``FrameSink`` drives it from one timer and hands each coalesced frame
 to the views, timing the render. The timer runs at 60 Hz while the GUI thread has time to spare
 and slows (down to ~36 Hz) when a frame's work - applying it, painting it and whatever else the
 GUI thread did meanwhile - would take more than half of the thread's time: a GUI that renders
@@ -18,14 +16,11 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import fields, is_dataclass, replace
-from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
-from replayterm.core.replay.frame import Frame, TickerSeries, TopSeries, TradeBatch
-from replayterm.core.strategy.records import RecordChunk
+from replayterm.core.frames.coalescer import FrameCoalescer
+from replayterm.core.frames.frame import Frame
 
 log = logging.getLogger(__name__)
 
@@ -42,179 +37,6 @@ def frame_interval_ms(cost_ms: float, fastest: int = FASTEST_MS, slowest: int = 
     if not math.isfinite(cost_ms):
         return slowest
     return int(min(max(fastest, slowest), max(fastest, math.ceil(cost_ms / BUSY_SHARE))))
-
-
-def concat_trades(batches: list[TradeBatch]) -> TradeBatch:
-    batches = [b for b in batches if len(b)]
-    if not batches:
-        return TradeBatch()
-    if len(batches) == 1:
-        return batches[0]
-    return TradeBatch(
-        local_ts=np.concatenate([b.local_ts for b in batches]),
-        exch_ts=np.concatenate([b.exch_ts for b in batches]),
-        price=np.concatenate([b.price for b in batches]),
-        amount=np.concatenate([b.amount for b in batches]),
-        side=np.concatenate([b.side for b in batches]),
-    )
-
-
-def concat_ticker(batches: list[TickerSeries]) -> TickerSeries:
-    batches = [b for b in batches if len(b)]
-    if not batches:
-        return TickerSeries()
-    if len(batches) == 1:
-        return batches[0]
-    return TickerSeries(
-        *(np.concatenate([getattr(b, f.name) for b in batches]) for f in fields(TickerSeries))
-    )
-
-
-def concat_series(batches: list[TopSeries]) -> TopSeries:
-    batches = [b for b in batches if len(b)]
-    if not batches:
-        return TopSeries()
-    if len(batches) == 1:
-        return batches[0]
-    return TopSeries(
-        local_ts=np.concatenate([b.local_ts for b in batches]),
-        best_bid=np.concatenate([b.best_bid for b in batches]),
-        best_ask=np.concatenate([b.best_ask for b in batches]),
-        imbalance=np.concatenate([b.imbalance for b in batches]),
-    )
-
-
-def concat_chunks(a: RecordChunk, b: RecordChunk) -> RecordChunk:
-    """Rows [a.start, b.end) from two consecutive chunks of one record log."""
-    if len(b) == 0:
-        return a
-    if len(a) == 0:
-        return b
-    columns: dict[str, Any] = {}
-    for name, vb in b.columns.items():
-        va = a.columns.get(name)
-        if va is None:
-            columns[name] = vb
-        elif isinstance(vb, np.ndarray):
-            columns[name] = np.concatenate([np.asarray(va), vb])
-        else:
-            columns[name] = list(va) + list(vb)
-    return RecordChunk(a.start, b.end, columns)
-
-
-def merge_strategy_frames(older: Any, newer: Any) -> Any:
-    """One strategy's streams across two frames: chunks (and dicts of chunks) are concatenated,
-    state fields come from the newer frame. A ``reset`` newer frame replaces the older one."""
-    if getattr(newer, "reset", False) or not is_dataclass(newer) or isinstance(newer, type):
-        return newer
-    updates: dict[str, Any] = {}
-    for f in fields(newer):
-        nv, ov = getattr(newer, f.name), getattr(older, f.name, None)
-        if isinstance(nv, RecordChunk) and isinstance(ov, RecordChunk):
-            updates[f.name] = concat_chunks(ov, nv)
-        elif (
-            isinstance(nv, dict)
-            and isinstance(ov, dict)
-            and all(isinstance(v, RecordChunk) for v in nv.values())
-        ):
-            merged = dict(ov)
-            for key, chunk in nv.items():
-                merged[key] = concat_chunks(ov[key], chunk) if key in ov else chunk
-            updates[f.name] = merged
-    if hasattr(newer, "reset"):
-        updates["reset"] = bool(getattr(older, "reset", False))
-    return replace(newer, **updates)
-
-
-def _strategy_key(strategy_frame: Any) -> object:
-    handle = getattr(getattr(strategy_frame, "info", None), "handle", None)
-    return getattr(handle, "id", None)
-
-
-class FrameCoalescer:
-    """Merge the frames received between two renders into one.
-
-    Rules: a frame older than the current generation is dropped; a newer generation discards
-    everything pending and forces ``reset`` (its streams start from scratch); a ``reset`` frame
-    discards the pending streams before it. The merged frame carries the latest state and the
-    concatenation of the kept streams.
-    """
-
-    def __init__(self) -> None:
-        self.generation = -1
-        self.dropped = 0
-        self.swallowed = 0
-        self._latest: Frame | None = None
-        self._reset = False
-        self._trades: list[TradeBatch] = []
-        self._series: list[TopSeries] = []
-        self._liquidations: list[TradeBatch] = []
-        self._ticker: list[TickerSeries] = []
-        self._strategies: dict[object, Any] = {}
-
-    def push(self, frame: Frame) -> bool:
-        if frame.generation < self.generation:
-            self.dropped += 1
-            return False
-        if frame.generation > self.generation:
-            self.generation = frame.generation
-            self._start_over()
-        if frame.reset:
-            self._start_over()
-        if self._latest is not None:
-            self.swallowed += 1
-        self._latest = frame
-        if len(frame.trades):
-            self._trades.append(frame.trades)
-        if len(frame.series):
-            self._series.append(frame.series)
-        if len(frame.liquidations):
-            self._liquidations.append(frame.liquidations)
-        if len(frame.ticker):
-            self._ticker.append(frame.ticker)
-        for sf in getattr(frame, "strategies", ()):
-            key = _strategy_key(sf)
-            prev = self._strategies.get(key)
-            self._strategies[key] = sf if prev is None else merge_strategy_frames(prev, sf)
-        return True
-
-    def _start_over(self) -> None:
-        self._reset = True
-        self._trades.clear()
-        self._series.clear()
-        self._liquidations.clear()
-        self._ticker.clear()
-        self._strategies.clear()
-        self._latest = None
-
-    @property
-    def pending(self) -> bool:
-        return self._latest is not None
-
-    def take(self) -> Frame | None:
-        latest = self._latest
-        if latest is None:
-            return None
-        extra: dict[str, Any] = {}
-        if hasattr(latest, "strategies"):
-            extra["strategies"] = [self._strategies.get(_strategy_key(sf), sf) for sf in latest.strategies]
-        merged = replace(
-            latest,
-            reset=self._reset,
-            trades=concat_trades(self._trades),
-            series=concat_series(self._series),
-            liquidations=concat_trades(self._liquidations),
-            ticker=concat_ticker(self._ticker),
-            **extra,
-        )
-        self._latest = None
-        self._reset = False
-        self._trades = []
-        self._series = []
-        self._liquidations = []
-        self._ticker = []
-        self._strategies = {}
-        return merged
 
 
 class FrameSink(QObject):

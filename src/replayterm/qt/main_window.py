@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from replayterm.core.replay.frame import Frame
+from replayterm.core.frames import Frame
 from replayterm.qt import settings as st
 from replayterm.qt.excepthooks import ExceptionReporter
 from replayterm.qt.execution.ui import ExecutionUI
@@ -244,7 +244,7 @@ class MainWindow(QMainWindow):
         d["strategies"].raise_()
         d["log"].raise_()
         self.resizeDocks([d["ladder"], d["charts"], d["tape"]], [320, 940, 370], h)
-        self.resizeDocks([d["charts"], d["pnl"], d["heatmap"], d["log"]], [390, 230, 160, 150], v)
+        self.resizeDocks([d["charts"], d["pnl"], d["heatmap"], d["log"]], [360, 180, 300, 110], v)
         self.resizeDocks([d["tape"], d["strategies"]], [400, 480], v)
 
     def _menu_action(

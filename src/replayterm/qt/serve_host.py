@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication
 
-from replayterm.core.replay.frame import Frame
+from replayterm.core.frames import Frame
 from replayterm.serve.catalog import Catalog
 from replayterm.serve.server import AppClock, ClientInfo, ReplayServer, ServeConfig
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
-from PySide6.QtCore import QMetaObject, Qt, QThread, QTimer
+from PySide6.QtCore import QMetaObject, Qt, QThread
 
 from replayterm.qt.worker import ReplayWorker
 
@@ -34,8 +34,9 @@ def stop_worker(worker: ReplayWorker, thread: QThread, timeout_ms: int = 30_000)
     if not thread.isRunning():
         return True
     worker.request_cancel()
+    # ``shutdown`` ends the thread's event loop when it is done (no helper timer object that
+    # would belong to the worker's thread and be freed from this one).
     QMetaObject.invokeMethod(worker, "shutdown", Qt.ConnectionType.QueuedConnection)
-    QTimer.singleShot(0, worker, lambda: QThread.currentThread().quit())
     deadline = time.monotonic() + timeout_ms / 1000
     while not thread.wait(50):
         if worker.request_abort_callback():

@@ -8,8 +8,8 @@ import numpy as np
 import pyarrow as pa
 
 from replayterm.core.data.model import Kind, Source
+from replayterm.core.frames.builder import FrameBuilder
 from replayterm.core.replay.cursor import ReplayCursor
-from replayterm.core.replay.frames import FrameBuilder
 from replayterm.core.replay.instruments import build_instruments
 
 TICK = 0.5

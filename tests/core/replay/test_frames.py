@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from replay_sources import book_source, trade_source
 
+from replayterm.core.frames.builder import FrameBuilder
+from replayterm.core.frames.streams import TopOfBook
 from replayterm.core.replay.cursor import ReplayCursor
-from replayterm.core.replay.frames import FrameBuilder
 from replayterm.core.replay.instruments import build_instruments
 
 
@@ -52,7 +53,8 @@ def test_series_is_sampled_back_from_the_current_message(cursor: ReplayCursor) -
     cursor.advance_to(cursor.end_ts)
     book = cursor.instruments[0].book
     assert book is not None
-    series = fb._top.series(0, book.position, 7)  # type: ignore[union-attr]
+    (top,) = [s for s in fb.streams if isinstance(s, TopOfBook)]
+    series = top.series(0, book.position, 7)
     step = book.position // 7
     assert len(series) == len(range(book.position - 1, -1, -step))
     assert series.local_ts[-1] == book.events.group_ts[book.position - 1]  # ends at the current state

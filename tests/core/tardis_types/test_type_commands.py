@@ -11,8 +11,8 @@ import pytest
 
 from replayterm.cli import main
 from replayterm.core.data import open_sources
+from replayterm.core.frames.builder import FrameBuilder
 from replayterm.core.replay.cursor import ReplayCursor
-from replayterm.core.replay.frames import FrameBuilder
 from replayterm.core.replay.instruments import build_instruments
 from tardis_files import T0, S, book_ticker, derivative_ticker, l2, liquidations, trades
 

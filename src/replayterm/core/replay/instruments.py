@@ -17,7 +17,7 @@ import pyarrow as pa
 from replayterm.core.book import BookEvents, BookReplayer
 from replayterm.core.data.model import Kind, Source
 from replayterm.core.data.progress import Cancelled
-from replayterm.core.replay.frame import TradeBatch
+from replayterm.core.frames.batches import TradeBatch
 from replayterm.core.replay.tickers import LiquidationStream, TickerStream
 from replayterm.core.replay.top_of_book import TOP_OF_BOOK_KINDS, QuoteStream, quotes_as_book_source
 

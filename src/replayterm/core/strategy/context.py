@@ -16,7 +16,7 @@ from replayterm.core.book.book import Book, TopStats
 from replayterm.core.execution.account import Account, OrderState
 from replayterm.core.execution.exchange import SimExchange
 from replayterm.core.execution.orders import BUY, SELL, Order, TimeInForce
-from replayterm.core.replay.frame import TradeBatch
+from replayterm.core.frames.batches import TradeBatch
 from replayterm.core.replay.instruments import Instrument
 from replayterm.core.strategy.records import PlotLog, SignalLog, TextLog
 

@@ -19,7 +19,7 @@ import math
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 
-from replayterm.core.replay.frame import Frame
+from replayterm.core.frames import Frame
 from replayterm.core.strategy import StrategyStatus
 from replayterm.qt.numfmt import format_size, price_decimals
 

@@ -14,7 +14,7 @@ import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
-from replayterm.core.replay.frame import Frame, TradeBatch
+from replayterm.core.frames import Frame, TradeBatch
 from replayterm.qt import theme
 from replayterm.qt.models.column_buffer import ColumnBuffer
 from replayterm.qt.numfmt import format_size, price_decimals

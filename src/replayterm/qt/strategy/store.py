@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QColor
 
-from replayterm.core.replay.frame import Frame
+from replayterm.core.frames import Frame
 from replayterm.core.session.views import StrategyInfo
 from replayterm.core.strategy import StrategyStatus
 

@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, QSettings, Signal, SignalInstance, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu, QWidget
 
-from replayterm.core.replay.frame import Frame
+from replayterm.core.frames import Frame
 from replayterm.core.session.views import StrategyInfo
 from replayterm.qt import settings as st
 from replayterm.qt.strategy.busy import BusyIndicator, StallMonitor

@@ -248,6 +248,19 @@ class LeanAxis(LeanAxisMixin, pg.AxisItem):
             ticks.append((spacing / self.scale, values.tolist()))
         return ticks
 
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        """Every label with the decimals the spacing needs. pyqtgraph switches to ``%g`` from
+        10000 up, which at narrow price ranges printed ``63944, 63944, 63943.9``."""
+        strings = list(super().tickStrings(values, scale, spacing))
+        step = abs(spacing * scale)
+        if self.logMode or step <= 0:
+            return strings
+        places = max(0, math.ceil(-math.log10(step) - 1e-9))
+        return [
+            f"{v * scale:.{places}f}" if abs(v * scale) >= 10000 else s
+            for v, s in zip(values, strings, strict=True)
+        ]
+
 
 class LeanDateAxis(LeanAxisMixin, pg.DateAxisItem):
     pass

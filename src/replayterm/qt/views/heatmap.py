@@ -26,7 +26,7 @@ from PySide6.QtCore import QRectF, QSettings
 from PySide6.QtGui import QImage, QPainter, QTransform
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QStyleOptionGraphicsItem, QVBoxLayout, QWidget
 
-from replayterm.core.replay.frame import Frame
+from replayterm.core.frames import Frame
 from replayterm.qt import settings as st
 from replayterm.qt import theme
 from replayterm.qt.compat import paint_guard

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-from replayterm.core.replay.frame import Frame
+from replayterm.core.frames import Frame
 
 LIQ_BUY = "#ff9f1c"  # shorts liquidated (the liquidation order buys)
 LIQ_SELL = "#d16ba5"  # longs liquidated

@@ -11,7 +11,7 @@ import dataclasses
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from replayterm.core.replay.frame import Frame, TradeBatch
+from replayterm.core.frames import Frame, TradeBatch
 from replayterm.qt.views.ladder_view import LadderView
 
 

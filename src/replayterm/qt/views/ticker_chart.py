@@ -14,7 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from replayterm.core.replay.frame import Frame, TickerSeries
+from replayterm.core.frames import Frame, TickerSeries
 from replayterm.qt import theme
 from replayterm.qt.timefmt import format_time_of_day
 

@@ -12,7 +12,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
-from replayterm.core.replay.frame import Frame
+from replayterm.core.frames import Frame
 from replayterm.qt import theme
 from replayterm.qt.numfmt import format_rate, format_speed
 from replayterm.qt.timefmt import format_duration, format_utc
@@ -47,6 +47,8 @@ class TransportBar(QWidget):
         self._seek_hold = 0.0
         self._seek_generation = -1
         self._generation = -1
+        self._at_end = False
+        self._pressed_at_end: int | None = None  # generation of a Play pressed at the end
         self._now: int | None = None
         self.goto_dialog: GoToTimeDialog | None = None
 
@@ -186,6 +188,9 @@ class TransportBar(QWidget):
         else:
             self._show_playing(True)
             self.play.emit()
+        # A Play at the end restarts the replay in a new generation: end frames of the old one
+        # are stale; any other end frame is the replay really reaching the end.
+        self._pressed_at_end = self._generation if self._at_end else None
         self._play_hold = time.monotonic() + _HOLD_S
 
     def step_speed(self, step: int) -> None:
@@ -288,7 +293,9 @@ class TransportBar(QWidget):
             self._seek_hold = 0.0
             self.slider.set_time(frame.local_ts)
             self._set_clock(frame.local_ts, frame.exch_ts)
-        if now >= self._play_hold:
+        self._at_end = frame.at_end
+        fresh_end = frame.at_end and (self._pressed_at_end is None or frame.generation > self._pressed_at_end)
+        if now >= self._play_hold or fresh_end:
             self._show_playing(frame.playing and not frame.at_end)
         self.rate.setText(f"{format_rate(frame.events_per_s)} ev/s")
         lag = max(0, int(frame.lag_us))

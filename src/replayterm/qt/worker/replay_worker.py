@@ -21,14 +21,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, QTimer, Signal, Slot
 
 from replayterm.core.data import Cancelled, DataError
-from replayterm.core.replay.frames import FrameBuilder
+from replayterm.core.frames.builder import FrameBuilder
+from replayterm.core.frames.strategies import StrategyStreams
 from replayterm.core.replay.indexing import warm_up
 from replayterm.core.session import ReplaySession, SessionSettings, StrategyHandle
 from replayterm.core.session.export import write_results
-from replayterm.core.session.streams import StrategyStreams
 from replayterm.core.strategy import StrategyLoadError
 from replayterm.qt.worker.indexing import IndexScheduler
 from replayterm.qt.worker.opening import OpenedInfo, open_files, opened_info
@@ -77,7 +77,6 @@ class ReplayWorker(QObject):
     index_progress = Signal(float, object, object)
     gaps_changed = Signal(list)
     pong = Signal(object)  # the token of ``ping``: everything queued before it is done
-    _cancel_posted = Signal(int)  # a Cancel's notice, through the queue (see ``requests``)
 
     def __init__(self, settings: SessionSettings | None = None) -> None:
         super().__init__()
@@ -94,7 +93,6 @@ class ReplayWorker(QObject):
         self._paths: list[str] = []
         self._index_timer: QTimer | None = None
         self.indexing = IndexScheduler(self.index_progress.emit)
-        self._cancel_posted.connect(self._cancel_arrived)
 
     @property
     def clock(self) -> Any:
@@ -110,17 +108,26 @@ class ReplayWorker(QObject):
 
     # -- thread-safe -------------------------------------------------------------------------
 
+    @Slot()
     def request_cancel(self) -> None:
         """Stop the open, seek or strategy start running or queued now (safe from any thread)."""
-        self._cancel_posted.emit(self.requests.cancel())
+        self.requests.cancel()
 
-    def issue_seek(self, *_args: object) -> None:
+    @Slot()  # a real slot: connected directly, it must not go through a per-callable receiver
+    def issue_seek(self) -> None:
         """A seek is being sent: a running seek stops for it (safe from any thread)."""
         self.requests.issue_seek()
 
-    def issue_open(self, *_args: object) -> None:
+    @Slot()  # a real slot: connected directly, it must not go through a per-callable receiver
+    def issue_open(self) -> None:
         """An open is being sent: a running seek or open stops for it (safe from any thread)."""
         self.requests.issue_open()
+
+    @Slot()  # a real slot: connected directly, it must not go through a per-callable receiver
+    def issue_command(self) -> None:
+        """A strategy or execution command is being sent (safe from any thread): it remembers the
+        Cancels pressed so far, so one pressed while it waits in the queue stops it."""
+        self.requests.issue_command()
 
     def request_abort_callback(self) -> bool:
         """Stop the strategy callback running now, if any (safe from any thread)."""
@@ -132,15 +139,6 @@ class ReplayWorker(QObject):
     @Slot(object)
     def ping(self, token: object) -> None:
         self.pong.emit(token)
-
-    @Slot(int)
-    def _cancel_arrived(self, number: int) -> None:
-        """Everything queued before this Cancel has seen it; with nothing else to stop, it stops
-        the seek waiting for indexing, or the indexing itself."""
-        if self.requests.cancel_seen(number) and self.session is not None and self.indexing.active:
-            self.indexing.cancel(self.session)
-            if not self.indexing.active:
-                self._stop_indexing()
 
     @Slot()
     def start(self) -> None:
@@ -168,16 +166,21 @@ class ReplayWorker(QObject):
             self._index_timer = None
         if self.session is not None:
             self.session.close()
+        thread = QThread.currentThread()
+        if thread is not QCoreApplication.instance().thread():  # type: ignore[union-attr]
+            thread.quit()
 
     @Slot(list)
     @guarded
     def open(self, paths: Sequence[str]) -> None:
-        if not self.requests.take_open():
+        cancel = self.requests.begin_open()
+        if cancel is None:
             return  # a newer open is queued: it replaces this one
         self._pause_quietly()
         try:
-            opened = open_files(paths, self.open_progress.emit, self.requests.open_superseded)
+            opened = open_files(paths, self.open_progress.emit, cancel)
         except Cancelled:
+            self.requests.cancels_consumed()
             self.open_cancelled.emit()
             return
         except Exception as exc:
@@ -215,6 +218,11 @@ class ReplayWorker(QObject):
         if not self.indexing.active or session is None:
             self._stop_indexing()
             return
+        if self.requests.idle_cancel():
+            self.indexing.cancel(session)  # drops the waiting seek, else stops indexing
+            if not self.indexing.active:
+                self._stop_indexing()
+            return
         try:
             done, seek = self.indexing.step(session)
         finally:
@@ -240,7 +248,7 @@ class ReplayWorker(QObject):
         if self.session.at_end:
             self._long(
                 lambda p, c: self.session.seek(self.session.start_ts, progress=p, cancel=c),  # type: ignore[union-attr]
-                self.requests.seek_superseded,
+                self.requests.restart_cancel(),
             )
             self.generation += 1
             self._reset_pending = True
@@ -290,19 +298,21 @@ class ReplayWorker(QObject):
     @guarded
     def seek(self, ts: int) -> None:
         session = self.session
-        if not self.requests.take_seek() or session is None:
+        cancel = self.requests.begin_seek()
+        if cancel is None or session is None:
             return  # a newer seek or open is queued: only the newest one runs
         if self.indexing.wait_for(int(ts), session):
             # Beyond the indexed part: wait for it (progress shown, Cancel drops the seek).
             self._pause_quietly()
             self._publish()  # an answer, so the GUI knows the worker is alive while the seek waits
             return
-        self._seek_now(int(ts))
+        self._seek_now(int(ts), cancel)
 
-    def _seek_now(self, ts: int) -> None:
+    def _seek_now(self, ts: int, cancel: CancelFn | None = None) -> None:
         session = self.session
         assert session is not None
-        self._long(lambda p, c: session.seek(int(ts), progress=p, cancel=c), self.requests.seek_superseded)
+        stop = cancel if cancel is not None else self.requests.restart_cancel()
+        self._long(lambda p, c: session.seek(int(ts), progress=p, cancel=c), stop)
         self.playback.moved(session)
         self.generation += 1
         self._publish(reset=True)
@@ -312,6 +322,7 @@ class ReplayWorker(QObject):
     @Slot(str, dict)
     @guarded
     def add_strategy(self, spec: str, params: dict) -> None:
+        cancel = self.requests.begin_command()  # first: it pairs with issue_command
         session = self.session
         if session is None:
             self.strategy_failed.emit("No data open", "Open a data file before loading a strategy.")
@@ -321,7 +332,8 @@ class ReplayWorker(QObject):
             handle = self._long(
                 lambda p, c: session.add_strategy(
                     spec, params or None, instrument=focus, progress=p, cancel=c
-                )
+                ),
+                cancel,
             )
         except (StrategyLoadError, TypeError, ValueError) as exc:
             self.strategy_failed.emit(f"Cannot load strategy {spec}", str(exc))
@@ -365,19 +377,21 @@ class ReplayWorker(QObject):
     @Slot(int, bool)
     @guarded
     def enable_strategy(self, handle_id: int, enabled: bool) -> None:
+        cancel = self.requests.begin_command()  # first: it pairs with issue_command
         session = self.session
         if session is not None and (handle := self._handle(handle_id)) is not None:
-            self._long(lambda p, c: session.enable(handle, enabled, progress=p, cancel=c))
+            self._long(lambda p, c: session.enable(handle, enabled, progress=p, cancel=c), cancel)
             self._strategies_updated()
 
     @Slot(int)
     @guarded
     def reload_strategy(self, handle_id: int) -> None:
         """Hot reload: the file's new code re-runs from the start to the current moment."""
+        cancel = self.requests.begin_command()  # first: it pairs with issue_command
         session = self.session
         if session is not None and (handle := self._handle(handle_id)) is not None:
             try:
-                self._long(lambda p, c: session.reload_strategy(handle, progress=p, cancel=c))
+                self._long(lambda p, c: session.reload_strategy(handle, progress=p, cancel=c), cancel)
             except StrategyLoadError as exc:
                 self.strategy_failed.emit(f"Cannot reload {handle.name}", str(exc))
             self._strategies_updated()
@@ -385,10 +399,11 @@ class ReplayWorker(QObject):
     @Slot(int, dict)
     @guarded
     def set_strategy_params(self, handle_id: int, params: dict) -> None:
+        cancel = self.requests.begin_command()  # first: it pairs with issue_command
         session = self.session
         if session is not None and (handle := self._handle(handle_id)) is not None:
             try:
-                self._long(lambda p, c: session.set_params(handle, params, progress=p, cancel=c))
+                self._long(lambda p, c: session.set_params(handle, params, progress=p, cancel=c), cancel)
             except (TypeError, ValueError) as exc:
                 self.strategy_failed.emit(f"Bad parameters for {handle.name}", str(exc))
             self._strategies_updated()
@@ -397,10 +412,11 @@ class ReplayWorker(QObject):
     @guarded
     def set_execution(self, settings: SessionSettings) -> None:
         """New execution settings: every strategy re-runs from the start to the current moment."""
+        cancel = self.requests.begin_command()  # first: it pairs with issue_command
         self.settings = settings
         session = self.session
         if session is not None:
-            self._long(lambda p, c: session.set_settings(settings, progress=p, cancel=c))
+            self._long(lambda p, c: session.set_settings(settings, progress=p, cancel=c), cancel)
             self.generation += 1
             self._reset_pending = True
         self._emit_execution()
@@ -410,9 +426,12 @@ class ReplayWorker(QObject):
     @guarded
     def set_strategy_execution(self, handle_id: int, settings: SessionSettings | None) -> None:
         """Execution settings of one strategy's own (None: the session's again); it re-runs."""
+        cancel = self.requests.begin_command()  # first: it pairs with issue_command
         session = self.session
         if session is not None and (handle := self._handle(handle_id)) is not None:
-            self._long(lambda p, c: session.set_strategy_settings(handle, settings, progress=p, cancel=c))
+            self._long(
+                lambda p, c: session.set_strategy_settings(handle, settings, progress=p, cancel=c), cancel
+            )
             self._emit_execution()
             self._strategies_updated()
 
@@ -472,17 +491,16 @@ class ReplayWorker(QObject):
         self.strategies_changed.emit([] if session is None else [session.info(h) for h in session.strategies])
 
     def _long(
-        self,
-        action: Callable[[Callable[[float, str], None], CancelFn], object],
-        cancel: CancelFn | None = None,
+        self, action: Callable[[Callable[[float, str], None], CancelFn], object], cancel: CancelFn
     ) -> object:
         """Run a possibly long session call with progress and cancel; a cancel leaves it consistent.
-        Returns what the call returned (None when cancelled). ``cancel``: when to stop (by default
-        a Cancel pressed before or while it runs)."""
+        Returns what the call returned (None when cancelled). ``cancel``: when to stop (see
+        ``requests``)."""
         try:
-            return action(self.busy.emit, cancel or self.requests.cancel_pending)
+            return action(self.busy.emit, cancel)
         except Cancelled:
             log.info("cancelled")
+            self.requests.cancels_consumed()
             return None
         finally:
             self.busy.emit(-1.0, "")
