@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
+from qt_sync import sync_worker
 
 from replayterm.core.data import open_sources
 from replayterm.core.frames import Frame
@@ -51,9 +52,8 @@ def test_ladder_equals_the_core_book_after_play_seek_and_step(qtbot: QtBot, sett
     window.ladder.model.set_grouping(1)
 
     def settle() -> Frame:
-        """Let the worker go idle, then render whatever frame is still pending."""
-        qtbot.wait(300)
-        window.sink.flush()
+        """Wait for the worker through its queue, then render whatever frame is still pending."""
+        sync_worker(qtbot, controller.worker, window.sink)
         return shown[-1]
 
     window.transport.set_speed(25.0)

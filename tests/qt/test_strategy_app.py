@@ -15,6 +15,7 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QCheckBox, QFileDialog, QLineEdit, QSpinBox
 from pytestqt.qtbot import QtBot
+from qt_sync import sync_worker
 
 from replayterm.core.session import ReplaySession
 from replayterm.core.strategy import StrategyStatus
@@ -60,13 +61,9 @@ class App:
         self.settle()
 
     def settle(self) -> None:
-        """Let the frames in flight reach the views: until the replay time stops moving."""
-        while True:
-            before = self.ui.now_us
-            self.qtbot.wait(150)
-            self.window.sink.flush()
-            if self.ui.now_us == before:
-                return
+        """Let the frames in flight reach the views: a barrier through the worker's queue, then
+        the pending frame rendered."""
+        sync_worker(self.qtbot, self.controller.worker, self.window.sink)
 
     def info(self, sid: int):  # type: ignore[no-untyped-def]
         info = self.ui.store.info(sid)
