@@ -342,3 +342,18 @@ def test_decimals_are_correctly_rounded() -> None:
     want = np.array([float(t) for t in texts])
     price = parsed.columns[3].to_numpy()
     assert np.array_equal(price.view(np.int64), want.view(np.int64))
+
+
+@pytest.mark.parametrize("buffers", [1, 2, 5])
+@pytest.mark.parametrize("ending", [b"\n", b""])
+def test_line_blocks_reassemble_the_text(buffers: int, ending: bytes) -> None:
+    import io
+
+    from replayterm.core.data.line_blocks import line_blocks
+
+    rng = random.Random(buffers)
+    lines = [b"header"] + [b"x" * rng.randint(0, 300) for _ in range(2000)]
+    text = b"\n".join(lines) + ending
+    got = [bytes(b) for b in line_blocks(io.BytesIO(text), 256, buffers=buffers)]  # copied as handed out
+    assert all(b.endswith(b"\n") for b in got)
+    assert b"".join(got) == b"\n".join(lines[1:]) + b"\n"

@@ -55,7 +55,7 @@ def line_blocks(
             if kept > MAX_LINE:
                 raise LineTooLongError(kept)
             buf = pool[turn] = np.empty(kept + block_size + (1 << 16), np.uint8)
-        if kept and previous is not buf:
+        if kept and (previous is not buf or tail):
             assert previous is not None
             buf[:kept] = previous[tail : tail + kept]
         got = stream.readinto(buf.data[kept : kept + block_size])
