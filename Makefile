@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export QT_QPA_PLATFORM ?=
 
-.PHONY: run test test-fast lint bench sample clean doctor wheel-test bundle bundle-test
+.PHONY: run test test-fast lint oracle bench sample clean doctor wheel-test bundle bundle-test
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,13 +22,22 @@ lint: $(STAMP)
 	$(BIN)/mypy src
 	$(BIN)/lint-imports
 
+# npm tardis-dev, pinned by its package-lock.json: the oracle of tests/serve/test_tardis_parity.py
+# (skipped, with the reason, where node/npm are missing).
+ORACLE := tests/serve/tardis_oracle
+$(ORACLE)/node_modules/.package-lock.json: $(ORACLE)/package.json $(ORACLE)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then cd $(ORACLE) && npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the tardis-dev parity test will be skipped"; fi
+
+oracle: $(ORACLE)/node_modules/.package-lock.json
+
 # Everything, the slow tests included.
-test: $(STAMP) lint
+test: $(STAMP) lint oracle
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 	$(MAKE) wheel-test
 
 # The everyday run: tests marked slow (tens of seconds each) are left out.
-test-fast: $(STAMP)
+test-fast: $(STAMP) oracle
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m "not slow"
 
 # What the desktop app needs from the system: missing libraries (with the package), the display.

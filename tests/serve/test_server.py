@@ -22,7 +22,7 @@ from replayterm.serve.options import parse_options
 from replayterm.serve.stream import ReplayStream
 
 OPTS = {"exchange": "synthetic", "symbols": ["SYNTHUSD"], "dataTypes": ["trade", "book_change", "quote"],
-        "from": "2024-01-02T00:02:00Z", "to": "2024-01-02T00:03:00Z"}  # fmt: skip
+        "from": "2024-01-02T00:02:00Z", "to": "2024-01-02T00:03:00Z", "openingSnapshot": True}  # fmt: skip
 
 
 def query(options: object) -> str:

@@ -182,7 +182,7 @@ def test_each_options_object_keeps_its_own_range(catalog: Catalog) -> None:
         {"exchange": "synthetic", "dataTypes": ["trade"], "from": "2024-01-02T00:01:00Z",
          "to": "2024-01-02T00:02:00Z"},
         {"exchange": "synthetic", "dataTypes": ["book_change"], "from": "2024-01-02T00:01:30Z",
-         "to": "2024-01-02T00:01:40Z"},
+         "to": "2024-01-02T00:01:40Z", "exactRange": True, "openingSnapshot": True},
     ]  # fmt: skip
     stream = ReplayStream(parse_options(json.dumps(opts), catalog), 300)
     lines: list[str] = []

@@ -19,6 +19,9 @@ from replayterm.core.book.checkpoints import Checkpoints
 from replayterm.core.data import open_sources
 from replayterm.core.data.model import Kind, Source
 from replayterm.core.replay.instruments import build_instruments
+from replayterm.serve import encode as enc
+
+_COLUMN_KINDS = (Kind.TRADES, Kind.LIQUIDATIONS, Kind.DERIVATIVE_TICKER, Kind.BOOK_TICKER)
 
 
 @dataclass(frozen=True, eq=False)
@@ -31,6 +34,7 @@ class Prints:
     amount: np.ndarray
     side: np.ndarray
     id: pa.Array
+    exch_ms: bool = False  # the exchange's clock is in whole milliseconds (printed as such)
 
     def __len__(self) -> int:
         return int(self.local_ts.shape[0])
@@ -45,12 +49,51 @@ class BookData:
     checkpoints: Checkpoints | None
     group_exch_ts: np.ndarray  # exchange time of each message (its last row)
     group_local_ts: np.ndarray  # receive time of each message as recorded (its first row)
+    exch_ms: bool = False  # the exchange's clock is in whole milliseconds
+    # Re-snapshots that only start the next file (a daily file opens with the book): the feed
+    # was not interrupted there, so they are not disconnects.
+    file_starts: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
 
     def replayer(self) -> BookReplayer:
         return BookReplayer(self.events, self.checkpoints)
 
     def groups_before(self, ts: int) -> int:
         return int(np.searchsorted(self.events.group_ts, ts, side="left"))
+
+    @property
+    def disconnect_groups(self) -> np.ndarray:
+        """Groups that re-snapshot the book after a gap in the feed (not at a file's start)."""
+        groups = self.events.resnapshot_groups
+        if not self.file_starts.shape[0]:
+            return groups
+        return groups[~np.isin(self.events.group_ts[groups], self.file_starts)]
+
+    @property
+    def file_start_groups(self) -> np.ndarray:
+        """Re-snapshots at the start of a file (not disconnects)."""
+        groups = self.events.resnapshot_groups
+        if not self.file_starts.shape[0]:
+            return groups[:0]
+        return groups[np.isin(self.events.group_ts[groups], self.file_starts)]
+
+
+@dataclass(frozen=True, eq=False)
+class Tickers:
+    """The exchange's own best bid/offer stream (Tardis ``book_ticker``), receive-time order."""
+
+    local_ts: np.ndarray
+    exch_ts: np.ndarray
+    bid_price: np.ndarray
+    bid_amount: np.ndarray
+    ask_price: np.ndarray
+    ask_amount: np.ndarray
+    exch_ms: bool = False
+
+    def __len__(self) -> int:
+        return int(self.local_ts.shape[0])
+
+    def count_before(self, ts: int) -> int:
+        return int(np.searchsorted(self.local_ts, ts, side="left"))
 
 
 @dataclass(eq=False)
@@ -61,6 +104,8 @@ class Market:
     trades: Prints | None = None
     liquidations: Prints | None = None
     derivative: pa.Table | None = None  # DERIVATIVE_TICKER_SCHEMA columns, receive-time order
+    derivative_exch_ms: bool = False
+    tickers: Tickers | None = None
 
     @property
     def span(self) -> tuple[int, int] | None:
@@ -68,7 +113,7 @@ class Market:
         if self.book is not None and self.book.events.n_groups:
             starts.append(int(self.book.events.group_ts[0]))
             ends.append(int(self.book.events.group_ts[-1]))
-        for prints in (self.trades, self.liquidations):
+        for prints in (self.trades, self.liquidations, self.tickers):
             if prints is not None and len(prints):
                 starts.append(int(prints.local_ts[0]))
                 ends.append(int(prints.local_ts[-1]))
@@ -115,26 +160,43 @@ class Catalog:
             catalog.notes.extend(inst.notes)
             if inst.book is not None:
                 ev = inst.book.events
+                group_exch = ev.exch_ts[ev.group_start[1:] - 1]
                 market.book = BookData(
                     ev,
                     inst.book.checkpoints,
-                    ev.exch_ts[ev.group_start[1:] - 1],
+                    group_exch,
                     ev.local_ts[ev.group_start[:-1]],
+                    exch_ms=enc.whole_ms(group_exch),
+                    file_starts=_file_starts(sources, inst.exchange, inst.symbol),
                 )
         by_kind: dict[tuple[str, str, Kind], list[Source]] = {}
         for s in sources:
-            if s.rows and s.kind in (Kind.TRADES, Kind.LIQUIDATIONS, Kind.DERIVATIVE_TICKER):
+            if s.rows and s.kind in (
+                Kind.TRADES,
+                Kind.LIQUIDATIONS,
+                Kind.DERIVATIVE_TICKER,
+                Kind.BOOK_TICKER,
+            ):
                 by_kind.setdefault((s.exchange, s.symbol, s.kind), []).append(s)
         for (exchange, symbol, kind), group in by_kind.items():
             market = catalog.markets.setdefault((exchange, symbol), Market(exchange, symbol))
             table = _concat_in_time_order(group)
             if kind is Kind.DERIVATIVE_TICKER:
                 market.derivative = table
+                market.derivative_exch_ms = enc.whole_ms(table.column("exch_ts").to_numpy())
+            elif kind is Kind.BOOK_TICKER:
+                cols = {
+                    c: table.column(c).to_numpy()
+                    for c in ("local_ts", "exch_ts", "bid_price", "bid_amount", "ask_price", "ask_amount")
+                }
+                market.tickers = Tickers(**cols, exch_ms=enc.whole_ms(cols["exch_ts"]))
             else:
                 col = {
                     c: table.column(c).to_numpy() for c in ("local_ts", "exch_ts", "price", "amount", "side")
                 }
-                prints = Prints(**col, id=table.column("id").combine_chunks())
+                prints = Prints(
+                    **col, id=table.column("id").combine_chunks(), exch_ms=enc.whole_ms(col["exch_ts"])
+                )
                 if kind is Kind.TRADES:
                     market.trades = prints
                 else:
@@ -155,6 +217,16 @@ class Catalog:
 
         sources = open_sources(list(files), progress=part(0.0, 0.5))
         return cls.from_sources(sources, progress=part(0.5, 1.0))
+
+
+def _file_starts(sources: Sequence[Source], exchange: str, symbol: str) -> np.ndarray:
+    """First receive time of every book file of a market after its first one."""
+    starts = sorted(
+        span[0]
+        for s in sources
+        if s.kind is Kind.BOOK and s.exchange == exchange and s.symbol == symbol and (span := s.time_span())
+    )
+    return np.array(starts[1:], dtype=np.int64)
 
 
 def _concat_in_time_order(sources: Sequence[Source]) -> pa.Table:

@@ -144,10 +144,12 @@ def integers(pool: Pool, values: np.ndarray) -> Piece:
 # -- timestamps --------------------------------------------------------------------------------
 
 _TS_LEN = 29  # "YYYY-MM-DDTHH:MM:SS.ffffffZ" with the quotes
+_TS_LEN_MS = 26  # "YYYY-MM-DDTHH:MM:SS.fffZ"
 
 
 @nb.njit(cache=True, nogil=True)
-def _render_ts(ts: np.ndarray, out: np.ndarray) -> None:
+def _render_ts(ts: np.ndarray, out: np.ndarray, digits: int) -> None:
+    width = 23 + digits
     for i in range(ts.shape[0]):
         t = ts[i]
         days = t // 86_400_000_000
@@ -169,7 +171,7 @@ def _render_ts(ts: np.ndarray, out: np.ndarray) -> None:
         hh = secs // 3600
         mi = (secs // 60) % 60
         ss = secs % 60
-        o = i * 29
+        o = i * width
         out[o] = 34
         out[o + 1] = 48 + (y // 1000) % 10
         out[o + 2] = 48 + (y // 100) % 10
@@ -192,24 +194,37 @@ def _render_ts(ts: np.ndarray, out: np.ndarray) -> None:
         out[o + 19] = 48 + ss % 10
         out[o + 20] = 46
         div = 100_000
-        for k in range(6):
+        for k in range(digits):
             out[o + 21 + k] = 48 + (us // div) % 10
             div //= 10
-        out[o + 27] = 90
-        out[o + 28] = 34
+        out[o + 21 + digits] = 90
+        out[o + 22 + digits] = 34
 
 
-def timestamps(pool: Pool, ts: np.ndarray) -> Piece:
+def timestamps(pool: Pool, ts: np.ndarray, ms: bool = False) -> Piece:
+    """Quoted ISO-8601 UTC times of µs values: with microseconds, or (``ms``) milliseconds.
+
+    tardis-machine prints a time with the precision its source has: receive times and
+    exchange clocks in µs with six digits, exchange clocks in ms with three (JavaScript's
+    ``Date``), so a column whose every value is whole milliseconds is printed with ``ms``.
+    """
     ts = np.ascontiguousarray(ts, dtype=np.int64)
-    buf = np.empty(ts.shape[0] * _TS_LEN, dtype=np.uint8)
-    _render_ts(ts, buf)
+    width = _TS_LEN_MS if ms else _TS_LEN
+    buf = np.empty(ts.shape[0] * width, dtype=np.uint8)
+    _render_ts(ts, buf, 3 if ms else 6)
     base = pool.add(buf)
-    return base + np.arange(ts.shape[0], dtype=np.int64) * _TS_LEN, np.full(ts.shape[0], _TS_LEN, np.int64)
+    return base + np.arange(ts.shape[0], dtype=np.int64) * width, np.full(ts.shape[0], width, np.int64)
 
 
-def iso_one(ts: int) -> str:
+def whole_ms(ts: np.ndarray) -> bool:
+    """True when every time of a column is a whole millisecond (an exchange clock in ms)."""
+    ts = np.asarray(ts)
+    return bool(ts.shape[0]) and not np.any(ts % 1000)
+
+
+def iso_one(ts: int, ms: bool = False) -> str:
     pool = Pool()
-    timestamps(pool, np.array([ts]))
+    timestamps(pool, np.array([ts]), ms)
     return bytes(pool.data()).decode()
 
 

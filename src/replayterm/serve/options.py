@@ -2,6 +2,11 @@
 
 ``options`` is one object or an array of objects (merged by receive time), each with
 ``exchange``, ``symbols``, ``from``, ``to``, ``dataTypes`` and ``withDisconnectMessages``.
+As tardis-dev does, ``from`` and ``to`` are floored to the minute (it replays whole per-minute
+slices). Extensions, each only when asked for: ``exactRange`` (use the times as given),
+``openingSnapshot`` (a replay that starts inside the data begins with the book at that moment;
+tardis-dev sends no book until the recording's next snapshot), ``from``/``to`` may be omitted
+(the whole files).
 Anything wrong raises ``OptionsError`` with a message that says what and how to fix it; the
 server turns it into HTTP 400 or a WebSocket close with a JSON error.
 """
@@ -17,6 +22,7 @@ from replayterm.core.data import parse_time
 from replayterm.serve.catalog import Catalog, Market
 
 MAX_DEPTH = 1000
+MINUTE_US = 60_000_000
 UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000}
 
 
@@ -48,6 +54,7 @@ class DataTypes:
     derivative_ticker: bool = False
     liquidation: bool = False
     disconnect: bool = False
+    book_ticker: bool = False
     snapshots: tuple[SnapshotSpec, ...] = ()
     trade_bars: tuple[TradeBarSpec, ...] = ()
 
@@ -59,7 +66,7 @@ class DataTypes:
     def names(self) -> list[str]:
         out = [
             n
-            for n in ("trade", "book_change", "derivative_ticker", "liquidation", "disconnect")
+            for n in ("trade", "book_change", "derivative_ticker", "liquidation", "disconnect", "book_ticker")
             if getattr(self, n)
         ]
         return out + [s.name for s in self.snapshots] + [b.name for b in self.trade_bars]
@@ -75,6 +82,7 @@ class Selection:
     with_disconnects: bool = False
     from_ts: int | None = None  # this selection's own range (receive time); None = the request's
     to_ts: int | None = None
+    opening_snapshot: bool = False  # extension: start mid-data with the book at that moment
 
 
 @dataclass
@@ -87,9 +95,9 @@ class Request:
 _SNAPSHOT = re.compile(r"^book_snapshot_(\d+)_(?:grouped(\d+(?:\.\d+)?)_)?(\d+)(ms|s|m)$")
 _QUOTE = re.compile(r"^quote(?:_(\d+)(ms|s|m))?$")
 _TRADE_BAR = re.compile(r"^trade_bar_(\d+(?:\.\d+)?)(ms|s|m|ticks|vol)$")
-_SIMPLE = {"trade", "book_change", "derivative_ticker", "liquidation", "disconnect"}
+_SIMPLE = {"trade", "book_change", "derivative_ticker", "liquidation", "disconnect", "book_ticker"}
 KNOWN_TYPES_HELP = (
-    "trade, book_change, book_snapshot_{depth}_{interval}{ms|s|m}, "
+    "trade, book_change, book_ticker, book_snapshot_{depth}_{interval}{ms|s|m}, "
     "book_snapshot_{depth}_grouped{step}_{interval}{ms|s|m}, quote, quote_{interval}{ms|s|m}, "
     "trade_bar_{n}{ms|s|m|ticks|vol}, derivative_ticker, liquidation, disconnect"
 )
@@ -184,16 +192,41 @@ def resolve(raw: Any, catalog: Catalog) -> Request:
                 markets.append(market)
         else:
             raise OptionsError(f'{where}"symbols" must be a list of symbol names')
+        exact = _flag(item, "exactRange", where)
         lo = _time(item["from"], "from") if item.get("from") is not None else span[0]
         hi = _time(item["to"], "to") if item.get("to") is not None else span[1] + 1
         if lo >= hi:
             raise OptionsError(f'{where}"from" must be before "to"')
+        if not exact:
+            if item.get("from") is not None:
+                lo = _floor_minute(lo)
+            if item.get("to") is not None:
+                hi = _floor_minute(hi)
+            if lo >= hi:
+                raise OptionsError(
+                    f'{where}"from" and "to" fall in the same minute; tardis-machine replays whole minutes '
+                    '(floored), so ask for a later "to" or pass "exactRange": true'
+                )
         froms.append(lo)
         tos.append(hi)
         with_disconnects = bool(item.get("withDisconnectMessages", False)) or types.disconnect
         request.selections.append(
-            Selection(exchange, list(dict.fromkeys(markets)), types, with_disconnects, lo, hi)
-        )
+            Selection(
+                exchange, list(dict.fromkeys(markets)), types, with_disconnects, lo, hi,
+                opening_snapshot=_flag(item, "openingSnapshot", where),
+            )
+        )  # fmt: skip
     request.from_ts = min(froms)
     request.to_ts = max(tos)
     return request
+
+
+def _floor_minute(ts: int) -> int:
+    return ts - ts % MINUTE_US
+
+
+def _flag(item: dict[str, Any], name: str, where: str) -> bool:
+    value = item.get(name, False)
+    if not isinstance(value, bool):
+        raise OptionsError(f'{where}"{name}" must be true or false')
+    return value

@@ -15,6 +15,7 @@ Chunks are pure CPU work over immutable shared data: the server runs them on wor
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -22,7 +23,7 @@ import pyarrow as pa
 from replayterm.core.book.interval_snapshots import SnapshotState
 from replayterm.core.replay.computed_snapshots import SnapshotCursor, SnapshotRows
 from replayterm.serve import encode as enc
-from replayterm.serve.catalog import Market, Prints
+from replayterm.serve.catalog import BookData, Market, Prints
 from replayterm.serve.options import DataTypes, Request, Selection, SnapshotSpec, TradeBarSpec
 from replayterm.serve.trade_bars import TradeBarState, compute_bars
 
@@ -30,7 +31,8 @@ DEFAULT_BUDGET = 32_768
 END = np.iinfo(np.int64).max
 
 # Stream order at equal receive times within one market.
-_TRADES, _LIQUIDATIONS, _DERIVATIVE, _BOOK = 0, 1, 2, 3
+_TRADES, _LIQUIDATIONS, _DERIVATIVE, _BOOK, _TICKER = 0, 1, 2, 3, 4
+_STREAMS = 5
 
 
 @dataclass
@@ -54,13 +56,15 @@ class _Feed:
     trade_pos: int = 0
     liq_pos: int = 0
     deriv_pos: int = 0
+    ticker_pos: int = 0
+    opening_snapshot: bool = False  # begin with the book when starting inside the data
     group_pos: int = 0
     snapshots: list[_SnapshotFeed] = field(default_factory=list)
     bars: list[TradeBarState] = field(default_factory=list)
     started: bool = True  # False while the replay is before this options object's "from"
 
     def stream_id(self, kind: int) -> int:
-        return self.order * 4 + kind
+        return self.order * _STREAMS + kind
 
 
 class ReplayStream:
@@ -74,7 +78,7 @@ class ReplayStream:
         for selection in request.selections:
             for market in selection.markets:
                 self._add_feed(selection, market)
-        self.seek(request.from_ts)
+        self._restart(request.from_ts, opening=None)
 
     # -- subscriptions -------------------------------------------------------------------------
 
@@ -88,6 +92,7 @@ class ReplayStream:
             enc.json_string(market.exchange),
             self.request.from_ts if selection.from_ts is None else selection.from_ts,
             self.request.to_ts if selection.to_ts is None else selection.to_ts,
+            opening_snapshot=selection.opening_snapshot,
         )
         if market.book is not None:
             for spec in selection.types.snapshots:
@@ -109,7 +114,7 @@ class ReplayStream:
             feed = self._add_feed(
                 Selection(selection.exchange, [market], merged, selection.with_disconnects), market
             )
-            self._opening += self._start_feed(feed, self.position_ts)
+            self._opening += self._start_feed(feed, self.position_ts, with_book=True)
 
     def unsubscribe(self, markets: list[Market] | None, names: list[str] | None) -> None:
         """Stop markets (all their types) or only some data types (of all or the given markets)."""
@@ -136,15 +141,24 @@ class ReplayStream:
         return self.position_ts >= self.request.to_ts and not self._opening
 
     def seek(self, ts: int) -> None:
-        """Restart at receive time ``ts``: the next messages are those received from then on."""
+        """Restart at receive time ``ts``: the next messages are those received from then on,
+        after the book at that moment (a ``book_change`` snapshot, fresh computed snapshots)."""
+        self._restart(ts, opening=True)
+
+    def _restart(self, ts: int, opening: bool | None) -> None:
         ts = min(max(ts, self.request.from_ts), self.request.to_ts)
         self.position_ts = ts
         self._opening = []
         for feed in self.feeds:
-            self._opening += self._start_feed(feed, ts)
+            self._opening += self._start_feed(feed, ts, opening)
 
-    def _start_feed(self, feed: _Feed, ts: int) -> list[enc.Lines]:
-        """Positions at ``ts`` (within the feed's own range); returns the opening messages."""
+    def _start_feed(self, feed: _Feed, ts: int, with_book: bool | None = None) -> list[enc.Lines]:
+        """Positions at ``ts`` (within the feed's own range); returns the opening messages.
+
+        ``with_book`` None: as the request asked (tardis-dev sends no book before the recording's
+        next snapshot; ``openingSnapshot`` asks for the book at ``ts``); True after a seek.
+        """
+        with_opening = feed.opening_snapshot if with_book is None else with_book
         feed.started = ts >= feed.from_ts
         ts = min(max(ts, feed.from_ts), feed.to_ts)  # each options object keeps its own range
         opening: list[enc.Lines] = []
@@ -153,6 +167,7 @@ class ReplayStream:
         feed.liq_pos = m.liquidations.count_before(ts) if m.liquidations is not None else 0
         if m.derivative is not None:
             feed.deriv_pos = int(np.searchsorted(m.derivative.column("local_ts").to_numpy(), ts, side="left"))
+        feed.ticker_pos = m.tickers.count_before(ts) if m.tickers is not None else 0
         for bar in feed.bars:
             bar.reset()
         if m.book is None or not feed.started:
@@ -160,8 +175,16 @@ class ReplayStream:
         ev = m.book.events
         g = m.book.groups_before(ts)
         feed.group_pos = max(g, ev.first_snapshot_group)
-        opening_needed = g > ev.first_snapshot_group
-        if feed.types.book_change and opening_needed:
+        if not with_opening and g > ev.first_snapshot_group:
+            # Like tardis-dev without a snapshot in its window: nothing of the book until the
+            # next re-snapshot of the recording.
+            later = m.book.disconnect_groups
+            later = later[later >= g]
+            feed.group_pos = int(later[0]) if later.shape[0] else ev.n_groups
+            for snap in feed.snapshots:
+                snap.cursor.start(feed.group_pos, ts)
+            return opening
+        if feed.types.book_change and g > ev.first_snapshot_group:
             opening.append(self._opening_book_change(feed, g, ts))
         for k, snap in enumerate(feed.snapshots):
             rows = snap.cursor.start(g, ts)
@@ -198,6 +221,8 @@ class ReplayStream:
                 cols.append((m.liquidations.local_ts, feed.liq_pos))
             if m.derivative is not None and t.derivative_ticker:
                 cols.append((m.derivative.column("local_ts").to_numpy(), feed.deriv_pos))
+            if m.tickers is not None and t.book_ticker:
+                cols.append((m.tickers.local_ts, feed.ticker_pos))
             if feed.to_ts <= self.position_ts:
                 continue  # this options object's range is over
             for ts, pos in cols:
@@ -246,6 +271,11 @@ class ReplayStream:
             start, feed.deriv_pos = feed.deriv_pos, end
             if end > start:
                 out.append(self._derivative(feed, start, end))
+        if m.tickers is not None and t.book_ticker:
+            end = m.tickers.count_before(hi)
+            start, feed.ticker_pos = feed.ticker_pos, end
+            if end > start:
+                out.append(self._tickers(feed, start, end))
         if m.book is not None and (t.needs_book or feed.with_disconnects):
             g_end = m.book.groups_before(hi)
             g0 = feed.group_pos
@@ -273,17 +303,19 @@ class ReplayStream:
     def _restarts(feed: _Feed, g0: int, g1: int) -> list[int]:
         book = feed.market.book
         assert book is not None
-        groups = book.events.resnapshot_groups
+        groups = book.disconnect_groups
         return [int(g) for g in groups[(groups >= g0) & (groups < g1)]]
 
     def _prefix(self, feed: _Feed, kind: str) -> str:
         return f'{{"type":"{kind}","symbol":{feed.symbol_json},"exchange":{feed.exchange_json},'
 
     @staticmethod
-    def _times(pool: enc.Pool, exch: np.ndarray, local: np.ndarray) -> list[tuple[int, int] | enc.Piece]:
+    def _times(
+        pool: enc.Pool, exch: np.ndarray, local: np.ndarray, exch_ms: bool
+    ) -> list[tuple[int, int] | enc.Piece]:
         return [
             pool.literal(',"timestamp":'),
-            enc.timestamps(pool, exch),
+            enc.timestamps(pool, exch, exch_ms),
             pool.literal(',"localTimestamp":'),
             enc.timestamps(pool, local),
             pool.literal("}"),
@@ -307,9 +339,29 @@ class ReplayStream:
             pool.literal('"price":'), enc.numbers(pool, p.price[s]),
             pool.literal(',"amount":'), enc.numbers(pool, p.amount[s]),
             pool.literal(',"side":'), side_piece,
-            *self._times(pool, p.exch_ts[s], p.local_ts[s]),
+            *self._times(pool, p.exch_ts[s], p.local_ts[s], p.exch_ms),
         ])  # fmt: skip
         return enc.Lines.make(text, p.local_ts[s], feed.stream_id(stream), np.arange(start, end))
+
+    def _tickers(self, feed: _Feed, start: int, end: int) -> enc.Lines:
+        """``book_ticker`` in tardis-node's key order; an absent side's fields are left out."""
+        k = feed.market.tickers
+        assert k is not None
+        s = slice(start, end)
+        pool = enc.Pool()
+        pieces: list[tuple[int, int] | enc.Piece] = [pool.literal(self._prefix(feed, "book_ticker")[:-1])]
+        for name, values in (
+            ("askAmount", k.ask_amount[s]), ("askPrice", k.ask_price[s]),
+            ("bidPrice", k.bid_price[s]), ("bidAmount", k.bid_amount[s]),
+        ):  # fmt: skip
+            valid = ~np.isnan(values)
+            pieces += [
+                enc.choose(valid, pool.literal(f',"{name}":'), (0, 0)),
+                enc.optional(valid, enc.numbers(pool, values)),
+            ]
+        pieces += self._times(pool, k.exch_ts[s], k.local_ts[s], k.exch_ms)
+        text = enc.assemble(pool, end - start, pieces)
+        return enc.Lines.make(text, k.local_ts[s], feed.stream_id(_TICKER), np.arange(start, end))
 
     def _derivative(self, feed: _Feed, start: int, end: int) -> enc.Lines:
         table = feed.market.derivative
@@ -330,13 +382,14 @@ class ReplayStream:
             col = t.column(column).combine_chunks()
             valid = ~np.asarray(col.is_null().to_numpy(zero_copy_only=False), dtype=bool)
             if column == "funding_timestamp":
-                values = enc.timestamps(pool, col.fill_null(0).to_numpy())
+                ft = col.fill_null(0).to_numpy()
+                values = enc.timestamps(pool, ft, enc.whole_ms(ft[valid]))
             else:
                 raw = col.to_numpy(zero_copy_only=False).astype(np.float64)
                 valid &= ~np.isnan(raw)
                 values = enc.numbers(pool, raw)
             pieces += [enc.choose(valid, pool.literal(f',"{name}":'), (0, 0)), enc.optional(valid, values)]
-        pieces += self._times(pool, t.column("exch_ts").to_numpy(), local)
+        pieces += self._times(pool, t.column("exch_ts").to_numpy(), local, feed.market.derivative_exch_ms)
         text = enc.assemble(pool, n, pieces)
         return enc.Lines.make(text, local, feed.stream_id(_DERIVATIVE), np.arange(start, end))
 
@@ -365,7 +418,47 @@ class ReplayStream:
             pool, feed, ng, snapshot, offsets, ev.price[rows], ev.amount[rows], last,
             book.group_exch_ts[g0:g1], book.group_local_ts[g0:g1],
         )  # fmt: skip
+        starts = book.file_start_groups
+        starts = starts[(starts >= g0) & (starts < g1)]
+        if starts.shape[0]:
+            # A file that opens with the book (a daily file) did not interrupt the feed: what a
+            # client receives there is the change, as the exchange sent it.
+            replace = np.zeros(ng, dtype=bool)
+            replace[starts - g0] = True
+            texts = text.to_pylist()
+            for g in starts.tolist():
+                texts[g - g0] = self._file_start_change(feed, g)
+            text = pa.array(texts, pa.string())
         return enc.Lines.make(text, ev.group_ts[g0:g1], feed.stream_id(_BOOK), np.arange(g0, g1), sub=1)
+
+    def _file_start_change(self, feed: _Feed, g: int) -> str:
+        """The snapshot that opens a file, as the change from the book before it (prices ascending)."""
+        book = _book(feed)
+        replayer = book.replayer()
+        replayer.seek_group(g)
+        before = {side: _side_levels(replayer.book, side) for side in (1, -1)}
+        replayer.seek_group(g + 1)
+        after = {side: _side_levels(replayer.book, side) for side in (1, -1)}
+        px_parts, amt_parts, counts = [], [], []
+        for side in (1, -1):
+            b, a = before[side], after[side]
+            prices = np.union1d(b[:, 0], a[:, 0])
+            old = _amounts_at(b, prices)
+            new = _amounts_at(a, prices)
+            changed = old != new
+            px_parts.append(prices[changed])
+            amt_parts.append(new[changed])
+            counts.append(int(changed.sum()))
+        px, amt = np.concatenate(px_parts), np.concatenate(amt_parts)
+        offsets = np.array([0, counts[0], counts[0] + counts[1]])
+        last = np.zeros(px.shape[0], dtype=bool)
+        last[offsets[1:][offsets[1:] > 0] - 1] = True
+        pool = enc.Pool()
+        text = self._book_change_text(
+            pool, feed, 1, np.array([False]), offsets, px, amt, last,
+            book.group_exch_ts[g : g + 1], book.group_local_ts[g : g + 1],
+        )  # fmt: skip
+        return str(text[0].as_py())
 
     def _book_change_text(
         self, pool: enc.Pool, feed: _Feed, n: int, snapshot: np.ndarray, list_offsets: np.ndarray,
@@ -382,23 +475,34 @@ class ReplayStream:
             n,
             [head],
             pool.literal('],"asks":['),
-            [pool.literal("]"), *self._times(pool, exch, local)],
+            [pool.literal("]"), *self._times(pool, exch, local, _book(feed).exch_ms)],
             list_offsets,
             enc.level_pieces(pool, px, amt, last),
         )
 
     def _disconnects(self, feed: _Feed, g0: int, g1: int) -> enc.Lines:
+        """tardis-dev's ``disconnect``: the exchange and the receive time of the last message
+        before the gap (no symbols: a replay's connection carries all of them)."""
         book = feed.market.book
         assert book is not None
-        groups = book.events.resnapshot_groups
-        hit = groups[(groups >= g0) & (groups < g1)]
+        hit = np.asarray(self._restarts(feed, g0, g1), dtype=np.int64)
+        group_ts = book.events.group_ts
+        last = group_ts[np.maximum(hit - 1, 0)]
+        resync = group_ts[hit]
+        m, t = feed.market, feed.types
+        for ts, served in (
+            (m.trades.local_ts if m.trades is not None else None, t.trade or bool(feed.bars)),
+            (m.tickers.local_ts if m.tickers is not None else None, t.book_ticker),
+        ):
+            if ts is not None and served and ts.shape[0]:
+                k = np.searchsorted(ts, resync, side="left") - 1
+                last = np.maximum(last, np.where(k >= 0, ts[np.maximum(k, 0)], last))
         pool = enc.Pool()
-        head = f'{{"type":"disconnect","exchange":{feed.exchange_json},"symbols":[{feed.symbol_json}],'
+        head = f'{{"type":"disconnect","exchange":{feed.exchange_json},"localTimestamp":'
         text = enc.assemble(pool, hit.shape[0], [
-            pool.literal(head + '"localTimestamp":'), enc.timestamps(pool, book.group_local_ts[hit]),
-            pool.literal("}"),
+            pool.literal(head), enc.timestamps(pool, last), pool.literal("}"),
         ])  # fmt: skip
-        return enc.Lines.make(text, book.events.group_ts[hit], feed.stream_id(_BOOK), hit, sub=0)
+        return enc.Lines.make(text, resync, feed.stream_id(_BOOK), hit, sub=0)
 
     def _opening_book_change(self, feed: _Feed, g: int, ts: int) -> enc.Lines:
         book = feed.market.book
@@ -422,6 +526,8 @@ class ReplayStream:
     def _snapshot_lines(
         self, feed: _Feed, spec: SnapshotSpec, rows: SnapshotRows, sub: int, item: int | None = None
     ) -> enc.Lines:
+        book = feed.market.book
+        assert book is not None
         d = spec.depth
         n = len(rows)
         px = np.concatenate([rows.px[:, 1::2], rows.px[:, 0::2]], axis=1).ravel()  # bids then asks
@@ -435,11 +541,9 @@ class ReplayStream:
         pool = enc.Pool()
         text = enc.assemble_two_lists(
             pool, n, [pool.literal(head)], pool.literal('],"asks":['),
-            [pool.literal("]"), *self._times(pool, rows.ts, rows.local_ts)],
+            [pool.literal("]"), *self._times(pool, rows.ts, rows.local_ts, book.exch_ms)],
             np.arange(2 * n + 1) * d, enc.level_pieces(pool, px, amt, last),
         )  # fmt: skip
-        book = feed.market.book
-        assert book is not None
         if item is None:
             return enc.Lines.make(
                 text, book.events.group_ts[rows.group], feed.stream_id(_BOOK), rows.group, sub
@@ -468,11 +572,33 @@ class ReplayStream:
             pool.literal(',"sellVolume":'), enc.numbers(pool, out.sell_volume),
             pool.literal(',"trades":'), enc.integers(pool, out.trades),
             pool.literal(',"vwap":'), enc.numbers(pool, out.vwap),
-            pool.literal(',"openTimestamp":'), enc.timestamps(pool, out.open_ts),
-            pool.literal(',"closeTimestamp":'), enc.timestamps(pool, out.close_ts),
-            *self._times(pool, out.ts, p.local_ts[out.trade]),
+            pool.literal(',"openTimestamp":'), enc.timestamps(pool, out.open_ts, p.exch_ms),
+            pool.literal(',"closeTimestamp":'), enc.timestamps(pool, out.close_ts, p.exch_ms),
+            pool.literal(',"localTimestamp":'), enc.timestamps(pool, p.local_ts[out.trade]),
+            # a time bar ends at a whole millisecond (JavaScript's Date), others at their last trade
+            pool.literal(',"timestamp":'), enc.timestamps(pool, out.ts, spec.kind == "time" or p.exch_ms),
+            pool.literal("}"),
         ])  # fmt: skip
         return [enc.Lines.make(text, p.local_ts[out.trade], feed.stream_id(_TRADES), out.trade, sub=1 + k)]
+
+
+def _side_levels(book: Any, side: int) -> np.ndarray:
+    return np.asarray(book.levels(side, book.level_count(side)), dtype=np.float64).reshape(-1, 2)
+
+
+def _amounts_at(levels: np.ndarray, prices: np.ndarray) -> np.ndarray:
+    """The amount of each of ``prices`` in ``levels`` (price, amount rows), 0 where absent."""
+    order = np.argsort(levels[:, 0])
+    px, amt = levels[order, 0], levels[order, 1]
+    i = np.clip(np.searchsorted(px, prices), 0, max(px.shape[0] - 1, 0))
+    if not px.shape[0]:
+        return np.zeros(prices.shape[0])
+    return np.where(px[i] == prices, amt[i], 0.0)
+
+
+def _book(feed: _Feed) -> BookData:
+    assert feed.market.book is not None
+    return feed.market.book
 
 
 def _merge_types(a: DataTypes, b: DataTypes) -> DataTypes:
