@@ -67,7 +67,7 @@ def test_stuck_clients_are_closed_and_others_keep_streaming(catalog: Catalog) ->
                 max_buffered = max([max_buffered, *(c.buffered for c in server.clients.values())])
                 await asyncio.sleep(0.05)
             assert not server.clients
-            assert max_buffered <= config.max_buffer
+            assert max_buffered <= config.high_water + config.chunk_bytes  # one write over the mark at most
         finally:
             for sock in stuck:
                 sock.close()
@@ -136,7 +136,7 @@ def test_clients_that_disconnect_mid_stream_free_everything(catalog: Catalog) ->
             while server.clients and time.monotonic() < deadline:
                 await asyncio.sleep(0.02)
             assert not server.clients
-            assert not server._wake  # per-client state released
+            assert not server.state.loops  # per-client state released
         finally:
             await server.stop()
 

@@ -83,21 +83,59 @@ class Lines:
             np.full(n, sub, dtype=np.int8),
         )
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes of JSON text (without framing)."""
+        n = len(self.text)
+        if n == 0:
+            return 0
+        offsets = self.text.buffers()[1]
+        o = np.frombuffer(offsets, dtype=np.int32, count=self.text.offset + n + 1)
+        return int(o[-1] - o[self.text.offset])
+
+    def slice(self, start: int, stop: int | None = None) -> Lines:
+        stop = len(self) if stop is None else stop
+        return Lines(
+            self.text.slice(start, stop - start),
+            self.local_ts[start:stop],
+            self.stream[start:stop],
+            self.item[start:stop],
+            self.sub[start:stop],
+        )
+
+    def take(self, keep: np.ndarray) -> Lines:
+        idx = np.flatnonzero(keep)
+        return Lines(
+            self.text.take(pa.array(idx)), self.local_ts[idx], self.stream[idx], self.item[idx], self.sub[idx]
+        )
+
 
 EMPTY: pa.StringArray = pa.array([], pa.string())
+NO_LINES = Lines.make(EMPTY, np.empty(0, np.int64), 0, np.empty(0, np.int64))
 
 
-def merge(parts: list[Lines]) -> pa.StringArray:
-    """All lines of ``parts`` in merge-key order."""
+def concat(parts: list[Lines]) -> Lines:
+    """Lines already in order one after the other (a chunk, then the next one)."""
+    parts = [p for p in parts if len(p)]
+    if len(parts) <= 1:
+        return parts[0] if parts else NO_LINES
+    return Lines(
+        pa.concat_arrays([p.text for p in parts]),
+        *(np.concatenate([getattr(p, k) for p in parts]) for k in ("local_ts", "stream", "item", "sub")),
+    )
+
+
+def merge(parts: list[Lines]) -> Lines:
+    """All lines of ``parts`` in merge-key order (receive time, stream, item, sub-order)."""
     parts = [p for p in parts if len(p)]
     if not parts:
-        return EMPTY
+        return NO_LINES
     if len(parts) == 1:
-        return parts[0].text
+        return parts[0]
     text = pa.concat_arrays([p.text for p in parts])
     keys = [np.concatenate([getattr(p, k) for p in parts]) for k in ("sub", "item", "stream", "local_ts")]
     order = np.lexsort(keys)
-    return text.take(pa.array(order))
+    return Lines(text.take(pa.array(order)), keys[3][order], keys[2][order], keys[1][order], keys[0][order])
 
 
 # -- numbers -----------------------------------------------------------------------------------
@@ -403,6 +441,11 @@ def _fold(pool: Pool, n: int, pieces: list[tuple[int, int] | Piece]) -> np.ndarr
 # -- output framing ----------------------------------------------------------------------------
 
 
+def buffers(lines: pa.StringArray) -> tuple[np.ndarray, np.ndarray]:
+    """The UTF-8 bytes of ``lines`` and each line's (start, end) offsets into them."""
+    return _buffers(lines)
+
+
 def _buffers(lines: pa.StringArray) -> tuple[np.ndarray, np.ndarray]:
     arr = pa.concat_arrays([lines]) if lines.offset else lines
     offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32, count=len(arr) + 1).astype(np.int64)
@@ -423,8 +466,10 @@ def _newlines(data: np.ndarray, offsets: np.ndarray, out: np.ndarray) -> None:
         w += 1
 
 
-def ndjson(lines: pa.StringArray) -> bytes:
+def ndjson(lines: pa.StringArray | Lines) -> bytes:
     """One newline-terminated JSON text per message, as one buffer."""
+    if isinstance(lines, Lines):
+        lines = lines.text
     if len(lines) == 0:
         return b""
     data, offsets = _buffers(lines)
@@ -458,8 +503,10 @@ def _frame(data: np.ndarray, offsets: np.ndarray, out: np.ndarray) -> int:
     return w
 
 
-def websocket_frames(lines: pa.StringArray) -> bytes:
+def websocket_frames(lines: pa.StringArray | Lines) -> bytes:
     """Each message as its own unmasked WebSocket text frame, all in one buffer."""
+    if isinstance(lines, Lines):
+        lines = lines.text
     if len(lines) == 0:
         return b""
     data, offsets = _buffers(lines)

@@ -62,15 +62,37 @@ class _Feed:
     snapshots: list[_SnapshotFeed] = field(default_factory=list)
     bars: list[TradeBarState] = field(default_factory=list)
     started: bool = True  # False while the replay is before this options object's "from"
+    subs: dict[str, int] = field(default_factory=dict)  # computed type -> its stable sub-order
 
     def stream_id(self, kind: int) -> int:
         return self.order * _STREAMS + kind
 
+    def serves(self, kind: int, sub: int) -> bool:
+        """Whether a line of this feed's ``kind`` stream and ``sub``-order is still subscribed."""
+        t = self.types
+        if kind == _TRADES:
+            return t.trade if sub == 0 else any(self.subs[b.spec.name] == sub for b in self.bars)
+        if kind == _BOOK:
+            if sub == 0:
+                return self.with_disconnects
+            if sub == 1:
+                return t.book_change
+            return any(self.subs[sn.spec.name] == sub for sn in self.snapshots)
+        return {_LIQUIDATIONS: t.liquidation, _DERIVATIVE: t.derivative_ticker, _TICKER: t.book_ticker}[kind]
+
 
 class ReplayStream:
-    def __init__(self, request: Request, budget: int = DEFAULT_BUDGET) -> None:
+    """``budget``: messages per stream per chunk at most; ``max_bytes``: aim chunks at about that
+    many bytes of JSON (the budget follows the size of the messages seen so far)."""
+
+    def __init__(self, request: Request, budget: int = DEFAULT_BUDGET, max_bytes: int | None = None) -> None:
         self.request = request
         self.budget = budget
+        self.max_budget = budget
+        self.max_bytes = max_bytes
+        if max_bytes is not None:
+            self.budget = min(budget, 256)
+        self._feed_ids = 0
         self.feeds: list[_Feed] = []
         self.position_ts = request.from_ts  # every message received before this was produced
         self.messages = 0
@@ -83,11 +105,12 @@ class ReplayStream:
     # -- subscriptions -------------------------------------------------------------------------
 
     def _add_feed(self, selection: Selection, market: Market) -> _Feed:
+        self._feed_ids += 1
         feed = _Feed(
             market,
             selection.types,
             selection.with_disconnects,
-            len(self.feeds),
+            self._feed_ids,
             enc.json_string(market.symbol),
             enc.json_string(market.exchange),
             self.request.from_ts if selection.from_ts is None else selection.from_ts,
@@ -100,11 +123,19 @@ class ReplayStream:
                 cursor = SnapshotCursor(market.book.replayer(), state, market.book.group_exch_ts)
                 feed.snapshots.append(_SnapshotFeed(spec, cursor))
         feed.bars = [TradeBarState(spec) for spec in selection.types.trade_bars]
+        feed.subs = {s.spec.name: 2 + k for k, s in enumerate(feed.snapshots)}
+        feed.subs.update({b.spec.name: 1 + k for k, b in enumerate(feed.bars)})
         self.feeds.append(feed)
         return feed
 
-    def subscribe(self, selection: Selection) -> None:
-        """Add markets/data types from now on (a fresh snapshot first for books)."""
+    def subscribe(self, selection: Selection, since: int | None = None) -> enc.Lines:
+        """Add markets/data types from now on (a fresh snapshot first for books).
+
+        ``since`` (before the position): the new types start there instead, and their messages
+        up to the position are returned, to be merged with lines produced but not yet sent.
+        """
+        since = self.position_ts if since is None else min(since, self.position_ts)
+        added: list[enc.Lines] = []
         for market in selection.markets:
             existing = [f for f in self.feeds if f.market is market]
             merged = selection.types
@@ -114,7 +145,25 @@ class ReplayStream:
             feed = self._add_feed(
                 Selection(selection.exchange, [market], merged, selection.with_disconnects), market
             )
-            self._opening += self._start_feed(feed, self.position_ts, with_book=True)
+            opening = self._start_feed(feed, since, with_book=True)
+            if since < self.position_ts:
+                added += opening + self._feed_chunk(feed, since, self.position_ts)
+            else:
+                self._opening += opening
+        return enc.merge(added)
+
+    def still_subscribed(self, lines: enc.Lines) -> np.ndarray:
+        """Which of ``lines`` (produced earlier) the current subscriptions still want."""
+        keep = np.zeros(len(lines), dtype=bool)
+        if not len(lines):
+            return keep
+        feeds = {f.order: f for f in self.feeds}
+        pairs = np.unique(np.stack([lines.stream, lines.sub.astype(np.int32)]), axis=1)
+        for stream, sub in pairs.T.tolist():
+            feed = feeds.get(stream // _STREAMS)
+            if feed is not None and feed.serves(stream % _STREAMS, sub):
+                keep |= (lines.stream == stream) & (lines.sub == sub)
+        return keep
 
     def unsubscribe(self, markets: list[Market] | None, names: list[str] | None) -> None:
         """Stop markets (all their types) or only some data types (of all or the given markets)."""
@@ -186,14 +235,15 @@ class ReplayStream:
             return opening
         if feed.types.book_change and g > ev.first_snapshot_group:
             opening.append(self._opening_book_change(feed, g, ts))
-        for k, snap in enumerate(feed.snapshots):
+        for snap in feed.snapshots:
             rows = snap.cursor.start(g, ts)
             if len(rows):
-                opening.append(self._snapshot_lines(feed, snap.spec, rows, 2 + k, item=-1))
+                sub = feed.subs[snap.spec.name]
+                opening.append(self._snapshot_lines(feed, snap.spec, rows, sub, item=-1))
         return opening
 
-    def next_chunk(self, until: int = END) -> pa.StringArray:
-        """JSON texts of the messages received in ``[position, min(until, to))``, bounded by the budget."""
+    def next_chunk(self, until: int = END) -> enc.Lines:
+        """The messages received in ``[position, min(until, to))``, bounded by the budget."""
         parts, self._opening = self._opening, []
         stop = min(until, self.request.to_ts)
         if stop > self.position_ts:
@@ -203,6 +253,10 @@ class ReplayStream:
             self.position_ts = hi
         lines = enc.merge(parts)
         self.messages += len(lines)
+        if self.max_bytes is not None and len(lines):
+            per_message = max(lines.nbytes / len(lines), 1.0)
+            streams = max(1, sum(len(f.types.names) for f in self.feeds))
+            self.budget = int(min(self.max_budget, max(16, self.max_bytes / per_message / streams)))
         return lines
 
     def _chunk_end(self) -> int:
@@ -288,7 +342,7 @@ class ReplayStream:
                 # tardis-node restarts its computations at a disconnect: the first row then comes
                 # right after the re-snapshot, and a bucket open before the disconnect writes nothing.
                 restarts = self._restarts(feed, g0, g_end) if feed.with_disconnects else []
-                for k, snap in enumerate(feed.snapshots):
+                for snap in feed.snapshots:
                     parts = []
                     for g in restarts:
                         parts += snap.cursor.run_to(g, max_rows=self.budget)
@@ -296,7 +350,7 @@ class ReplayStream:
                     parts += snap.cursor.run_to(g_end, max_rows=self.budget)
                     rows = SnapshotRows.concat(parts, 2 * snap.spec.depth)
                     if len(rows):
-                        out.append(self._snapshot_lines(feed, snap.spec, rows, 2 + k))
+                        out.append(self._snapshot_lines(feed, snap.spec, rows, feed.subs[snap.spec.name]))
         return out
 
     @staticmethod
@@ -579,7 +633,8 @@ class ReplayStream:
             pool.literal(',"timestamp":'), enc.timestamps(pool, out.ts, spec.kind == "time" or p.exch_ms),
             pool.literal("}"),
         ])  # fmt: skip
-        return [enc.Lines.make(text, p.local_ts[out.trade], feed.stream_id(_TRADES), out.trade, sub=1 + k)]
+        sub = feed.subs[spec.name]
+        return [enc.Lines.make(text, p.local_ts[out.trade], feed.stream_id(_TRADES), out.trade, sub=sub)]
 
 
 def _side_levels(book: Any, side: int) -> np.ndarray:
