@@ -20,7 +20,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Describe data files. A bad file is reported on stderr; the others are still shown.",
     )
     parser.add_argument(
-        "files", nargs="+", metavar="FILE", help="Tardis CSV (.csv/.csv.gz), Parquet or Arrow file"
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="Tardis CSV (.csv/.csv.gz), Parquet, Arrow, Databento MBO (.dbn/.dbn.zst) or LOBSTER "
+        "message file",
     )
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
     parser.add_argument(
@@ -67,7 +71,17 @@ def describe(source: Source) -> dict[str, Any]:
         "unsorted_rows": source.unsorted_rows,
         "warnings": list(source.warnings),
         "cache": source.cache_state,
+        "market_by_order": _orders(source),
     }
+
+
+def _orders(source: Source) -> dict[str, Any] | None:
+    """What an MBO file's order-by-order data holds (None for L2 files)."""
+    data = source.orders
+    if data is None:
+        return None
+    counters = dict(data.counters or {})
+    return {"records": data.events.n_records, "orders": data.events.n_orders, **counters}
 
 
 def _text(report: dict[str, Any]) -> str:
@@ -86,6 +100,17 @@ def _text(report: dict[str, Any]) -> str:
         if s["snapshot_runs"] is not None:
             out.append(f"    snapshot runs     {s['snapshot_runs']:,}")
             out.append(f"    before snapshot   {s['rows_before_snapshot']:,} rows")
+        mbo = s.get("market_by_order")
+        if mbo:
+            out.append(
+                f"    market-by-order   {mbo['records']:,} records, {mbo['orders']:,} orders "
+                f"({mbo.get('live_orders_at_end', 0):,} resting at the end); L2 rows derived per end of event"
+            )
+            if mbo.get("crossed_events"):
+                out.append(
+                    f"    crossed book      {mbo['crossed_events']:,} ends of event (orders accepted without "
+                    "matching, as in a pre-open auction)"
+                )
         late = s["unsorted_rows"]
         out.append(f"    late rows         {late:,}  (receive time stepped back; file order kept)")
         out.append(f"    cache             {s['cache']}")

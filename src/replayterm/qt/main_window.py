@@ -59,7 +59,9 @@ from replayterm.qt.widgets.transport import TransportBar
 log = logging.getLogger(__name__)
 
 STATE_VERSION = 1
-FILE_FILTER = "Market data (*.csv *.csv.gz *.gz *.parquet *.arrow *.feather *.ipc);;All files (*)"
+FILE_FILTER = (
+    "Market data (*.csv *.csv.gz *.gz *.parquet *.arrow *.feather *.ipc *.dbn *.dbn.zst *.zst);;All files (*)"
+)
 
 
 class MainWindow(QMainWindow):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -132,6 +133,8 @@ class Source:
     receive_fixes: tuple[np.ndarray, np.ndarray] = field(
         default_factory=lambda: (np.zeros(0, np.int64), np.zeros(0, np.int64))
     )
+    # Market-by-order data behind a book derived from an MBO file (``data.mbo.open.MboData``).
+    orders: Any = None
 
     @property
     def rows(self) -> int:

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from replayterm.core.data.ingest import Ingested, ingest
+from replayterm.core.data.mbo.open import is_mbo_file, open_mbo
 from replayterm.core.data.model import Kind, Source
 from replayterm.core.data.progress import CancelFn, Monitor, ProgressFn
 from replayterm.core.data.timefmt import parse_time
@@ -27,7 +28,8 @@ def open_sources(
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
 ) -> list[Source]:
-    """Read Tardis CSV (plain or .gz), Parquet or Arrow files into per-symbol sources.
+    """Read Tardis CSV (plain or .gz), Parquet, Arrow or market-by-order files (Databento DBN,
+    LOBSTER) into per-symbol sources.
 
     ``from_ts``/``to_ts`` (ISO-8601 UTC text or int µs) keep rows with
     ``from_ts <= local_ts < to_ts``; the cache always holds the whole file, so any range is served
@@ -42,7 +44,11 @@ def open_sources(
     monitor.check()
     sources: list[Source] = []
     for i, item in enumerate(items):
-        loaded = ingest(Path(item), monitor.part(i, len(items)), use_cache)
+        part = monitor.part(i, len(items))
+        if is_mbo_file(Path(item)):
+            sources.extend(mbo_sources(open_mbo(Path(item), part, use_cache), lo, hi))
+            continue
+        loaded = ingest(Path(item), part, use_cache)
         sources.extend(sources_of(loaded, lo, hi))
     monitor.report(1.0, "done")
     return sources
@@ -72,6 +78,17 @@ def sources_of(loaded: Ingested, lo: int | None = None, hi: int | None = None) -
             )
         )
     return result
+
+
+def mbo_sources(sources: list[Source], lo: int | None, hi: int | None) -> list[Source]:
+    """MBO sources cut to ``[lo, hi)`` (the L3 data remembers where its L2 rows now start)."""
+    if lo is None and hi is None:
+        return sources
+    for s in sources:
+        start, s.table = time_slice(s.table, lo, hi)
+        if s.orders is not None:
+            s.orders = s.orders.sliced(start)
+    return sources
 
 
 def _first_at_or_after(ts: pa.ChunkedArray, value: int) -> int:

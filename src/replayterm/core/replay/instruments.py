@@ -68,6 +68,9 @@ class Instrument:
     # The BBO check once computed (``top_of_book.bbo_check_of``): frames, the session and the
     # timeline marks all ask for it, and it is a pass over every L2 message.
     bbo_check: Any = None
+    # Market-by-order data when the book was derived from an MBO file (``data.mbo.open.MboData``):
+    # every order, FIFO per price, for the ladder's order view and the exact queue position.
+    orders: Any = None
 
     @property
     def has_events(self) -> bool:
@@ -133,6 +136,14 @@ def _prepare(inst: Instrument, group: list[Source]) -> list[Source]:
             "the book is rebuilt from incremental_book_L2 only"
         )
     book_sources = books or snapshots
+    with_orders = [s for s in books if s.orders is not None]
+    if len(with_orders) == 1 and len(books) == 1:
+        inst.orders = with_orders[0].orders
+    elif with_orders:
+        inst.notes.append(
+            f"{inst.symbol}: several market-by-order files make one L2 book; the order-by-order view "
+            "and exact queue positions need a single file"
+        )
     quote_sources = [s for s in group if s.kind in TOP_OF_BOOK_KINDS and s.rows]
     if quote_sources:
         # book_ticker is the exchange's own BBO stream: prefer it over quotes when both exist.
