@@ -31,6 +31,8 @@ SUBCOMMANDS = (
     "profile",
     "cvd",
     "vwap",
+    "queue-calibrate",
+    "explain",
 )
 
 
@@ -44,9 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMANDS:
         try:
-            module = importlib.import_module(f"replayterm.commands.{name}")
+            module = importlib.import_module(f"replayterm.commands.{name.replace('-', '_')}")
         except ModuleNotFoundError as exc:
-            if exc.name == f"replayterm.commands.{name}":
+            if exc.name == f"replayterm.commands.{name.replace('-', '_')}":
                 continue  # not built yet
             raise
         module.register(subparsers)

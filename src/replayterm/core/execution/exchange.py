@@ -29,6 +29,8 @@ from dataclasses import dataclass
 
 from replayterm.core.book.view import BookView
 from replayterm.core.execution.account import AMOUNT_TOLERANCE, Account
+from replayterm.core.execution.exact_queue import ExactQueue
+from replayterm.core.execution.facts import FILLED, NOT_FILLED, REJECTED, OrderFacts
 from replayterm.core.execution.fees import FeeSchedule
 from replayterm.core.execution.latency import ConstantLatency, LatencyModel
 from replayterm.core.execution.orders import (
@@ -43,7 +45,7 @@ from replayterm.core.execution.orders import (
     Reject,
     TimeInForce,
 )
-from replayterm.core.execution.queue import QueueModel, RiskAverseQueue
+from replayterm.core.execution.queue import QueueModel, RiskAverseQueue, queue_name
 from replayterm.core.execution.rules import FillRules, on_tick, passive_tick
 
 # Prices within this relative distance are the same price (strategy arithmetic leaves float dust).
@@ -69,6 +71,7 @@ class _Resting:
     level_size: float  # size at our price when we last looked
     traded: float  # trade volume at our price since we last looked
     crossed: bool  # the opposite best was at or through our price when we last looked
+    mark: int = -1  # exact queue (MBO data): where in the real FIFO the order joined
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +120,7 @@ class SimExchange:
         book: BookView | None = None,
         tick_size: float | None = None,
         rules: FillRules | None = None,
+        exact: ExactQueue | None = None,
     ) -> None:
         if tick_size is not None and not tick_size > 0:
             raise ValueError(f"tick size must be > 0, got {tick_size!r}")
@@ -124,6 +128,8 @@ class SimExchange:
         self.latency: LatencyModel = latency if latency is not None else ConstantLatency()
         self.fees = fees if fees is not None else FeeSchedule()
         self.queue: QueueModel = queue if queue is not None else RiskAverseQueue()
+        # On market-by-order data the queue ahead is read from the real FIFO instead of a model.
+        self.exact = exact
         self.tick_size = tick_size
         self.rules = rules if rules is not None else FillRules()
         self._book = book
@@ -135,6 +141,9 @@ class SimExchange:
         self._last_arrival: int | None = None
         self._last_visible: int | None = None
         self._resting: dict[int, _Resting] = {}
+        # What explains each order's outcome (the order inspector, orders.csv, ``explain``).
+        self.facts: dict[int, OrderFacts] = {}
+        self._queue_name = "exact (FIFO)" if exact is not None else queue_name(self.queue)
 
     # -- strategy side --------------------------------------------------------------------------
     @property
@@ -159,6 +168,10 @@ class SimExchange:
                 order = Order(order.side, order.amount, order.order_type, price, order.tif, order.tag)
         oid = self.account.new_order_id()
         self.account.record_submit(oid, order, ts)
+        self.facts[oid] = OrderFacts(
+            oid, order.side, order.order_type.value.lower(), order.tif.value, order.price, order.amount, ts,
+            self._queue_name,
+        )  # fmt: skip
         self._send(ts, oid, order)
         return oid
 
@@ -203,6 +216,13 @@ class SimExchange:
             for r in self._resting.values()
         ]
 
+    def resting_ids(self) -> list[int]:
+        return list(self._resting)
+
+    def queue_positions(self) -> dict[int, tuple[float, float]]:
+        """order id -> (size ahead, level size) of every resting order (cheap: no objects)."""
+        return {oid: (r.ahead, r.level_size) for oid, r in self._resting.items()}
+
     # -- replay side ----------------------------------------------------------------------------
     def advance(self, ts: int) -> None:
         """Process arrivals due at or before ``ts`` against the current book (see module docstring)."""
@@ -229,6 +249,10 @@ class SimExchange:
             if r.side != maker:
                 continue
             if _same_price(price, r.price):
+                facts = self.facts.get(r.order_id)
+                if facts is not None:
+                    facts.trades_ts.append(ts)
+                    facts.trades_amount.append(amount)
                 r.traded += amount
                 execute = min(r.leaves, max(amount - r.ahead - given, 0.0))
                 r.ahead = max(r.ahead - amount, 0.0)
@@ -240,8 +264,11 @@ class SimExchange:
                 if execute > dust:
                     given += execute
                     self._fill_resting(ts, r, execute)
+                if r.order_id in self._resting:
+                    self._note_queue(ts, r)
             elif _reaches(r.side, price, r.price):
                 # The trade printed beyond our price: everything at our price went first.
+                self._through(r)
                 self._fill_resting(ts, r, r.leaves)
 
     def on_book(self, ts: int, book: BookView) -> None:
@@ -265,19 +292,36 @@ class SimExchange:
             crossed = opposite is not None and _reaches(r.side, opposite[0], r.price)
             if crossed and full and not r.crossed:
                 # The book moved through our level: the whole queue there, us included, traded.
+                self._through(r)
                 self._fill_resting(ts, r, r.leaves)
                 continue
             if crossed and not full:
                 # Only the liquidity shown at prices that cross us could have met our order.
+                self._through(r)
                 self._fill_through(ts, book, r)
                 if r.order_id not in self._resting:
                     continue
             r.crossed = crossed
             size = book.size_at(r.side, r.price)
-            if size != r.level_size:
+            if self.exact is not None:
+                r.ahead = min(self.exact.ahead(book, r.side, r.price, r.mark), size)
+                r.level_size = size
+                r.traded = 0.0
+            elif size != r.level_size:
                 r.ahead = self.queue.on_depth(r.ahead, r.level_size, size, r.traded)
                 r.level_size = size
                 r.traded = 0.0
+            self._note_queue(ts, r)
+
+    def order_facts(self) -> list[OrderFacts]:
+        """Every order's facts so far; an order still resting says so with its queue now."""
+        book = self._book
+        for oid, r in self._resting.items():
+            facts = self.facts.get(oid)
+            if facts is not None:
+                facts.ahead_at_end = r.ahead
+                facts.reason = facts._sentence(self._price_left(book, r))
+        return list(self.facts.values())
 
     # -- internals ------------------------------------------------------------------------------
     def _check_not_past(self, ts: int, what: str) -> None:
@@ -319,11 +363,16 @@ class SimExchange:
             self._responses.append(Reject(self._respond(t), t, oid, reason, request="cancel"))
         else:
             self._responses.append(Cancelled(self._respond(t), t, oid, r.leaves, "cancelled on request"))
+            self._finish(oid, t, NOT_FILLED, "cancelled on request", r.ahead, self._price_left(self._book, r))
 
     def _order_arrives(self, t: int, oid: int, order: Order) -> None:
         book = self._book
+        facts = self.facts.get(oid)
+        if facts is not None:
+            facts.arrival_ts = t
         if book is None:
             self._responses.append(Reject(self._respond(t), t, oid, "no market data yet"))
+            self._finish(oid, t, REJECTED, "no market data yet when it arrived")
             return
         if order.order_type is OrderType.MARKET:
             self._responses.append(Ack(self._respond(t), t, oid))
@@ -331,6 +380,8 @@ class SimExchange:
             if leaves > 0.0:
                 why = "no liquidity" if leaves == order.amount else "book too thin: remainder cancelled"
                 self._responses.append(Cancelled(self._respond(t), t, oid, leaves, why))
+            self._finish(oid, t, NOT_FILLED, "the book had no liquidity" if leaves == order.amount else
+                         "the book was too thin: the remainder was cancelled")  # fmt: skip
             return
         assert order.price is not None
         if self.tick_size is not None and not on_tick(order.price, self.tick_size):
@@ -339,6 +390,7 @@ class SimExchange:
                 "(the instrument's smallest price step in the data)"
             )
             self._responses.append(Reject(self._respond(t), t, oid, reason))
+            self._finish(oid, t, REJECTED, f"price {order.price!r} not on the {self.tick_size!r} tick")
             return
         top = book.best_ask() if order.side == BUY else book.best_bid()
         crosses = top is not None and _reaches(order.side, top[0], order.price)
@@ -346,18 +398,31 @@ class SimExchange:
             assert top is not None
             reason = f"post-only order at {order.price} would take liquidity (opposite best {top[0]})"
             self._responses.append(Reject(self._respond(t), t, oid, reason))
+            self._finish(
+                oid, t, REJECTED, f"post-only at {order.price} would have taken liquidity (best {top[0]})"
+            )
             return
         self._responses.append(Ack(self._respond(t), t, oid))
         leaves = self._take(book, t, oid, order.side, order.amount, order.price) if crosses else order.amount
         if leaves == 0.0:
+            self._finish(oid, t, FILLED)
             return
         if order.tif is TimeInForce.IOC:
             self._responses.append(Cancelled(self._respond(t), t, oid, leaves, "IOC remainder"))
+            self._finish(oid, t, NOT_FILLED, "IOC remainder")
             return
         size = book.size_at(order.side, order.price)
+        ahead, mark = size, -1
+        if self.exact is not None:
+            mark, ahead = self.exact.join(book, order.side, order.price)
+            ahead = min(ahead, size)
         self._resting[oid] = _Resting(
-            oid, order.side, order.price, order.amount, leaves, size, size, 0.0, crossed=crosses
+            oid, order.side, order.price, order.amount, leaves, ahead, size, 0.0, crossed=crosses, mark=mark
         )
+        if facts is not None:
+            facts.ahead_at_arrival = ahead
+            facts.level_at_arrival = size
+            facts.queue(t, ahead)
 
     def _take(self, book: BookView, t: int, oid: int, side: int, amount: float, limit: float | None) -> float:
         """Walk the opposite side best first up to ``limit``; returns what is left (0.0 when done)."""
@@ -441,12 +506,47 @@ class SimExchange:
             r.leaves = 0.0
             del self._resting[r.order_id]
         self._emit_fill(t, r.order_id, r.side, r.price, qty, Liquidity.MAKER, r.leaves)
+        if r.leaves == 0.0:
+            self._finish(r.order_id, t, FILLED, ahead=0.0)
 
     def _emit_fill(
         self, t: int, oid: int, side: int, price: float, qty: float, liquidity: Liquidity, leaves: float
     ) -> None:
         fee = self.fees.fee(price, qty, liquidity)
+        facts = self.facts.get(oid)
+        if facts is not None:
+            facts.fills_ts.append(t)
+            facts.fills_amount.append(qty)
+            facts.fills_price.append(price)
+            facts.fills_maker.append(liquidity is Liquidity.MAKER)
         self._responses.append(Fill(self._respond(t), t, oid, side, price, qty, fee, liquidity, leaves))
+
+    def _note_queue(self, ts: int, r: _Resting) -> None:
+        facts = self.facts.get(r.order_id)
+        if facts is not None:
+            facts.queue(ts, r.ahead)
+
+    def _through(self, r: _Resting) -> None:
+        facts = self.facts.get(r.order_id)
+        if facts is not None:
+            facts.through = True
+
+    def _finish(
+        self, oid: int, t: int, outcome: str, how: str = "", ahead: float | None = None, left: bool = False
+    ) -> None:
+        facts = self.facts.get(oid)
+        if facts is not None:
+            facts.finish(t, outcome, how, ahead, left)
+
+    @staticmethod
+    def _price_left(book: BookView | None, r: _Resting) -> bool:
+        """The touch on our side moved away from our price (a buy's best bid above it)."""
+        if book is None:
+            return False
+        top = book.best_bid() if r.side == BUY else book.best_ask()
+        if top is None:
+            return False
+        return top[0] > r.price if r.side == BUY else top[0] < r.price
 
     def _infer_taker(self, price: float) -> int:
         book = self._book

@@ -116,3 +116,17 @@ class ProbQueue:
         if overflow > 0.0:
             estimate -= overflow
         return max(min(estimate, new_size), 0.0)
+
+
+def queue_name(model: QueueModel) -> str:
+    """A short name of a model for reports ("risk-averse", "prob power 2", "prob log 1")."""
+    if isinstance(model, RiskAverseQueue):
+        return "risk-averse"
+    if isinstance(model, ProbQueue):
+        share = model.share
+        if isinstance(share, PowerShare):
+            return f"prob power {share.n:g}"
+        if isinstance(share, LogShare):
+            return f"prob log {share.scale:g}"
+        return "prob"
+    return type(model).__name__

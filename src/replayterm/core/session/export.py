@@ -10,6 +10,11 @@
 ``funding.csv`` strategy, instrument, ts, time, position, mark, rate, amount (received; < 0 paid)
 ``signals.csv`` strategy, ts, time, kind, strength, price (mid at that time), meta (JSON)
 ``plots.csv``   strategy, series, ts, value
+``orders.csv``  strategy, instrument and the facts of every order (``execution.facts``): decided and
+                arrival time, entry latency, queue model, queue ahead at arrival and at the end,
+                time in queue, trades at its price, fills, outcome and the one-sentence reason
+``orders.jsonl`` the same per order plus its whole life: the queue-ahead step curve, the trades at
+                its price and each fill (what ``replayterm explain`` and the inspector show)
 ``summary.json`` {"run": …, "strategies": [status, params, error, metrics per strategy]}
 """
 
@@ -146,10 +151,38 @@ def plots_table(session: ReplaySession, handles: Sequence[StrategyHandle]) -> pa
     return _concat(parts, PLOTS_SCHEMA)
 
 
+ORDER_COLUMNS = (
+    "strategy", "instrument", "order_id", "side", "type", "tif", "price", "amount", "decided_ts",
+    "arrival_ts", "entry_latency_us", "queue_model", "level_at_arrival", "ahead_at_arrival",
+    "ahead_at_end", "time_in_queue_us", "trades_at_price", "traded_at_price", "fills", "filled",
+    "end_ts", "outcome", "reason",
+)  # fmt: skip
+
+
+def order_rows(session: ReplaySession, handles: Sequence[StrategyHandle]) -> list[dict[str, Any]]:
+    names = [inst.name for inst in session.instruments]
+    out = []
+    for h in handles:
+        for i, facts in session.order_facts(h):
+            out.append({"strategy": h.name, "instrument": names[i], **facts.life()})
+    return out
+
+
+def write_orders(rows: list[dict[str, Any]], out: Path) -> None:
+    table = pa.table({c: [r.get(c) for r in rows] for c in ORDER_COLUMNS}) if rows else None
+    if table is None:
+        (out / "orders.csv").write_text(",".join(ORDER_COLUMNS) + "\n", "utf-8")
+    else:
+        pacsv.write_csv(table, out / "orders.csv")
+    with (out / "orders.jsonl").open("w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r, allow_nan=False) + "\n")
+
+
 def write_results(
     session: ReplaySession, handles: Sequence[StrategyHandle], out_dir: Path, run_info: dict[str, Any]
 ) -> dict[str, Any]:
-    """Write the five files to ``out_dir`` (created) and return the summary written as JSON."""
+    """Write the tables (and orders.jsonl) to ``out_dir`` (created) and return the summary written as JSON."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for name, table in (
@@ -160,6 +193,7 @@ def write_results(
         ("funding.csv", funding_table(session, handles)),
     ):
         pacsv.write_csv(table, out / name)
+    write_orders(order_rows(session, handles), out)
     summary = {"run": run_info, "strategies": [session.summary(h) for h in handles]}
     (out / "summary.json").write_text(json.dumps(summary, indent=2, allow_nan=False) + "\n")
     return summary

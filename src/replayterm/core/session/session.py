@@ -29,6 +29,7 @@ from replayterm.core.data.model import Source
 from replayterm.core.data.progress import Cancelled
 from replayterm.core.execution.account import OrderState
 from replayterm.core.execution.exchange import RestingOrder
+from replayterm.core.execution.facts import OrderFacts
 from replayterm.core.execution.latency import LatencyModel
 from replayterm.core.replay.cursor import ReplayCursor
 from replayterm.core.replay.instruments import Instrument, build_instruments
@@ -540,6 +541,11 @@ class ReplaySession:
     def resting_orders(self, handle: StrategyHandle) -> list[RestingOrder]:
         """Orders resting at the simulated exchange, with their estimated queue position."""
         return self._slot(handle).exchange.resting_orders()
+
+    def order_facts(self, handle: StrategyHandle) -> list[tuple[int, OrderFacts]]:
+        """(instrument index, facts) of every order the strategy sent, by instrument then id."""
+        slot = self._slot(handle)
+        return [(i, f) for i, ex in sorted(slot.exchanges.items()) for f in ex.order_facts()]
 
     def open_orders(self, handle: StrategyHandle) -> list[OrderState]:
         return self._slot(handle).account.open_orders()

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from replayterm.core.execution.account import Account
+from replayterm.core.execution.exact_queue import ExactQueue
 from replayterm.core.execution.exchange import SimExchange
 from replayterm.core.execution.fee_table import default_fees, exchange_fees
 from replayterm.core.execution.fees import FeeSchedule
@@ -158,9 +159,22 @@ class SessionSettings:
         book = None if instrument.book is None else instrument.book.book
         tick = instrument.tick_size if instrument.tick_size > 0 else None
 
+        orders, replayer = instrument.orders, instrument.book
+
         def make(account: Account) -> SimExchange:
+            # Market-by-order data: every exchange gets its own L3 book, the queue is exact.
+            exact = None
+            if orders is not None and replayer is not None:
+                exact = ExactQueue(orders.book(), replayer.events.groups[0])
             return SimExchange(
-                account, latency=latency, fees=fees, queue=queue, book=book, tick_size=tick, rules=rules
+                account,
+                latency=latency,
+                fees=fees,
+                queue=queue,
+                book=book,
+                tick_size=tick,
+                rules=rules,
+                exact=exact,
             )
 
         return make

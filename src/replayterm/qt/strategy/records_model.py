@@ -204,6 +204,13 @@ class FillsModel(RecordTableModel):
             self.instrument_names = tuple(frame.instruments)
         super().apply_frame(frame)
 
+    def order_at(self, row: int) -> tuple[int, int] | None:
+        """(strategy id, order id) of the fill shown in ``row``."""
+        if not 0 <= row < len(self.rows):
+            return None
+        i = self._i(row)
+        return int(self.rows.column("sid")[i]), int(self.rows.column("order_id")[i])
+
     def _columns(self, chunk: Any) -> dict[str, np.ndarray]:
         cols = {name: np.asarray(chunk[name]) for name in ("ts", *self.DTYPES) if name in chunk.columns}
         if "instrument" not in cols:

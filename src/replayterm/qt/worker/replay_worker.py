@@ -72,6 +72,8 @@ class ReplayWorker(QObject):
     strategy_failed = Signal(str, str)  # title, text (load errors, bad parameters)
     execution_changed = Signal(object)  # dict: "report" (summary.json's execution), "notes" (warnings)
     exported = Signal(str)  # folder the results were written to
+    orders_listed = Signal(int, list)  # strategy id, [OrderFacts.row() + instrument] (order inspector)
+    order_inspected = Signal(object)  # dict: OrderFacts.life() + strategy, instrument, colour
     # While a big open is indexed in the background: fraction, time up to which the replay is
     # usable, the time a seek waits for (-1: none). Fraction 1 = done, < 0 = indexing stopped.
     index_progress = Signal(float, object, object)
@@ -456,6 +458,36 @@ class ReplayWorker(QObject):
             self.failed.emit("Cannot write results", f"{out_dir}: {exc}")
             return
         self.exported.emit(out_dir)
+
+    @Slot(int)
+    @guarded
+    def list_orders(self, handle_id: int) -> None:
+        """Every order of one strategy so far with its outcome, for the order inspector."""
+        session = self.session
+        handle = None if session is None else self._handle(handle_id)
+        if session is None or handle is None:
+            self.orders_listed.emit(handle_id, [])
+            return
+        names = [inst.name for inst in session.instruments]
+        rows = [{"instrument": names[i], **f.row()} for i, f in session.order_facts(handle)]
+        self.orders_listed.emit(handle_id, rows)
+
+    @Slot(int, int)
+    @guarded
+    def inspect_order(self, handle_id: int, order_id: int) -> None:
+        """One order's whole life (queue curve, trades at its price, fills, outcome, reason)."""
+        session = self.session
+        handle = None if session is None else self._handle(handle_id)
+        if session is None or handle is None:
+            return
+        names = [inst.name for inst in session.instruments]
+        for i, facts in session.order_facts(handle):
+            if facts.order_id == order_id:
+                info = session.info(handle)
+                life = {**facts.life(), "strategy": info.name, "instrument": names[i], "colour": info.colour}
+                life["now_us"] = session.now
+                self.order_inspected.emit(life)
+                return
 
     def _emit_execution(self) -> None:
         session = self.session

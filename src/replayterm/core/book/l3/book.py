@@ -74,7 +74,12 @@ class L3Book:
         """Records ``[0, position)`` applied (either direction)."""
         position = max(0, min(int(position), self.events.n_records))
         current = self.position
+        if current == position:
+            return
         cps = self.checkpoints
+        if current < position and (cps is None or position - current < DEFAULT_INTERVAL):
+            self._apply(position)  # a short step forward: no checkpoint can be closer
+            return
         j = int(np.searchsorted(cps.position, position, side="right")) - 1 if cps is not None else -1
         start = int(cps.position[j]) if cps is not None and j >= 0 else 0
         if not (start <= current <= position):
@@ -157,11 +162,13 @@ class L3Book:
 
     def size_ahead(self, side: int, price: float, prio: int) -> int:
         """Size at (side, price) that joined the queue before record ``prio``."""
-        lv = self.level_of(side, price)
-        if lv < 0:
+        return self.size_ahead_at(self.level_of(side, price), prio)
+
+    def size_ahead_at(self, level: int, prio: int) -> int:
+        if level < 0:
             return 0
         st = self.state
-        return int(_K.size_ahead(lv, prio, st["o_size"], st["o_next"], st["o_prio"], st["l_head"]))
+        return int(_K.size_ahead(level, prio, st["o_size"], st["o_next"], st["o_prio"], st["l_head"]))
 
     def levels(self, side: int, n: int) -> np.ndarray:
         """Up to n non-empty levels of a side, best first: rows (price, total size, order count)."""

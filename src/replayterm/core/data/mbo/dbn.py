@@ -52,15 +52,16 @@ def is_dbn(path: Path, magic: bytes) -> bool:
     return magic.startswith(DBN_MAGIC) or (magic.startswith(ZSTD_MAGIC) and ".dbn" in name)
 
 
-def decompressed(path: Path) -> bytes:
-    """The file's DBN bytes (zstd frames decompressed through pyarrow's codec, streamed)."""
+def decompressed(path: Path) -> pa.Buffer:
+    """The file's DBN bytes (zstd frames decompressed through pyarrow's codec; a plain file is
+    memory-mapped)."""
     with path.open("rb") as f:
         magic = f.read(4)
     try:
         if magic == ZSTD_MAGIC:
-            with pa.input_stream(str(path), compression="zstd") as stream:
-                return bytes(stream.read())
-        return path.read_bytes()
+            with pa.CompressedInputStream(pa.OSFile(str(path)), "zstd") as stream:
+                return stream.read_buffer()
+        return pa.memory_map(str(path)).read_buffer()
     except (OSError, pa.ArrowException) as exc:
         raise DataError(
             path,
@@ -92,16 +93,17 @@ def read_dbn(path: Path) -> MboRecords:
     import databento_dbn  # decodes the metadata header of every DBN version
 
     raw = decompressed(path)
-    if len(raw) < 8 or not raw.startswith(DBN_MAGIC):
+    head = raw[:8].to_pybytes()
+    if len(raw) < 8 or not head.startswith(DBN_MAGIC):
         raise DataError(
             path, "not a Databento DBN file (no 'DBN' header)", hint="Give a .dbn or .dbn.zst file"
         )
-    version = raw[3]
-    (meta_len,) = struct.unpack_from("<I", raw, 4)
+    version = head[3]
+    (meta_len,) = struct.unpack_from("<I", head, 4)
     if 8 + meta_len > len(raw):
         raise DataError(path, "the DBN metadata header is truncated", hint="Fetch the file again")
     try:
-        meta = databento_dbn.Metadata.decode(raw[: 8 + meta_len])
+        meta = databento_dbn.Metadata.decode(raw[: 8 + meta_len].to_pybytes())
     except Exception as exc:  # the package raises its own error types for every malformed header
         raise DataError(
             path, f"the DBN metadata cannot be decoded ({exc})", hint="Fetch the file again"
@@ -134,7 +136,11 @@ def read_dbn(path: Path) -> MboRecords:
         idx = offsets[:, None] + np.arange(56)[None, :]
         recs = body[idx.ravel()].view(MBO_DTYPE) if offsets.shape[0] else np.zeros(0, MBO_DTYPE)
     instrument_ids = recs["instrument_id"]
-    ids, inverse = np.unique(instrument_ids, return_inverse=True)
+    inverse: np.ndarray
+    if instrument_ids.shape[0] == 0 or bool(np.all(instrument_ids == instrument_ids[0])):
+        ids, inverse = instrument_ids[:1], np.zeros(instrument_ids.shape[0], np.int32)
+    else:
+        ids, inverse = np.unique(instrument_ids, return_inverse=True)
     names = _symbols_by_id(meta)
     return MboRecords(
         ts_recv=recs["ts_recv"].astype(np.int64),
