@@ -44,7 +44,12 @@ def ensure_tardis_dev(folder: Path | None) -> Path:
 
 
 def ours(catalog: Catalog, exchange: str, symbol: str, types: list[str], disconnects: bool) -> list[dict]:
-    options = {"exchange": exchange, "symbols": [symbol], "dataTypes": types, "withDisconnectMessages": disconnects}
+    options = {
+        "exchange": exchange,
+        "symbols": [symbol],
+        "dataTypes": types,
+        "withDisconnectMessages": disconnects,
+    }
     stream = ReplayStream(parse_options(json.dumps(options), catalog))
     out = []
     while not stream.at_end:
@@ -73,7 +78,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--interval", type=int, nargs="+", default=[0, 10, 100, 1000], metavar="MS")
     parser.add_argument("--grouping", type=float, default=0.0, help="compare grouped snapshots of this step")
     parser.add_argument(
-        "--disconnects", action="store_true", help="withDisconnectMessages (computations restart at re-snapshots)"
+        "--disconnects",
+        action="store_true",
+        help="withDisconnectMessages (computations restart at re-snapshots)",
     )
     parser.add_argument("--tardis-dev", type=Path, help="folder holding node_modules/tardis-dev")
     args = parser.parse_args(argv)

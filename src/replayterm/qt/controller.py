@@ -86,6 +86,12 @@ class ReplayController(QObject):
         wk.busy.connect(ui.set_busy)
         ui.set_worker_controls(cancel=wk.request_cancel, abort=wk.request_abort_callback)
 
+        orders = w.orders
+        orders.list_requested.connect(wk.list_orders)
+        orders.inspect_requested.connect(wk.inspect_order)
+        wk.orders_listed.connect(orders.set_orders)
+        wk.order_inspected.connect(orders.show_life)
+
         ex = w.execution
         ex.apply_settings.connect(wk.set_execution)
         ex.apply_strategy_settings.connect(wk.set_strategy_execution)

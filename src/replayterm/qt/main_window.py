@@ -37,6 +37,7 @@ from replayterm.qt.flow.bubbles import TradeBubbles
 from replayterm.qt.flow.chart_candles import ChartCandles
 from replayterm.qt.flow.view import OrderFlowView
 from replayterm.qt.frame_sink import FrameSink
+from replayterm.qt.orders import OrdersUI
 from replayterm.qt.serve_host import ServeHost
 from replayterm.qt.strategy.ui import StrategyUI
 from replayterm.qt.sweep.launcher import SweepLauncher
@@ -111,6 +112,13 @@ class MainWindow(QMainWindow):
         self.error_dialog = ErrorDialog(self)
         self.progress = OpenProgress(self)
         self.strategies = StrategyUI(self.settings, self.charts, self)
+        self.orders = OrdersUI(self.charts.price_plot, self)
+        self.strategies.fills_view.table.clicked.connect(
+            lambda index: self.orders.on_fill_clicked(self.strategies.fills, index)
+        )
+        self.strategies.panel.table.selectionModel().currentRowChanged.connect(
+            lambda *_: self.orders.set_strategy(self.strategies.panel.selected_id())
+        )
         self.execution = ExecutionUI(self.settings, self)
         self.serve_host = ServeHost(self)
         self.clients = ClientsPanel(self.serve_host, self)
@@ -207,6 +215,7 @@ class MainWindow(QMainWindow):
             "ladder2": self._dock("Second Ladder", "ladder2", self.second_ladder, "Ctrl+Shift+1"),
             "clients": self._dock("Clients", "clients", self.clients, "Ctrl+Shift+K"),
             "flow": self._dock("Order Flow", "flow", self.flow, "Ctrl+Shift+3"),
+            "orders": self._dock("Orders", "orders", self.orders.inspector, "Ctrl+Shift+O"),
         }
         h, v = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, d["ladder"])
@@ -226,6 +235,8 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(d["log"], d["clients"])
         self.splitDockWidget(d["charts"], d["flow"], v)
         d["flow"].hide()  # until it shares a tab group with the chart (see _arrange_tabs)
+        self.tabifyDockWidget(d["log"], d["orders"])
+        d["orders"].visibilityChanged.connect(self.orders.on_visibility)
         d["strategies"].hide()  # until it shares a tab group with the book (see _arrange_tabs)
         d["ticker"].hide()  # until it shares a tab group with the heatmap (see _arrange_tabs)
 

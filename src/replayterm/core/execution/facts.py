@@ -85,6 +85,8 @@ class OrderFacts:
         self.how = how
         if ahead is not None:
             self.ahead_at_end = ahead
+            if self.curve_ts:
+                self.queue(ts, ahead)
         filled = self.filled
         if outcome == REJECTED:
             self.outcome = REJECTED
