@@ -53,7 +53,7 @@ def test_the_inspector_shows_the_life_of_an_order(qtbot: QtBot) -> None:
     assert picked == [life["order_id"]]
     inspector.show_life(life)
     assert inspector.sentence.text() == "filled: the 2.4 ahead traded out in 3.1 s"
-    xs, ys = inspector.curve.getData()
+    _xs, ys = inspector.curve.getData()
     assert list(ys) == [2.4, 1.4, 0.0]  # the step curve of the queue ahead
     assert "why       filled: the 2.4 ahead" in inspector.text.toPlainText()
 
@@ -68,5 +68,6 @@ def test_the_window_draws_the_inspected_order_on_the_price_chart(qtbot: QtBot, s
     w.orders.show_life(life)
     assert shown == [life]
     xs, ys = w.orders._line.getData()
-    assert list(ys) == [100.0, 100.0] and xs[0] == 0.001
+    assert list(ys) == [100.0, 100.0]
+    assert xs[0] == 0.001
     assert "filled: the 2.4 ahead" in w.orders._label.toPlainText()

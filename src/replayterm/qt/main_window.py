@@ -215,7 +215,7 @@ class MainWindow(QMainWindow):
             "ladder2": self._dock("Second Ladder", "ladder2", self.second_ladder, "Ctrl+Shift+1"),
             "clients": self._dock("Clients", "clients", self.clients, "Ctrl+Shift+K"),
             "flow": self._dock("Order Flow", "flow", self.flow, "Ctrl+Shift+3"),
-            "orders": self._dock("Orders", "orders", self.orders.inspector, "Ctrl+Shift+O"),
+            "orders": self._dock("Orders", "orders", self.orders.inspector, "Ctrl+Shift+I"),
         }
         h, v = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, d["ladder"])
