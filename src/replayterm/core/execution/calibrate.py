@@ -42,8 +42,8 @@ def default_models() -> dict[str, QueueModel]:
 
 
 def candidate_models() -> dict[str, QueueModel]:
-    """The grid a fit chooses from (power n and log scale)."""
-    out: dict[str, QueueModel] = {}
+    """The grid a fit chooses from (risk-averse, power n and log scale)."""
+    out: dict[str, QueueModel] = {"risk-averse": RiskAverseQueue()}
     for n in (0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 5.0):
         out[f"prob power {n:g}"] = ProbQueue(PowerShare(n))
     for scale in (0.5, 1.0, 2.0, 5.0, 10.0, 50.0):
