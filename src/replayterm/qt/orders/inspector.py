@@ -60,7 +60,7 @@ class OrderInspector(QWidget):
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.setLabel("left", "queue ahead")
         self.plot.setLabel("bottom", "seconds since arrival")
-        self.plot.setMinimumHeight(150)
+        self.plot.setMinimumHeight(40)  # it shares the bottom tab group: never push the heatmap
         self.curve = pg.PlotDataItem(pen=pg.mkPen(theme.ACCENT, width=2))
         self.trades = pg.BarGraphItem(x=[], height=[], width=0.0, brush=QColor(theme.LAST))
         self.fills = pg.ScatterPlotItem(size=11, pen=pg.mkPen(theme.TEXT), brush=QColor(theme.OK))
