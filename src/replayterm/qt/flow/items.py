@@ -131,13 +131,12 @@ def _blend(delta_share: float, strength: float) -> QColor:
 
 
 def _short(v: float) -> str:
+    """A size in at most 3 significant digits (1.2k above a thousand), never in exponent form."""
     if v >= 1000:
         return f"{v / 1000:.1f}k"
-    if v >= 100:
-        return f"{v:.0f}"
-    if v >= 10:
-        return f"{v:.1f}"
-    return f"{v:.2f}".rstrip("0").rstrip(".") if v else "0"
+    if v == 0:
+        return "0"
+    return str(np.format_float_positional(v, precision=3, unique=True, fractional=False, trim="-"))
 
 
 class FootprintItem(_ArrayItem):
@@ -178,7 +177,7 @@ class FootprintItem(_ArrayItem):
         px_y = self.pixelLength(pg.Point(0, 1)) or 1.0
         cell_w_px = float(np.median(self.w)) * 0.86 / px_x
         cell_h_px = float(np.median(self.h)) / px_y
-        text = cell_h_px >= self._fm.height() * 0.95 and cell_w_px >= self._fm.horizontalAdvance(
+        text = cell_h_px >= self._fm.height() * 0.85 and cell_w_px >= self._fm.horizontalAdvance(
             "00.0 x 00.0"
         )
         p.setPen(Qt.PenStyle.NoPen)
