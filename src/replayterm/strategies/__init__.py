@@ -9,4 +9,5 @@ BUILTINS: dict[str, str] = {
     "imbalance_momentum": "replayterm.strategies.imbalance_momentum:ImbalanceMomentum",
     "market_maker": "replayterm.strategies.market_maker:MarketMaker",
     "basis": "replayterm.strategies.basis:Basis",
+    "manual": "replayterm.strategies.manual:ManualTrading",
 }
