@@ -76,6 +76,9 @@ class ReplayController(QObject):
         wk.gaps_changed.connect(w.set_gaps)
 
         ui = w.strategies
+        w.manual.add_strategy.connect(wk.add_strategy)
+        w.manual.set_params.connect(wk.set_strategy_params)
+        wk.strategies_changed.connect(w.manual.set_strategies)
         ui.add_strategy.connect(wk.add_strategy)
         ui.remove_strategy.connect(wk.remove_strategy)
         ui.enable_strategy.connect(wk.enable_strategy)

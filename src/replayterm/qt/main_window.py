@@ -41,6 +41,7 @@ from replayterm.qt.orders import OrdersUI
 from replayterm.qt.serve_host import ServeHost
 from replayterm.qt.strategy.ui import StrategyUI
 from replayterm.qt.sweep.launcher import SweepLauncher
+from replayterm.qt.trading.panel import ManualTradingPanel
 from replayterm.qt.views.book_panel import BookPanel
 from replayterm.qt.views.charts import ChartsView
 from replayterm.qt.views.clients_panel import ClientsPanel
@@ -102,6 +103,7 @@ class MainWindow(QMainWindow):
         self.liquidations = LiquidationOverlay(self.charts.price_plot)
         self.bubbles = TradeBubbles(self.heatmap)
         self.chart_candles = ChartCandles(self.charts, self.flow)
+        self.manual = ManualTradingPanel(self.ladder, self)
         self.instrument_box = QComboBox(self)
         self.instrument_box.setObjectName("instrumentSelector")
         self.instrument_box.setToolTip("Instrument shown in the ladder, tape, charts and book panel")
@@ -132,6 +134,7 @@ class MainWindow(QMainWindow):
             self.liquidations.apply_frame,
             self.bubbles.apply_frame,
             self.chart_candles.apply_frame,
+            self.manual.apply_frame,
         ):
             self.sink.add_consumer(consumer)
         self.tape.liq_min_size.valueChanged.connect(self.liquidations.set_min_size)
@@ -216,6 +219,7 @@ class MainWindow(QMainWindow):
             "clients": self._dock("Clients", "clients", self.clients, "Ctrl+Shift+K"),
             "flow": self._dock("Order Flow", "flow", self.flow, "Ctrl+Shift+3"),
             "orders": self._dock("Orders", "orders", self.orders.inspector, "Ctrl+Shift+I"),
+            "manual": self._dock("Manual Trading", "manual", self.manual, "Ctrl+Shift+T"),
         }
         h, v = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, d["ladder"])
@@ -234,6 +238,8 @@ class MainWindow(QMainWindow):
         d["ladder2"].visibilityChanged.connect(self._on_second_visibility)
         self.tabifyDockWidget(d["log"], d["clients"])
         self.splitDockWidget(d["charts"], d["flow"], v)
+        self.splitDockWidget(d["ladder"], d["manual"], v)
+        d["manual"].hide()  # View ▸ Manual Trading (Ctrl+Shift+T)
         d["flow"].hide()  # until it shares a tab group with the chart (see _arrange_tabs)
         self.tabifyDockWidget(d["log"], d["orders"])
         d["orders"].visibilityChanged.connect(self.orders.on_visibility)

@@ -1,0 +1,1 @@
+"""Trading by hand in the replay (the ``manual`` strategy driven from the ladder and buttons)."""
