@@ -179,3 +179,46 @@ def test_candles_on_the_price_chart_replace_band_and_dots(
     assert w.charts.band.isVisible()
     assert not cc.candles.isVisible()
     w.close()
+
+
+def test_fixed_range_profile_is_the_profile_of_the_dragged_region(
+    qtbot: QtBot, view: OrderFlowView, trades_file: Path
+) -> None:
+    view.interval_box.setCurrentText("15s")
+    view.open_data([str(trades_file)], "")
+    with qtbot.waitSignal(view.service.opened, timeout=60_000):  # type: ignore[union-attr]
+        pass
+    now = START + 180_000_000
+    view.apply_frame(SimpleNamespace(local_ts=now, reset=True))  # type: ignore[arg-type]
+    qtbot.waitUntil(lambda: view._frame is not None, timeout=30_000)
+    view.profile_box.setCurrentIndex(2)
+    assert view.region.isVisible()
+    lo, hi = START + 30_000_000, START + 90_000_000
+    view.region.setRegion((lo / 1e6, hi / 1e6))
+    view.region.sigRegionChangeFinished.emit(view.region)
+    qtbot.waitUntil(
+        lambda: (
+            view._frame is not None
+            and view._frame.request.profile == "fixed"
+            and view._frame.request.fixed is not None
+        ),
+        timeout=30_000,
+    )
+    got = view._frame.profile.summary()  # type: ignore[union-attr]
+    fixed = view._frame.request.fixed  # type: ignore[union-attr]
+    expect = _core(trades_file).profile(fixed[0], fixed[1]).summary()
+    assert (got["poc"], got["vah"], got["val"], got["volume"]) == (
+        expect["poc"],
+        expect["vah"],
+        expect["val"],
+        expect["volume"],
+    )
+
+
+def test_export_image_writes_a_png(qtbot: QtBot, view: OrderFlowView, tmp_path: Path) -> None:
+    from replayterm.qt.widgets.export_image import save_png
+
+    assert save_png(view, tmp_path / "flow")
+    data = (tmp_path / "flow.png").read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not save_png(view, tmp_path / "missing" / "dir" / "x.png")

@@ -52,7 +52,7 @@ from replayterm.qt.views.log_panel import LogPanel, QtLogHandler
 from replayterm.qt.views.second_ladder import SecondLadder
 from replayterm.qt.views.tape_view import TapeView
 from replayterm.qt.views.ticker_chart import TickerChartView
-from replayterm.qt.widgets import cache_dialog, help_dialogs
+from replayterm.qt.widgets import cache_dialog, export_image, help_dialogs
 from replayterm.qt.widgets.error_dialog import ErrorDialog
 from replayterm.qt.widgets.open_progress import OpenProgress
 from replayterm.qt.widgets.recent_menu import RecentFilesMenu
@@ -286,6 +286,17 @@ class MainWindow(QMainWindow):
         file.addSeparator()
         cache_dialog.apply_saved_cap(self.settings)
         self._menu_action(file, "Ca&che…", "", lambda: cache_dialog.CacheDialog(self.settings, self).exec())
+        images = file.addMenu("Export &Image")
+        for label, name, widget in (
+            ("&Order Flow…", "Order Flow", self.flow),
+            ("&Chart…", "Chart", self.charts),
+            ("&Heatmap…", "Heatmap", self.heatmap),
+            ("&Whole Window…", "ReplayTerm", self),
+        ):
+            image_action = images.addAction(label)
+            image_action.triggered.connect(
+                lambda _=False, n=name, w=widget: export_image.export_dialog(self, w, n)
+            )
         self.act_serve = self._menu_action(
             file, "&Serve (tardis-machine API)", "Ctrl+Shift+S", self._toggle_serve
         )

@@ -25,7 +25,9 @@ class FlowRequest:
     interval: str = "1m"
     group_ticks: int = 1
     footprint: bool = False
-    profile: str = "session"  # "session" (the session of ``now``) or "visible" (the window)
+    # "session" (the session of ``now``), "visible" (the window) or "fixed" (``fixed``, up to now)
+    profile: str = "session"
+    fixed: tuple[int, int] | None = None
     value_area: float = 0.7
     ratio: float = 3.0
     anchor: int | None = None  # anchored VWAP from this moment
@@ -86,6 +88,9 @@ class FlowViewBuilder:
         now = min(req.now, span[1])
         if req.profile == "visible":
             profile = flow.profile(start, end, req.group_ticks, req.value_area)
+        elif req.profile == "fixed" and req.fixed is not None:
+            lo, hi = req.fixed
+            profile = flow.profile(max(lo, span[0]), min(hi, now), req.group_ticks, req.value_area)
         else:
             s = self.sessions.session_of(now)
             profile = flow.profile(

@@ -146,6 +146,13 @@ class OrderFlowView(QWidget):
         self.cvd_plot.addItem(pg.InfiniteLine(pos=0.0, angle=0, pen=pg.mkPen(theme.GRID)), ignoreBounds=True)
         self.profile = ProfileItem()
         self.profile_plot.addItem(self.profile)
+        self.region = pg.LinearRegionItem(
+            brush=theme.qcolor(theme.ACCENT, 30), pen=pg.mkPen(theme.qcolor(theme.ACCENT, 160))
+        )
+        self.region.setVisible(False)
+        self.region.setZValue(-10)
+        self.price.addItem(self.region, ignoreBounds=True)
+        self.region.sigRegionChangeFinished.connect(lambda *_: self._schedule(now=True))
         self.cursors = []
         for p in (self.price, self.volume_plot, self.cvd_plot):
             line = CursorLine(pg.mkPen(theme.qcolor(theme.LAST, 200), width=1))
@@ -175,7 +182,8 @@ class OrderFlowView(QWidget):
         self.rows_box.setToolTip("Ticks per price row (footprint and profile)")
         self.rows_box.valueChanged.connect(self._on_settings)
         self.profile_box = QComboBox(self)
-        self.profile_box.addItems(["Session profile", "Visible-range profile"])
+        self.profile_box.addItems(["Session profile", "Visible-range profile", "Fixed-range profile"])
+        self.profile_box.setToolTip("Fixed range: drag the shaded region (or its edges) on the price chart")
         self.profile_box.currentIndexChanged.connect(self._on_settings)
         self.cvd_box = QComboBox(self)
         self.cvd_box.addItems(["CVD line", "CVD candles"])
@@ -291,10 +299,17 @@ class OrderFlowView(QWidget):
             interval=text,
             group_ticks=self.rows_box.value(),
             footprint=self.mode_box.currentIndex() == 1,
-            profile="visible" if self.profile_box.currentIndex() == 1 else "session",
+            profile=("session", "visible", "fixed")[self.profile_box.currentIndex()],
+            fixed=self._fixed_range(),
             anchor=self._anchor,
             generation=self._generation,
         )
+
+    def _fixed_range(self) -> tuple[int, int] | None:
+        if self.profile_box.currentIndex() != 2:
+            return None
+        lo, hi = self.region.getRegion()
+        return int(lo * 1e6), int(hi * 1e6)
 
     def _send(self) -> None:
         if self.service is None:
@@ -419,6 +434,11 @@ class OrderFlowView(QWidget):
 
     # ---- interaction ---------------------------------------------------------------------------
     def _on_settings(self, *_: object) -> None:
+        fixed = self.profile_box.currentIndex() == 2
+        if fixed and not self.region.isVisible():
+            (x0, x1), _ = self.price.getViewBox().viewRange()
+            self.region.setRegion((x0 + (x1 - x0) * 0.5, x0 + (x1 - x0) * 0.8))
+        self.region.setVisible(fixed)
         if self.act_follow.isChecked():
             self._follow()
         self._schedule(now=True)
