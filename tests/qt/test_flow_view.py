@@ -222,3 +222,43 @@ def test_export_image_writes_a_png(qtbot: QtBot, view: OrderFlowView, tmp_path: 
     data = (tmp_path / "flow.png").read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert not save_png(view, tmp_path / "missing" / "dir" / "x.png")
+
+
+def test_ladder_volume_and_pulling_stacking_columns(qtbot: QtBot, settings: object) -> None:
+    from dataclasses import replace
+
+    from qt_frames import BookWalk
+
+    w = MainWindow(settings=settings)  # type: ignore[arg-type]
+    qtbot.addWidget(w)
+    w.show()
+    walk = BookWalk(seed=9)
+    first = walk.step(reset=True)
+    w.ladder.apply_frame(first)
+    cols = w.ladder_flow
+    cols.apply_frame(first)
+    levels = w.ladder.model.levels()
+    # volume at price: the profile's rows summed into the ladder's rows
+    prices = np.array([p for p, _b, _a in levels])
+    cols._prof_ticks = np.sort(prices)
+    cols._prof_buy = np.arange(len(prices), dtype=np.float64)
+    cols._prof_sell = np.ones(len(prices))
+    sold, bought = cols.volume_rows()
+    order = np.argsort(prices)
+    np.testing.assert_array_equal(bought[order], cols._prof_buy)
+    np.testing.assert_array_equal(sold, np.ones(len(prices)))
+    # pulling/stacking: 11 s later, one bid level doubled and the others unchanged
+    later = replace(
+        first,
+        reset=False,
+        local_ts=first.local_ts + 11_000_000,
+        bids=np.array([[first.bids[0, 0], first.bids[0, 1] * 2], *first.bids[1:].tolist()]),
+    )
+    w.ladder.apply_frame(later)
+    cols.apply_frame(later)
+    delta = cols.delta_rows()
+    row = w.ladder.model.row_of_price(float(first.bids[0, 0]))
+    assert row is not None
+    assert delta[row] == pytest.approx(float(first.bids[0, 1]))
+    assert np.count_nonzero(np.abs(delta) > 1e-12) == 1
+    cols.grab()

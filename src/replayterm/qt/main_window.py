@@ -35,6 +35,7 @@ from replayterm.qt.excepthooks import ExceptionReporter
 from replayterm.qt.execution.ui import ExecutionUI
 from replayterm.qt.flow.bubbles import TradeBubbles
 from replayterm.qt.flow.chart_candles import ChartCandles
+from replayterm.qt.flow.ladder_columns import LadderFlowColumns
 from replayterm.qt.flow.view import OrderFlowView
 from replayterm.qt.frame_sink import FrameSink
 from replayterm.qt.orders import OrdersUI
@@ -104,6 +105,7 @@ class MainWindow(QMainWindow):
         self.bubbles = TradeBubbles(self.heatmap)
         self.chart_candles = ChartCandles(self.charts, self.flow)
         self.manual = ManualTradingPanel(self.ladder, self)
+        self.ladder_flow = LadderFlowColumns(self.ladder, self.flow)
         self.instrument_box = QComboBox(self)
         self.instrument_box.setObjectName("instrumentSelector")
         self.instrument_box.setToolTip("Instrument shown in the ladder, tape, charts and book panel")
@@ -135,6 +137,7 @@ class MainWindow(QMainWindow):
             self.bubbles.apply_frame,
             self.chart_candles.apply_frame,
             self.manual.apply_frame,
+            self.ladder_flow.apply_frame,
         ):
             self.sink.add_consumer(consumer)
         self.tape.liq_min_size.valueChanged.connect(self.liquidations.set_min_size)

@@ -33,6 +33,7 @@ class FlowRequest:
     anchor: int | None = None  # anchored VWAP from this moment
     generation: int = 0
     client: str = "flow"  # which view asked (each view's newest request supersedes its older ones)
+    profile_only: bool = False  # just the profile (the ladder's volume at price)
 
 
 @dataclass
@@ -72,6 +73,12 @@ class FlowViewBuilder:
             start = start // spec.width_us * spec.width_us  # whole first bar
         if end < start:
             return FlowFrame(req, flow.grid.tick_size, empty, empty, empty, None, None, None)
+        if req.profile_only:
+            s = self.sessions.session_of(min(req.now, span[1]))
+            prof = flow.profile(
+                max(self.sessions.start_of(s), span[0]), min(req.now, span[1]), 1, req.value_area
+            )
+            return FlowFrame(req, flow.grid.tick_size, empty, empty, empty, None, prof, None)
         bars = flow.bars(spec, start, end)
         cvd = flow.cvd(spec, start, end, self.sessions)
         vwap = flow.vwap(spec, start, end, self.sessions)

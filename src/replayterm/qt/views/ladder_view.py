@@ -250,16 +250,29 @@ class LadderView(QWidget):
         bar.addWidget(QLabel("Group", self))
         bar.addWidget(self.grouping)
         bar.addStretch(1)
+        self._bar = bar
         bar.addWidget(auto_btn)
         bar.addWidget(center_btn)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addLayout(bar)
-        layout.addWidget(self.table, 1)
+        self._body = QHBoxLayout()
+        self._body.setContentsMargins(0, 0, 0, 0)
+        self._body.setSpacing(0)
+        self._body.addWidget(self.table, 1)
+        layout.addLayout(self._body, 1)
 
     def actions_for_menu(self) -> list[QAction]:
         return [self.act_auto_center, self.act_recenter, self.act_coarser, self.act_finer]
+
+    def add_tool_widget(self, widget: QWidget) -> None:
+        """A control in the ladder's toolbar, after the grouping box."""
+        self._bar.insertWidget(2, widget)
+
+    def add_side_widget(self, widget: QWidget) -> None:
+        """A widget drawn beside the table, row-aligned with it (extra ladder columns)."""
+        self._body.addWidget(widget)
 
     def _step_grouping(self, step: int) -> None:
         i = min(max(self.grouping.currentIndex() + step, 0), self.grouping.count() - 1)
