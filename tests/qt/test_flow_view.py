@@ -262,3 +262,36 @@ def test_ladder_volume_and_pulling_stacking_columns(qtbot: QtBot, settings: obje
     assert delta[row] == pytest.approx(float(first.bids[0, 1]))
     assert np.count_nonzero(np.abs(delta) > 1e-12) == 1
     cols.grab()
+
+
+def test_bookmarks_and_loop_region(qtbot: QtBot, settings: object) -> None:
+    w = MainWindow(settings=settings)  # type: ignore[arg-type]
+    qtbot.addWidget(w)
+    bm = w.bookmarks
+    bm.set_files(["a.csv", "b.csv"])
+    seeks: list[int] = []
+    bm.seek_requested.connect(seeks.append)
+    frame = SimpleNamespace(local_ts=START + 10_000_000, playing=False, generation=1)
+    bm.apply_frame(frame)  # type: ignore[arg-type]
+    bm.add()
+    bm.apply_frame(SimpleNamespace(local_ts=START + 20_000_000, playing=False, generation=1))  # type: ignore[arg-type]
+    bm.add()
+    assert w.transport.slider._bookmarks == [START + 10_000_000, START + 20_000_000]
+    bm.jump(-1)
+    assert seeks[-1] == START + 10_000_000
+    # kept per set of files
+    bm.set_files(["c.csv"])
+    assert bm.marks == []
+    bm.set_files(["b.csv", "a.csv"])
+    assert bm.marks == [START + 10_000_000, START + 20_000_000]
+    # loop: at the end of the region while playing, seek back to its start (once per generation)
+    bm.apply_frame(SimpleNamespace(local_ts=START + 30_000_000, playing=False, generation=1))  # type: ignore[arg-type]
+    bm.set_loop_start()
+    bm.apply_frame(SimpleNamespace(local_ts=START + 40_000_000, playing=False, generation=1))  # type: ignore[arg-type]
+    bm.set_loop_end()
+    bm.act_loop.setChecked(True)
+    seeks.clear()
+    bm.apply_frame(SimpleNamespace(local_ts=START + 40_000_001, playing=True, generation=2))  # type: ignore[arg-type]
+    bm.apply_frame(SimpleNamespace(local_ts=START + 40_000_100, playing=True, generation=2))  # type: ignore[arg-type]
+    assert seeks == [START + 30_000_000]
+    assert w.transport.slider._loop == (START + 30_000_000, START + 40_000_000)

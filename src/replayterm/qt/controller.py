@@ -119,6 +119,7 @@ class ReplayController(QObject):
         self.window.transport.slider.set_day_marks(info.days)
         self.window.transport.slider.set_indexed(info.start_ts if info.indexing else None)
         self.window.open_finished()
+        self.window.bookmarks.set_files(info.paths)
         self.window.flow.open_data(info.paths, info.instruments[info.focus] if info.instruments else "")
         log.info("%s: %s events", ", ".join(info.instruments), f"{info.events:,}")
         for line in info.checks:

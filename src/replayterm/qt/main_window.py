@@ -54,6 +54,7 @@ from replayterm.qt.views.second_ladder import SecondLadder
 from replayterm.qt.views.tape_view import TapeView
 from replayterm.qt.views.ticker_chart import TickerChartView
 from replayterm.qt.widgets import cache_dialog, export_image, help_dialogs
+from replayterm.qt.widgets.bookmarks import Bookmarks
 from replayterm.qt.widgets.error_dialog import ErrorDialog
 from replayterm.qt.widgets.open_progress import OpenProgress
 from replayterm.qt.widgets.recent_menu import RecentFilesMenu
@@ -106,6 +107,7 @@ class MainWindow(QMainWindow):
         self.chart_candles = ChartCandles(self.charts, self.flow)
         self.manual = ManualTradingPanel(self.ladder, self)
         self.ladder_flow = LadderFlowColumns(self.ladder, self.flow)
+        self.bookmarks = Bookmarks(self.transport.slider, self.settings, self)
         self.instrument_box = QComboBox(self)
         self.instrument_box.setObjectName("instrumentSelector")
         self.instrument_box.setToolTip("Instrument shown in the ladder, tape, charts and book panel")
@@ -138,6 +140,7 @@ class MainWindow(QMainWindow):
             self.chart_candles.apply_frame,
             self.manual.apply_frame,
             self.ladder_flow.apply_frame,
+            self.bookmarks.apply_frame,
         ):
             self.sink.add_consumer(consumer)
         self.tape.liq_min_size.valueChanged.connect(self.liquidations.set_min_size)
@@ -179,6 +182,7 @@ class MainWindow(QMainWindow):
             (t.step_trade, self.step_trade),
             (self.charts.seek_requested, self.seek_requested),
             (self.flow.seek_requested, self.seek_requested),
+            (self.bookmarks.seek_requested, self.seek_requested),
             (self.progress.cancel_clicked, self.cancel_open),
             (self.strategies.seek_requested, self.seek_requested),
             (self.strategies.error, self.show_error),
@@ -308,6 +312,9 @@ class MainWindow(QMainWindow):
 
         playback = mb.addMenu("&Playback")
         for act in self.transport.actions_for_menu():
+            playback.addAction(act) if act is not None else playback.addSeparator()
+        playback.addSeparator()
+        for act in self.bookmarks.actions():
             playback.addAction(act) if act is not None else playback.addSeparator()
 
         view = mb.addMenu("&View")

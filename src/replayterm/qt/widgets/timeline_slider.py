@@ -31,6 +31,8 @@ class TimelineSlider(QSlider):
         self._days: list[int] = []
         self._indexed: int | None = None  # while indexing: the replay is usable up to here
         self._marks: list[int] = []  # BBO check mismatches (red, below the groove)
+        self._bookmarks: list[int] = []  # the user's bookmarks (yellow flags above the groove)
+        self._loop: tuple[int, int] | None = None  # loop region (shaded)
         self._pending: int | None = None
         self._last_emitted: int | None = None
         self._debounce = QTimer(self)
@@ -107,6 +109,14 @@ class TimelineSlider(QSlider):
     def gaps(self) -> list[int]:
         return list(self._gaps)
 
+    def set_bookmarks(self, marks_us: list[int]) -> None:
+        self._bookmarks = sorted(int(m) for m in marks_us)
+        self.update()
+
+    def set_loop(self, region: tuple[int, int] | None) -> None:
+        self._loop = region
+        self.update()
+
     # ---- user input --------------------------------------------------------------------------
     def _on_user_move(self, value: int) -> None:
         self._pending = value
@@ -161,7 +171,10 @@ class TimelineSlider(QSlider):
     @paint_guard
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
-        nothing = not (self._gaps or self._marks or self._days) and self._indexed is None
+        nothing = (
+            not (self._gaps or self._marks or self._days or self._bookmarks or self._loop)
+            and self._indexed is None
+        )
         if nothing or self._end <= self._start:
             return
         g = self._groove()
@@ -179,6 +192,17 @@ class TimelineSlider(QSlider):
                 QRect(x, g.top() - 2, g.right() - x + 1, g.height() + 4),
                 QBrush(QColor(theme.DIM), Qt.BrushStyle.BDiagPattern),
             )
+        if self._loop is not None:
+            a, b = (max(self._start, min(self._end, v)) for v in self._loop)
+            p.fillRect(
+                QRect(x_of(a), g.top() - 3, max(1, x_of(b) - x_of(a)), g.height() + 6),
+                QColor(61, 139, 253, 70),
+            )
+        flag = QColor(theme.LAST)
+        for us in self._bookmarks:
+            if self._start <= us <= self._end:
+                x = x_of(us)
+                p.fillRect(x, 0, 2, g.top(), flag)
         day_color = QColor(theme.ACCENT)
         for us in self._days:
             if self._start <= us <= self._end:
