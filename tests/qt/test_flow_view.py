@@ -295,3 +295,28 @@ def test_bookmarks_and_loop_region(qtbot: QtBot, settings: object) -> None:
     bm.apply_frame(SimpleNamespace(local_ts=START + 40_000_100, playing=True, generation=2))  # type: ignore[arg-type]
     assert seeks == [START + 30_000_000]
     assert w.transport.slider._loop == (START + 30_000_000, START + 40_000_000)
+
+
+def test_crosshair_is_shared_by_chart_order_flow_heatmap_and_ladder(qtbot: QtBot, settings: object) -> None:
+    from qt_frames import BookWalk
+
+    w = MainWindow(settings=settings)  # type: ignore[arg-type]
+    qtbot.addWidget(w)
+    w.show()
+    walk = BookWalk(seed=2)
+    for i in range(20):
+        w.show_frame(walk.step(reset=i == 0))
+    w.sink.flush()
+    levels = w.ladder.model.levels()
+    price = levels[len(levels) // 2][0]
+    t = int(w.heatmap.newest_ts())  # type: ignore[arg-type]
+    w.crosshair.set(t, price)
+    for name, (v, h) in w.crosshair.lines.items():
+        assert h.value() == price, name
+        assert v.isVisible(), name
+    assert w.crosshair.lines["chart"][0].value() == t / 1e6
+    assert w.crosshair.lines["heatmap"][0].value() == w.heatmap.x_at(t)
+    assert w.ladder_flow.crosshair_row() == len(levels) // 2
+    assert w.crosshair_label.text().endswith(f"{price:.1f}") or str(price)[:6] in w.crosshair_label.text()
+    w.crosshair.act.setChecked(False)
+    assert not w.crosshair.lines["flow"][1].isVisible()

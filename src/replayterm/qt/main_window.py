@@ -35,6 +35,7 @@ from replayterm.qt.excepthooks import ExceptionReporter
 from replayterm.qt.execution.ui import ExecutionUI
 from replayterm.qt.flow.bubbles import TradeBubbles
 from replayterm.qt.flow.chart_candles import ChartCandles
+from replayterm.qt.flow.crosshair import SharedCrosshair
 from replayterm.qt.flow.ladder_columns import LadderFlowColumns
 from replayterm.qt.flow.view import OrderFlowView
 from replayterm.qt.frame_sink import FrameSink
@@ -108,6 +109,11 @@ class MainWindow(QMainWindow):
         self.manual = ManualTradingPanel(self.ladder, self)
         self.ladder_flow = LadderFlowColumns(self.ladder, self.flow)
         self.bookmarks = Bookmarks(self.transport.slider, self.settings, self)
+        self.crosshair_label = QLabel("", self)
+        self.crosshair_label.setObjectName("dimLabel")
+        self.crosshair = SharedCrosshair(
+            self.charts, self.flow, self.heatmap, self.ladder_flow, self.crosshair_label
+        )
         self.instrument_box = QComboBox(self)
         self.instrument_box.setObjectName("instrumentSelector")
         self.instrument_box.setToolTip("Instrument shown in the ladder, tape, charts and book panel")
@@ -330,6 +336,7 @@ class MainWindow(QMainWindow):
         for act in self.charts.actions_for_menu():
             view.addAction(act)
         view.addAction(self.chart_candles.act)
+        view.addAction(self.crosshair.act)
         view.addSeparator()
         self._menu_action(view, "Reset &Layout", "Ctrl+Shift+R", self.reset_layout)
         layouts = view.addMenu("La&yout")
@@ -371,6 +378,7 @@ class MainWindow(QMainWindow):
         self.render_label.setObjectName("dimLabel")
         self.render_label.setToolTip("Time spent rendering the last frame in all views")
         sb.addWidget(self.status_label, 1)
+        sb.addPermanentWidget(self.crosshair_label)
         sb.addPermanentWidget(self.progress)
         sb.addPermanentWidget(self.strategies.busy)
         sb.addPermanentWidget(self.execution.label)

@@ -52,6 +52,7 @@ class LadderFlowColumns(QWidget):
         self._prof_buy = np.empty(0)
         self._prof_sell = np.empty(0)
         self._connected = False
+        self.crosshair: float | None = None
         self._timer = QTimer(self, singleShot=True, interval=REQUEST_MS)
         self._timer.timeout.connect(self._send)
         ladder.add_side_widget(self)
@@ -139,6 +140,20 @@ class LadderFlowColumns(QWidget):
             out[r] = (bid + ask) - before
         return out
 
+    def set_crosshair(self, price: float | None) -> None:
+        self.crosshair = price
+        self.update()
+
+    def crosshair_row(self) -> int | None:
+        if self.crosshair is None:
+            return None
+        g = self.ladder.model.grouping
+        step = g * (self._tick if self._tick > 0 else 1.0)
+        for r, (price, _b, _a) in enumerate(self.ladder.model.levels()):
+            if price - step * 1e-6 <= self.crosshair < price + step * (1 - 1e-6):
+                return r
+        return None
+
     # ---- drawing ---------------------------------------------------------------------------------
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
@@ -184,4 +199,10 @@ class LadderFlowColumns(QWidget):
                     Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
                     text,
                 )
+        cross = self.crosshair_row()
+        if cross is not None:
+            y = top + table.rowViewportPosition(cross)
+            p.setPen(theme.qcolor(theme.LAST, 200))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRect(QRect(0, y, self.width() - 1, table.rowHeight(cross) - 1))
         p.end()
