@@ -70,7 +70,8 @@ def open_flow(args: argparse.Namespace) -> tuple[OrderFlow, str]:
     inst = found[0]
     bar = TerminalProgress("indexing order flow")
     try:
-        flow = OrderFlow.open(inst.trades, inst.trade_sources, tick_hint=inst.tick_size, progress=bar)
+        # the trades' own grid, as the app uses: both then read and write the same stored table
+        flow = OrderFlow.open(inst.trades, inst.trade_sources, progress=bar)
     finally:
         bar.done()
     return flow, inst.name

@@ -18,7 +18,7 @@ def trades_files(shared: Path) -> list[Path]:
 def open_flow(paths: list[Path]) -> tuple[OrderFlow, object]:
     instruments = build_instruments(open_sources([str(p) for p in paths]))
     inst = instruments[0]
-    return OrderFlow.open(inst.trades, inst.trade_sources, tick_hint=inst.tick_size), instruments
+    return OrderFlow.open(inst.trades, inst.trade_sources), instruments
 
 
 def write_generated(path: Path, n: int = 30_000, seed: int = 7) -> Path:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -102,3 +103,22 @@ def test_a_book_file_without_trades_says_so(tmp_path: Path, capsys: pytest.Captu
     code, _out, err = _run(capsys, "bars", str(path))
     assert code == 2
     assert "order flow is computed from a trades file" in err
+
+
+def test_the_cli_and_the_app_share_one_stored_table(
+    generated_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from replayterm.core.flow.opening import open_file_flows
+
+    assert main(["bars", str(generated_file), "--json"]) == 0
+    cli_out = json.loads(capsys.readouterr()[0])
+    before = time.time_ns()
+    flows = open_file_flows([str(generated_file)])
+    (flow,) = flows.values()
+    assert flow.index.folder is not None
+    manifest = flow.index.folder / "manifest.json"
+    stamp = manifest.stat().st_mtime_ns
+    assert stamp < before  # written by the CLI run, mapped by the app's open
+    again = next(iter(open_file_flows([str(generated_file)]).values()))
+    assert manifest.stat().st_mtime_ns == stamp  # mapped, not rebuilt
+    assert [r["close"] for r in cli_out] == again.bars("1m").columns["close"].tolist()
