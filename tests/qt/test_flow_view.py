@@ -320,3 +320,34 @@ def test_crosshair_is_shared_by_chart_order_flow_heatmap_and_ladder(qtbot: QtBot
     assert w.crosshair_label.text().endswith(f"{price:.1f}") or str(price)[:6] in w.crosshair_label.text()
     w.crosshair.act.setChecked(False)
     assert not w.crosshair.lines["flow"][1].isVisible()
+
+
+def test_ratio_value_area_and_session_hours_reach_the_core(
+    qtbot: QtBot, view: OrderFlowView, trades_file: Path
+) -> None:
+    view.open_data([str(trades_file)], "")
+    with qtbot.waitSignal(view.service.opened, timeout=60_000):  # type: ignore[union-attr]
+        pass
+    view.ratio_box.setValue(2.0)
+    view.va_box.setValue(50)
+    view.session_edit.setText("00:01-23:00")
+    view.session_edit.editingFinished.emit()
+    now = START + 200_000_000
+    view.apply_frame(SimpleNamespace(local_ts=now, reset=True))  # type: ignore[arg-type]
+    qtbot.waitUntil(
+        lambda: (
+            view._frame is not None
+            and view._frame.request.sessions == "00:01-23:00"
+            and view._frame.request.now == now
+        ),
+        timeout=30_000,
+    )
+    req = view._frame.request  # type: ignore[union-attr]
+    assert (req.ratio, req.value_area) == (2.0, 0.5)
+    flow = _core(trades_file)
+    expect = flow.profile(START + 60_000_000, now, 1, 0.5).summary()
+    got = view._frame.profile.summary()  # type: ignore[union-attr]
+    assert (got["poc"], got["vah"], got["val"]) == (expect["poc"], expect["vah"], expect["val"])
+    view.session_edit.setText("25:00")
+    assert view.current_request() is None
+    assert "bad session time" in view.status.text()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from replayterm.core.flow.api import OrderFlow, ProfileResult, Table
-from replayterm.core.flow.spec import Sessions, parse_interval
+from replayterm.core.flow.spec import Sessions, parse_interval, parse_sessions
 
 MAX_FOOTPRINT_BARS = 600  # beyond this many bars in view the footprint is drawn as candles
 
@@ -34,6 +34,7 @@ class FlowRequest:
     generation: int = 0
     client: str = "flow"  # which view asked (each view's newest request supersedes its older ones)
     profile_only: bool = False  # just the profile (the ladder's volume at price)
+    sessions: str = "utc"  # "utc", "HH:MM" (days starting then) or "HH:MM-HH:MM" (those hours)
 
 
 @dataclass
@@ -61,6 +62,10 @@ class FlowViewBuilder:
         self._ended: dict[tuple[int, int, float], list[tuple[int, int | None, int | None, int | None]]] = {}
 
     def build(self, req: FlowRequest) -> FlowFrame:
+        sessions = parse_sessions(req.sessions)
+        if sessions != self.sessions:
+            self.sessions = sessions
+            self._ended = {}
         flow = self.flow
         spec = parse_interval(req.interval)
         span = flow.span

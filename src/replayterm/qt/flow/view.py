@@ -18,15 +18,17 @@ from PySide6.QtGui import QAction, QImage, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from replayterm.core.flow.spec import parse_interval
+from replayterm.core.flow.spec import parse_interval, parse_sessions
 from replayterm.core.flow.view import FlowFrame, FlowRequest
 from replayterm.core.replay.frame import Frame
 from replayterm.qt import settings as st
@@ -188,6 +190,25 @@ class OrderFlowView(QWidget):
         self.cvd_box = QComboBox(self)
         self.cvd_box.addItems(["CVD line", "CVD candles"])
         self.cvd_box.currentIndexChanged.connect(self._on_settings)
+        self.ratio_box = QDoubleSpinBox(self)
+        self.ratio_box.setRange(1.0, 100.0)
+        self.ratio_box.setDecimals(1)
+        self.ratio_box.setValue(3.0)
+        self.ratio_box.setSuffix(":1")
+        self.ratio_box.setToolTip("Footprint diagonal imbalance ratio")
+        self.ratio_box.valueChanged.connect(self._on_settings)
+        self.va_box = QSpinBox(self)
+        self.va_box.setRange(1, 100)
+        self.va_box.setValue(70)
+        self.va_box.setSuffix(" % VA")
+        self.va_box.setToolTip("Value area: share of the profile's volume around the POC")
+        self.va_box.valueChanged.connect(self._on_settings)
+        self.session_edit = QLineEdit("utc", self)
+        self.session_edit.setMaximumWidth(96)
+        self.session_edit.setToolTip(
+            "Sessions (UTC): 'utc' (days), 'HH:MM' (days starting then) or 'HH:MM-HH:MM' (hours)"
+        )
+        self.session_edit.editingFinished.connect(self._on_settings)
         self.vwap_box = QCheckBox("VWAP ±σ", self)
         self.vwap_box.setChecked(True)
         self.vwap_box.toggled.connect(self._on_settings)
@@ -209,7 +230,10 @@ class OrderFlowView(QWidget):
             self.interval_box,
             self.mode_box,
             self.rows_box,
+            self.ratio_box,
             self.profile_box,
+            self.va_box,
+            self.session_edit,
             self.cvd_box,
             self.vwap_box,
             QLabel("Window", self),
@@ -291,6 +315,12 @@ class OrderFlowView(QWidget):
         except ValueError as exc:
             self.status.setText(str(exc))
             return None
+        try:
+            sessions = self.session_edit.text().strip() or "utc"
+            parse_sessions(sessions)
+        except ValueError as exc:
+            self.status.setText(str(exc))
+            return None
         self._generation += 1
         return FlowRequest(
             now=self._now,
@@ -303,6 +333,9 @@ class OrderFlowView(QWidget):
             fixed=self._fixed_range(),
             anchor=self._anchor,
             generation=self._generation,
+            ratio=self.ratio_box.value(),
+            value_area=self.va_box.value() / 100.0,
+            sessions=sessions,
         )
 
     def _fixed_range(self) -> tuple[int, int] | None:
