@@ -12,7 +12,8 @@ from data_helpers import TRADES_HEADER, Writer
 
 from replayterm.cli import main
 from replayterm.core.data import cache_admin, open_sources
-from replayterm.core.data.cache import CacheEntry, cache_dir
+from replayterm.core.data.cache import LOCKS, CacheEntry, cache_dir
+from replayterm.core.store.locks import acquire
 
 
 @pytest.fixture(autouse=True)
@@ -129,19 +130,25 @@ def test_eviction_never_removes_entries_of_the_current_open(
     assert cache_admin.cap_bytes() is None
 
 
-def test_stale_temporary_files_are_cleared_fresh_ones_kept(write: Writer) -> None:
+def test_temporary_files_are_cleared_unless_their_entry_is_being_written(write: Writer) -> None:
     path = _file(write, "a.csv")
     open_sources(path)
     root = cache_dir()
-    stale = root / "0123-4567.arrow.abc.tmp"
-    fresh = root / "89ab-cdef.arrow.def.tmp"
-    stale.write_bytes(b"x")
-    fresh.write_bytes(b"x")
-    old = time.time() - 2 * cache_admin.STALE_TEMP_S
-    os.utime(stale, (old, old))
-    _forget_use()
+    dead = root / "0123-4567.arrow.abc.tmp"  # left by a conversion that was killed
+    live = root / "89ab-cdef.arrow.def.tmp"  # a conversion in progress holds its entry's lock
+    dead.write_bytes(b"x")
+    live.write_bytes(b"x")
+    assert all(i.size == 0 for i in cache_admin.list_items() if not i.complete)  # never counted
+    held = acquire(root / LOCKS / "89ab-cdef.lock")
+    assert held is not None
+    try:
+        _forget_use()
+        cache_admin.clear()
+        assert sorted(p.name for p in root.iterdir()) == [".locks", live.name]
+    finally:
+        held.release()
     cache_admin.clear()
-    assert [p.name for p in root.iterdir()] == [fresh.name]
+    assert list(root.iterdir()) == []
 
 
 def test_new_state_of_a_file_replaces_the_old_entry_and_its_derived_files(write: Writer) -> None:

@@ -36,7 +36,8 @@ from replayterm.core.book.book import Book
 from replayterm.core.book.checkpoints import Checkpoints
 from replayterm.core.book.columns import ChunkedColumn
 from replayterm.core.book.events import BookEvents, IndexReady, _check_rows
-from replayterm.core.book.store import ArrayStore, open_index
+from replayterm.core.store.arrays import ArrayStore, open_index
+from replayterm.core.store.locks import EntryLock
 
 CHECKPOINT_ROWS = 1 << 17
 STEP_ROWS = 1 << 21  # rows per ``step`` by default (~20-40 ms of work)
@@ -176,11 +177,13 @@ class BookIndexBuild:
         checkpoint_rows: int | None = None,
         cancel: Any = None,
         progress: Any = None,
+        lock: EntryLock | None = None,
     ) -> None:
-        """``cancel()`` and ``progress(fraction)`` are called per chunk of the pre-pass."""
+        """``cancel()`` and ``progress(fraction)`` are called per chunk of the pre-pass; ``lock`` is
+        the held lock of ``folder``, released when the build is committed or discarded."""
         self.cols = cols
         self.interval = max(1, int(CHECKPOINT_ROWS if checkpoint_rows is None else checkpoint_rows))
-        self.store = ArrayStore(folder)
+        self.store = ArrayStore(folder, lock)
         try:
             self._prepass(cancel, progress)
             self._allocate()
@@ -536,11 +539,8 @@ def open_book_index(cols: BookColumns, folder: Path) -> tuple[BookEvents, Checkp
             reset_list=np.asarray(a["reset_groups"]),
         )
         return events, _from_arrays(a, int(meta["interval_rows"]))
-    except Exception:
-        import shutil
-
-        shutil.rmtree(folder, ignore_errors=True)
-        return None
+    except (ValueError, KeyError, TypeError, IndexError, OSError):
+        return None  # rebuilt under the lock; the commit replaces the folder
 
 
 def warm_up() -> None:

@@ -7,7 +7,8 @@ an optional ``.recv.arrow`` with the raw receive times of rows whose time was cl
 ``.d/`` folder of files derived from it (message index, checkpoints...). The state hash covers the
 absolute path, size, mtime and ``FORMAT_VERSION``, so a changed file gets a new entry and older
 entries of the same path are deleted. Files are written to temporary names and renamed into
-place. An entry that fails validation is deleted and rebuilt. Opening an entry touches its
+place, while the process converting the file holds the entry's lock (``lock_file``): others
+wait, then map what it committed. An entry that fails validation is rebuilt over. Opening an entry touches its
 ``.json``: that mtime is the entry's last use (see ``cache_admin``).
 """
 
@@ -34,6 +35,7 @@ from replayterm.core.errors import DataError
 # 2: rows keep file order, local_ts is the running maximum, raw receive times in .recv.arrow.
 FORMAT_VERSION = 2
 ENV_DIR = "REPLAYTERM_CACHE_DIR"
+LOCKS = ".locks"  # the entries' lock files (never counted as entries, never evicted)
 RECEIVE_SCHEMA = pa.schema([("group", pa.int32()), ("row", pa.int64()), ("local_ts_raw", pa.int64())])
 
 
@@ -108,13 +110,22 @@ class CacheEntry:
         return self.root / f"{self.stem}.d"
 
     def load(self) -> tuple[pa.Table, dict[str, Any]] | None:
-        """The cached table (memory-mapped) and its metadata, or None if absent or invalid."""
+        """The cached table (memory-mapped) and its metadata, or None if absent or unusable.
+
+        Only an entry of another format version is deleted here; a damaged or unreadable one
+        (a failed read, EMFILE) is left as it is: the caller rebuilds it while holding the
+        entry's lock, and the commit replaces it."""
         if not self.meta.exists() or not self.data.exists():
             return None
         try:
             meta = json.loads(self.meta.read_text("utf-8"))
-            if meta.get("version") != FORMAT_VERSION or self.data.stat().st_size != meta["bytes"]:
-                raise ValueError("stale or mismatched entry")
+            if not isinstance(meta, dict):
+                return None
+            if meta.get("version") != FORMAT_VERSION:
+                self.remove()
+                return None
+            if self.data.stat().st_size != meta["bytes"]:
+                raise ValueError("size differs")
             reader = ipc.open_file(pa.memory_map(str(self.data), "r"))
             if not reader.schema.equals(SCHEMAS[Kind(meta["kind"])], check_metadata=False):
                 raise ValueError("schema differs")
@@ -128,9 +139,19 @@ class CacheEntry:
                 raise ValueError("raw receive times missing")
             self.touch()
             return table, meta
-        except Exception:  # any damage at all: drop the entry, the caller rebuilds it
-            self.remove()
+        except (OSError, ValueError, KeyError, TypeError, pa.ArrowException):
             return None
+
+    @property
+    def lock_file(self) -> Path:
+        """The inter-process lock of this entry (``store.locks``): its holder is the only writer."""
+        return self.root / LOCKS / f"{self.stem}.lock"
+
+    def clear_leftovers(self) -> None:
+        """Remove temporary files of this entry left by a build that died (SIGKILL midway); call
+        only while holding ``lock_file``, when no build of this entry can be running."""
+        for path in self.root.glob(f"{self.stem}*.tmp"):
+            remove_path(path)
 
     def receive_times(self, group: int) -> tuple[np.ndarray, np.ndarray]:
         """(rows within the group, raw local_timestamp) of the group's clamped rows."""

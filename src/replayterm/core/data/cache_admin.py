@@ -10,6 +10,7 @@ the cap; items opened by this process are never removed (their files may be memo
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -18,14 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from replayterm.core.data.cache import cache_dir, remove_path
+from filelock import FileLock, Timeout
+
+from replayterm.core.data.cache import LOCKS, cache_dir, remove_path
+from replayterm.core.store.locks import held_here
 
 ENV_CAP = "REPLAYTERM_CACHE_MAX_GB"
 DEFAULT_CAP_GB = 50.0
 SETS = "sets"
-# Temporary files of an entry being written are left alone for this long (another process may be
-# converting that file right now); after that they are leftovers of a crash.
-STALE_TEMP_S = 3600.0
 
 _in_use: set[str] = set()
 _cap_gb: float | None = None
@@ -91,7 +92,8 @@ def _tree_size(path: Path) -> tuple[int, float]:
     if not path.is_dir() or path.is_symlink():
         return st.st_size, st.st_mtime
     size, newest = 0, st.st_mtime
-    for dirpath, _dirs, files in os.walk(path):
+    for dirpath, dirs, files in os.walk(path):
+        dirs[:] = [d for d in dirs if not d.startswith(".tmp-")]  # index builds in progress or dead
         for name in files:
             try:
                 fst = os.lstat(os.path.join(dirpath, name))
@@ -109,6 +111,8 @@ def list_items(root: Path | None = None) -> list[CacheItem]:
         return []
     items: dict[str, CacheItem] = {}
     for path in root.iterdir():
+        if path.name == LOCKS:
+            continue
         if path.name == SETS and path.is_dir():
             for folder in path.iterdir():
                 size, newest = _tree_size(folder)
@@ -120,6 +124,10 @@ def list_items(root: Path | None = None) -> list[CacheItem]:
         item = items.setdefault(stem, CacheItem(stem))
         item.paths.append(path)
         size, newest = _tree_size(path)
+        if path.name.endswith(".tmp"):
+            # a file being written, or left by a build that died (the next open of the file
+            # removes it): removed with the entry, never counted as part of it
+            size = 0
         item.size += size
         if path.name == f"{stem}.json":
             item.complete = True
@@ -134,16 +142,53 @@ def list_items(root: Path | None = None) -> list[CacheItem]:
     return sorted(items.values(), key=lambda i: (i.last_use, i.name))
 
 
-def remove_item(item: CacheItem) -> None:
+def remove_item(item: CacheItem, root: Path | None = None) -> None:
     # The metadata goes first: a half-removed entry is then simply not an entry any more.
     for path in sorted(item.paths, key=lambda p: not p.name.endswith(".json")):
         remove_path(path)
+    if not item.is_set:
+        _drop_lock_file((root or cache_dir()) / LOCKS / f"{item.name}.lock")
 
 
-def _removable(item: CacheItem, protect: Iterable[str], now: float) -> bool:
+def _drop_lock_file(path: Path) -> None:
+    """Delete an entry's lock file unless a process holds it (one converting the file now)."""
+    if not path.exists():
+        return
+    lock = FileLock(str(path), thread_local=False)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return
+    try:
+        path.unlink(missing_ok=True)
+    finally:
+        lock.release()
+    with contextlib.suppress(OSError):
+        path.parent.rmdir()  # only when it is empty
+
+
+def _being_written(item: CacheItem, root: Path) -> bool:
+    """A process holds the entry's lock: its temporary files are a conversion in progress."""
+    lock_file = root / LOCKS / f"{item.name}.lock"
+    if held_here(lock_file):
+        return True
+    if not lock_file.exists():
+        return False
+    lock = FileLock(str(lock_file), thread_local=False)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return True
+    lock.release()
+    return False
+
+
+def _removable(item: CacheItem, protect: Iterable[str], root: Path) -> bool:
     if item.name in _in_use or item.name in protect:
         return False
-    return item.complete or now - item.last_use > STALE_TEMP_S
+    # An entry without metadata is a conversion in progress (its lock is held) or the leftovers
+    # of one that died (nobody holds it).
+    return item.complete or item.is_set or not _being_written(item, root)
 
 
 def clear(
@@ -151,14 +196,15 @@ def clear(
 ) -> list[CacheItem]:
     """Remove every item (or those unused for ``older_than_s`` seconds); return what was removed."""
     now = time.time()
+    root = root or cache_dir()
     protected = set(protect)
     removed = []
     for item in list_items(root):
         if older_than_s is not None and now - item.last_use < older_than_s:
             continue
-        if not _removable(item, protected, now):
+        if not _removable(item, protected, root):
             continue
-        remove_item(item)
+        remove_item(item, root)
         removed.append(item)
     return removed
 
@@ -168,17 +214,17 @@ def evict(root: Path | None = None, cap: int | None = None, protect: Iterable[st
     cap = cap_bytes() if cap is None else cap
     if cap is None:
         return []
+    root = root or cache_dir()
     items = list_items(root)
     total = sum(i.size for i in items)
-    now = time.time()
     protected = set(protect)
     removed = []
     for item in items:
         if total <= cap:
             break
-        if not _removable(item, protected, now):
+        if not _removable(item, protected, root):
             continue
-        remove_item(item)
+        remove_item(item, root)
         removed.append(item)
         total -= item.size
     return removed

@@ -33,6 +33,7 @@ from replayterm.core.data.normalize import Normalizer, RowError
 from replayterm.core.data.prefetch import prefetch
 from replayterm.core.data.progress import Monitor
 from replayterm.core.errors import DataError
+from replayterm.core.store.locks import EntryLock, acquire
 
 Reader = CsvReader | ColumnarReader
 PARSER_ENV = "REPLAYTERM_PARSER"  # "general": always the pyarrow reader (for comparisons)
@@ -81,6 +82,7 @@ def ingest(path: Path, monitor: Monitor, use_cache: bool = True) -> Ingested:
     reader = open_reader(path)
     entry: CacheEntry | None = None
     notes: list[str] = []
+    lock: EntryLock | None = None
     if use_cache:
         try:
             entry = CacheEntry(path)
@@ -88,31 +90,63 @@ def ingest(path: Path, monitor: Monitor, use_cache: bool = True) -> Ingested:
             notes.append(f"cache not used: {exc}")
         if entry is not None:
             monitor.report(0.0, f"opening {path.name}")
-            hit = entry.load()
-            if hit is not None:
-                cache_admin.mark_in_use(entry.stem)
-                table, meta = hit
-                fixes = [
-                    entry.receive_times(i) if g["clamped_rows"] else _NO_FIXES
-                    for i, g in enumerate(meta["groups"])
-                ]
-                return Ingested(
-                    path,
-                    Kind(meta["kind"]),
-                    meta["snapshot_depth"],
-                    table,
-                    meta["groups"],
-                    meta["file_format"],
-                    "hit",
-                    notes,
-                    fixes,
-                    meta.get("parser", ""),
-                )
             try:
-                entry.writable()
-            except OSError as exc:
+                lock = _lock_entry(entry, monitor)
+            except OSError as exc:  # a read-only cache folder: read without it
                 notes.append(f"cache not written: {exc}")
                 entry = None
+    try:
+        return _open_locked(path, reader, entry, lock, monitor, notes)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _lock_entry(entry: CacheEntry, monitor: Monitor) -> EntryLock | None:
+    """Wait for the entry's lock (another process may be converting the same file right now)."""
+    return acquire(
+        entry.lock_file,
+        cancel=monitor.cancel,
+        waiting=lambda: monitor.report(0.0, f"waiting for another process converting {entry.source.name}"),
+    )
+
+
+def _open_locked(
+    path: Path,
+    reader: Reader,
+    entry: CacheEntry | None,
+    lock: EntryLock | None,
+    monitor: Monitor,
+    notes: list[str],
+) -> Ingested:
+    if entry is not None:
+        if lock is not None:
+            entry.clear_leftovers()  # we are the only writer: any temporary file is a dead build's
+        hit = entry.load()
+        if hit is not None:
+            cache_admin.mark_in_use(entry.stem)
+            table, meta = hit
+            fixes = [
+                entry.receive_times(i) if g["clamped_rows"] else _NO_FIXES
+                for i, g in enumerate(meta["groups"])
+            ]
+            return Ingested(
+                path,
+                Kind(meta["kind"]),
+                meta["snapshot_depth"],
+                table,
+                meta["groups"],
+                meta["file_format"],
+                "hit",
+                notes,
+                fixes,
+                meta.get("parser", ""),
+            )
+        try:
+            entry.writable()
+        except OSError as exc:
+            notes.append(f"cache not written: {exc}")
+            entry = None
     try:
         return _build(reader, entry, monitor, notes)
     except (pa.ArrowException, OSError, ValueError, EOFError, zlib.error, UnicodeError) as exc:

@@ -24,11 +24,12 @@ import numpy as np
 from replayterm.core.book import BookReplayer
 from replayterm.core.book.columns import ChunkedColumn
 from replayterm.core.book.indexer import BookColumns, BookIndexBuild, open_book_index
-from replayterm.core.book.store import INDEX_VERSION, remove_stale, scratch_dir
 from replayterm.core.data.cache import CacheEntry, cache_dir
 from replayterm.core.data.model import Kind, Source
 from replayterm.core.data.progress import Cancelled
 from replayterm.core.replay.timeline import Timeline, TimelineBuild, TimelineInput, open_timeline
+from replayterm.core.store.arrays import INDEX_VERSION, remove_stale, scratch_dir
+from replayterm.core.store.locks import EntryLock, acquire, lock_path_for
 
 ProgressFn = Callable[[float, str], object]
 SCAN_SHARE = 0.2  # of the progress bar: the pre-pass over the rows before indexing them
@@ -201,11 +202,14 @@ def index_instruments(
     ``job`` is the work left (None when every index was found in the cache)."""
     instruments = InstrumentSet()
     builds: list[tuple[Any, BookIndexBuild]] = []
+    locks: dict[Path, EntryLock | None] = {}
     try:
+        plans: list[tuple[Any, list[Source], list[Source], BookColumns | None, Path | None]] = []
         for (exchange, symbol), group in by_key.items():
             inst = make_instrument(exchange, symbol)
             # notes, quotes, tickers and liquidations; the book's sources (quotes when no book)
             book_sources = _ordered(prepare(inst, group))
+            cols = folder = None
             if book_sources and sum(s.rows for s in book_sources):
                 cols = BookColumns.from_tables(
                     [s.table for s in book_sources],
@@ -213,15 +217,27 @@ def index_instruments(
                     label=", ".join(str(s.path) for s in book_sources),
                 )
                 folder = book_folder(book_sources, cols)
+            plans.append((inst, group, book_sources, cols, folder))
+        # Locks are taken in one global order (sorted paths), so two processes opening overlapping
+        # sets in different orders cannot each hold one and wait for the other's.
+        for folder in sorted({f for *_, f in plans if f is not None}):
+            locks[folder] = _lock(folder, cancel, progress, folder.name)
+        for inst, group, book_sources, cols, folder in plans:
+            if cols is not None:
+                lock = locks.get(folder) if folder is not None else None
+                if lock is None:
+                    folder = None  # this process is building it already: index privately
                 opened = open_book_index(cols, folder) if folder is not None and folder.exists() else None
                 if opened is not None:
+                    assert lock is not None
+                    lock.release()
                     inst.book = BookReplayer(*opened)
                 else:
                     if folder is not None:
                         remove_stale(folder, folder.name.rsplit("-v", 1)[0])
                     target = folder if folder is not None else scratch_dir(inst) / "book"
-                    scan = None if progress is None else _scan_report(progress, symbol)
-                    build = BookIndexBuild(cols, target, cancel=cancel, progress=scan)
+                    scan = None if progress is None else _scan_report(progress, inst.symbol)
+                    build = BookIndexBuild(cols, target, cancel=cancel, progress=scan, lock=lock)
                     builds.append((inst, build))
                     inst.book = BookReplayer(build.events, build.checkpoints())
                 inst.index_folder = folder
@@ -237,8 +253,29 @@ def index_instruments(
     except BaseException:
         for _, build in builds:
             build.discard()
+        for held in locks.values():
+            if held is not None:
+                held.release()
         raise
     return instruments
+
+
+# Longest wait for another process's build before indexing privately (a holder that is itself
+# blocked, for example an app whose old session still indexes, must not hang this open forever).
+LOCK_WAIT_S = 600.0
+
+
+def _lock(folder: Path, cancel: CancelFn | None, progress: ProgressFn | None, name: str) -> EntryLock | None:
+    """The lock of a book index folder: waits while another process builds it (then maps it)."""
+
+    def waiting() -> None:
+        if progress is not None:
+            progress(0.0, f"waiting for another process building {name}")
+
+    try:
+        return acquire(lock_path_for(folder), cancel=cancel, waiting=waiting, timeout_s=LOCK_WAIT_S)
+    except TimeoutError:
+        return None  # held too long elsewhere (a stuck process): index privately rather than hang
 
 
 def _scan_report(progress: ProgressFn, symbol: str) -> Callable[[float], object]:
@@ -277,18 +314,23 @@ def _timeline(instruments: InstrumentSet, builds: list[tuple[Any, BookIndexBuild
     events = sum(len(i.ts) for i in inputs)
     key: dict[str, Any] = {"inputs": parts, "events": events}
     folder: Path | None = None
+    lock = None
     if persistent and instruments:
         folder = cache_dir() / "sets" / _digest("|".join(parts)) / f"timeline-v{INDEX_VERSION}"
-        if not builds and folder.exists():
+        lock = _lock(folder, None, None, folder.name)
+        if lock is None:
+            folder = None  # being built by this process already
+        elif not builds and folder.exists():
             found = open_timeline(folder, key, events)
             if found is not None:
+                lock.release()
                 instruments.timeline = found
                 return None
     if folder is None:
         folder = scratch_dir(instruments[0] if instruments else instruments) / "timeline"
     else:
         remove_stale(folder, "timeline-")  # other versions, leftovers of a killed build
-    tl_build = TimelineBuild(inputs, folder, spans=spans)
+    tl_build = TimelineBuild(inputs, folder, spans=spans, lock=lock)
     instruments.timeline = tl_build.timeline
     job = IndexJob(builds, tl_build, key, [book_input[id(inst)] for inst, _ in builds])
     if not builds:

@@ -18,7 +18,8 @@ from typing import Any
 import numba as nb
 import numpy as np
 
-from replayterm.core.book.store import ArrayStore, open_index
+from replayterm.core.store.arrays import ArrayStore, open_index
+from replayterm.core.store.locks import EntryLock
 
 MERGE_WINDOW = 1 << 20  # events merged per window when the timeline is built on disk
 
@@ -124,13 +125,15 @@ class TimelineBuild:
         folder: Path | None,
         window: int = MERGE_WINDOW,
         spans: Sequence[tuple[int, int] | None] | None = None,
+        lock: EntryLock | None = None,
     ) -> None:
-        """``spans``: first and last time of each input, for inputs not filled in yet."""
+        """``spans``: first and last time of each input, for inputs not filled in yet; ``lock``:
+        the held lock of ``folder``, released when the build is committed or discarded."""
         self.inputs = list(inputs)
         self.order = sorted(range(len(inputs)), key=lambda i: (inputs[i].is_book, i))
         self.window = max(1, int(window))
         total = sum(len(inp.ts) for inp in inputs)
-        self.store = ArrayStore(folder)
+        self.store = ArrayStore(folder, lock)
         self.pos = [0] * len(inputs)
         self.written = 0
         if spans is None:
@@ -275,8 +278,5 @@ def open_timeline(folder: Path, key: dict[str, Any], total: int) -> Timeline | N
     a, _ = found
     ts, stream, item = (np.asarray(a[n]) for n in ("ts", "stream", "item"))
     if not (ts.shape == stream.shape == item.shape == (total,)) or (total and ts[0] > ts[-1]):
-        import shutil
-
-        shutil.rmtree(folder, ignore_errors=True)
-        return None
+        return None  # rebuilt under the lock; the commit replaces it
     return Timeline(ts, stream, item)

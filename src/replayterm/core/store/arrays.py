@@ -5,8 +5,9 @@ timeline) is a folder of ``.npy`` files plus ``manifest.json``. It is built insi
 folder next to its final place; ``commit`` writes the manifest last and renames the folder, so a
 reader sees a complete index or none. ``open_index`` checks the manifest (format version, the
 key of the data it was built from, every array's dtype and shape) and maps the arrays read-only;
-anything missing, damaged or from another version returns None and the caller rebuilds. A
-cancelled or failed build removes its temporary folder.
+anything missing or damaged returns None and the caller rebuilds (only another version or key
+is deleted). A cancelled or failed build removes its temporary folder; one killed midway leaves
+it to the next holder of the index's lock (``store.locks``).
 
 Without a place on disk (``folder=None``) arrays are plain in-memory arrays (small inputs,
 tests); with one, they are ``np.memmap`` views whose pages belong to the page cache, not to the
@@ -20,13 +21,15 @@ import json
 import os
 import shutil
 import tempfile
-import time
 import uuid
 import weakref
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from replayterm.core.store.locks import EntryLock, clear_leftovers
+from replayterm.core.store.space import reserve
 
 INDEX_VERSION = 2
 MANIFEST = "manifest.json"
@@ -35,8 +38,10 @@ MANIFEST = "manifest.json"
 class ArrayStore:
     """Where one index's arrays are created while it is being built."""
 
-    def __init__(self, final: Path | None) -> None:
+    def __init__(self, final: Path | None, lock: EntryLock | None = None) -> None:
+        """``lock``: the held lock of ``final`` (see ``store.locks``), released at commit or discard."""
         self.final = final
+        self.lock = lock
         self.tmp: Path | None = None
         if final is not None:
             final.parent.mkdir(parents=True, exist_ok=True)
@@ -56,7 +61,7 @@ class ArrayStore:
         else:
             path = self.tmp / f"{name}.npy"
             arr = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=shape)
-            _reserve(path)
+            reserve(path)
         self.arrays[name] = arr
         return arr
 
@@ -73,6 +78,7 @@ class ArrayStore:
         # No msync here: the page cache writes the files back on its own, and a reader validates
         # every index before using it (a synchronous flush doubled the cost of a first open).
         if self.tmp is None or self.final is None:
+            self._unlock()
             return self.arrays
         manifest = {
             "version": INDEX_VERSION,
@@ -90,7 +96,13 @@ class ArrayStore:
             # moment before: theirs is as good as ours, which stays mapped until released.
             shutil.rmtree(self.tmp, ignore_errors=True)
         self.tmp = None
+        self._unlock()
         return self.arrays
+
+    def _unlock(self) -> None:
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
 
     def discard(self) -> None:
         """Drop everything built so far (cancel or failure): no partial index stays behind."""
@@ -100,6 +112,7 @@ class ArrayStore:
         if self.tmp is not None:
             shutil.rmtree(self.tmp, ignore_errors=True)
             self.tmp = None
+        self._unlock()
 
 
 class _Appender:
@@ -163,72 +176,55 @@ class _Appender:
                 self._file.close()
 
 
-def _reserve(path: Path) -> None:
-    """Allocate the file's blocks now: a full disk must be an error here, not a crash (SIGBUS)
-    later when a page of the mapping is written."""
-    size = path.stat().st_size
-    if size == 0:
-        return
-    fd = os.open(path, os.O_RDWR)
-    try:
-        os.posix_fallocate(fd, 0, size)
-    except OSError as exc:
-        raise OSError(
-            exc.errno,
-            f"no room for the replay index in {path.parent.parent} ({exc.strerror}); free some disk "
-            "space or point REPLAYTERM_CACHE_DIR at a larger disk",
-        ) from None
-    finally:
-        os.close(fd)
-
-
 def _joined(parts: list[np.ndarray], dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
     if not parts:
         return np.zeros(shape, dtype=dtype)
     return np.concatenate([p.reshape(-1) for p in parts]).reshape(shape)
 
 
+class _MismatchError(ValueError):
+    """The stored index is of another format version or of other data: it is deleted."""
+
+
 def open_index(folder: Path, key: dict[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
-    """The arrays (mapped read-only) and metadata of a committed index, or None if unusable."""
+    """The arrays (mapped read-only) and metadata of a committed index, or None if unusable.
+
+    Only an index of another format version or another key is deleted; anything else (a missing
+    or unreadable file, EMFILE, a damaged array) just returns None: the caller rebuilds it under
+    the entry's lock and its commit replaces the folder, so a reader never deletes what another
+    process is building or has just committed.
+    """
     try:
         manifest = json.loads((folder / MANIFEST).read_text("utf-8"))
+        if not isinstance(manifest, dict):
+            return None
         if manifest.get("version") != INDEX_VERSION or manifest.get("key") != key:
-            raise ValueError("another version or other data")
+            raise _MismatchError("another version or other data")
         arrays: dict[str, np.ndarray] = {}
         for name, (dtype, shape) in manifest["arrays"].items():
             # copy-on-write maps: read like read-only ones (page cache, never anonymous until written),
             # and typed writable, which the compiled kernel expects of its inputs
             arr = np.load(folder / f"{name}.npy", mmap_mode="c", allow_pickle=False)
             if arr.dtype.str != dtype or list(arr.shape) != shape:
-                raise ValueError(f"{name}: dtype or shape differs")
+                return None
             arrays[name] = arr
         return arrays, manifest["meta"]
-    except Exception:  # any damage: drop it, the caller builds it again
+    except _MismatchError:
         shutil.rmtree(folder, ignore_errors=True)
+        return None
+    except (OSError, ValueError, KeyError, TypeError):
         return None
 
 
-# A build folder this old was left by a killed build; a younger one may be another process's
-# build in progress (sweep workers open the same files at once) and is left alone.
-STALE_BUILD_S = 3600.0
-
-
 def remove_stale(folder: Path, prefix: str) -> None:
-    """Delete other versions of an index (``prefix`` + anything) and leftovers of killed builds."""
+    """Delete other versions of an index (``prefix`` + anything) and leftovers of killed builds of
+    this one. Call only while holding ``folder``'s lock: its temporary build folders can then only
+    be leftovers (the holder is the only builder)."""
     if not folder.parent.exists():
         return
-    now = time.time()
+    clear_leftovers(folder.parent, f".tmp-{folder.name}-")
     for old in folder.parent.iterdir():
-        if old == folder:
-            continue
-        if old.name.startswith(f".tmp-{prefix}"):
-            try:
-                if now - old.stat().st_mtime < STALE_BUILD_S:
-                    continue
-            except OSError:
-                continue
-            shutil.rmtree(old, ignore_errors=True)
-        elif old.name.startswith(prefix):
+        if old != folder and old.name.startswith(prefix) and old.is_dir():
             shutil.rmtree(old, ignore_errors=True)
 
 
