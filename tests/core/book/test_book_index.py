@@ -171,7 +171,7 @@ def test_a_full_disk_is_a_clear_error_and_leaves_nothing(
     def no_space(fd: int, offset: int, length: int) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(os, "posix_fallocate", no_space)
+    monkeypatch.setattr(os, "posix_fallocate", no_space, raising=False)
     arrays = random_rows(12, 500)
     cols = BookColumns.from_tables(
         [chunked_table(arrays, np.random.default_rng(1), 100)], full_snapshot_each_message=False, label="rows"
