@@ -11,12 +11,12 @@ import pyarrow as pa
 import pytest
 from test_worker import Harness
 
+from reference_index import build_in_memory
 from replayterm.core.book import indexer
 from replayterm.core.data import open_sources
 from replayterm.core.data.synthetic import generate_files
 from replayterm.core.replay.cursor import ReplayCursor
 from replayterm.core.replay.indexing import IndexJob
-from replayterm.core.replay.instruments import build_instruments
 from replayterm.qt.worker import indexing as worker_indexing
 from replayterm.qt.worker import opening as worker_opening
 
@@ -63,9 +63,7 @@ def harness(qtbot, slow_index: None) -> Iterator[Harness]:  # type: ignore[no-un
 
 
 def reference_for(paths: list[str]) -> ReplayCursor:
-    return ReplayCursor(
-        build_instruments(open_sources(paths, use_cache=False), checkpoint_budget_fraction=0.2)
-    )
+    return ReplayCursor(build_in_memory(open_sources(paths, use_cache=False), 0.2))
 
 
 def test_first_frame_then_seek_inside_and_beyond_the_indexed_part(

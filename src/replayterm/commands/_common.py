@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from replayterm.core.data import open_sources
-from replayterm.core.replay.instruments import Instrument, build_instruments
+from replayterm.core.replay.instruments import build_instruments
+from replayterm.core.replay.opening import OpenedData
 
 
 class TerminalProgress:
@@ -47,7 +48,7 @@ class TerminalProgress:
             self._drawn = False
 
 
-def open_instruments(files: Sequence[str], label: str = "opening") -> list[Instrument]:
+def open_instruments(files: Sequence[str], label: str = "opening") -> OpenedData:
     """Read the files and index their books, with a progress line; errors propagate."""
     bar = TerminalProgress(label)
     try:

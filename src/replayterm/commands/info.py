@@ -23,8 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "files",
         nargs="+",
         metavar="FILE",
-        help="Tardis CSV (.csv/.csv.gz), Parquet, Arrow, Databento MBO (.dbn/.dbn.zst) or LOBSTER "
-        "message file",
+        help="Tardis CSV (.csv/.csv.gz), Parquet, Arrow, Databento MBO (.dbn/.dbn.zst), LOBSTER "
+        "message file, or a raw recording: a tardis-dev cache folder, an hftbacktest collector "
+        "capture (.gz) or a cryptofeed recording (.jsonl.zst)",
     )
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
     parser.add_argument(
@@ -36,7 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--check",
         action="store_true",
         help="open the files together and check them: per instrument what the replay gets from "
-        "them, and the rebuilt L2 top of book against a book_ticker/quotes file of the same symbol",
+        "them, every sequence gap of a raw recording (where, how long, how it recovered), and the "
+        "rebuilt L2 top of book against a book_ticker/quotes file of the same symbol",
     )
     parser.set_defaults(func=run)
 
@@ -229,6 +231,29 @@ def run(args: argparse.Namespace) -> int:
     return status
 
 
+def _is_raw(path: Any) -> bool:
+    from replayterm.core.data.open import raw_format
+
+    return raw_format(path) is not None
+
+
+def _sequence_gaps(inst: Any) -> list[dict[str, Any]]:
+    """Every sequence gap of an instrument's book (raw recordings): where, how long, why, how it
+    recovered."""
+    from replayterm.core.data.sources.raw.gaps import describe
+
+    end = None
+    if inst.book is not None and inst.book.events.n_groups:
+        end = int(inst.book.events.group_ts[inst.book.events.n_groups - 1])
+    out = []
+    for g in inst.sequence_gaps:
+        d = g.as_dict()
+        d["duration_s"] = None if g.duration_us(end) is None else g.duration_us(end) / 1e6
+        d["text"] = describe(g, end)
+        out.append(d)
+    return out
+
+
 def _check(
     files: list[str], from_ts: int | None, to_ts: int | None, use_cache: bool, *, quiet: bool
 ) -> tuple[list[dict[str, Any]], int]:
@@ -252,6 +277,16 @@ def _check(
         lines.append(f"  {inst.name}")
         lines.extend(f"    {line}" for line in contents)
         lines.extend(f"    note: {n}" for n in inst.notes)
+        gaps = _sequence_gaps(inst)
+        entry["sequence_gaps"] = gaps
+        book_files = {
+            s.path for s in sources if s.is_book and (s.exchange, s.symbol) == (inst.exchange, inst.symbol)
+        }
+        if any(_is_raw(p) for p in book_files):
+            lines.append(
+                f"    sequence gaps     {len(gaps)}" + ("" if gaps else "  (in sequence throughout)")
+            )
+        lines.extend(f"      {g['text']}" for g in gaps)
         if check is not None:
             entry["bbo_check"] = check.to_json()
             lines.append(f"    {check.summary_line().split(': ', 1)[1]}")

@@ -117,6 +117,9 @@ class ReplayController(QObject):
         self.window.set_instruments(info.instruments, info.focus)
         self.window.transport.set_marks(info.bbo_mismatches)
         self.window.transport.slider.set_day_marks(info.days)
+        self.window.transport.slider.set_sequence_gaps(info.sequence_gaps)
+        for _, _, text in info.sequence_gaps:
+            log.warning("%s", text)
         self.window.transport.slider.set_indexed(info.start_ts if info.indexing else None)
         self.window.open_finished()
         self.window.bookmarks.set_files(info.paths)

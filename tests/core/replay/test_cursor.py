@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from replay_sources import book_source, trade_source
 
+from reference_index import build_in_memory
 from replayterm.core.replay.cursor import EventKind, ReplayCursor
-from replayterm.core.replay.instruments import build_instruments
 
 
 @pytest.fixture
@@ -14,7 +14,7 @@ def cursor() -> ReplayCursor:
     a = book_source(rng, 300, "AAA", resnapshot_at=150)
     b = book_source(rng, 200, "BBB")
     ta = trade_source(rng, 120, 1_000_000, 1_900_000, "AAA")
-    instruments = build_instruments([a, ta, b], checkpoint_budget_fraction=0.5)
+    instruments = build_in_memory([a, ta, b], 0.5)
     # Small files: force frequent checkpoints so seeks really restore them.
     for inst in instruments:
         assert inst.book is not None

@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from reference_index import build_in_memory
 from replayterm.core.book import BookReplayer, Cancelled
 from replayterm.core.data import open_sources
 from replayterm.core.data.cache import cache_dir
@@ -43,9 +44,9 @@ def rechunked(sources: list[Source], rows: int) -> list[Source]:
 def test_days_are_one_timeline_equal_to_a_straight_replay(week: list[Path]) -> None:
     sources = rechunked(open_sources(week), 1000)
     stored = build_instruments(sources)
-    assert getattr(stored, "job", None) is None
+    assert stored.job is None
     assert len(stored) == 1
-    in_memory = build_instruments(sources, checkpoint_budget_fraction=0.2)
+    in_memory = build_in_memory(sources, 0.2)
     a, b = ReplayCursor(stored), ReplayCursor(in_memory)
     assert np.array_equal(np.asarray(a.timeline.ts), b.timeline.ts)
     assert np.array_equal(np.asarray(a.timeline.stream), b.timeline.stream)
@@ -75,7 +76,7 @@ def test_days_are_one_timeline_equal_to_a_straight_replay(week: list[Path]) -> N
     for day, s in zip(book_sources[1:], starts, strict=True):
         g = ev.groups_through(int(s) - 1)
         assert np.all(best[max(g - 20, 0) : g + 20] >= 0)
-        alone = build_instruments([day], checkpoint_budget_fraction=0.2)[0].book
+        alone = build_in_memory([day], 0.2)[0].book
         assert alone is not None
         alone.step()
         whole = BookReplayer(ev, stored[0].book.checkpoints)
@@ -128,7 +129,7 @@ def test_progressive_open_replays_the_indexed_part(week: list[Path], monkeypatch
     assert job is not None
     assert 0 < job.fraction < 1
     cursor = ReplayCursor(part)
-    reference = ReplayCursor(build_instruments(sources, checkpoint_budget_fraction=0.2))
+    reference = ReplayCursor(build_in_memory(sources, 0.2))
     ready = cursor.ready_ts
     assert cursor.start_ts <= ready < cursor.end_ts
     cursor.seek(cursor.end_ts)  # beyond the indexed part: stops at its edge

@@ -135,6 +135,9 @@ class Source:
     )
     # Market-by-order data behind a book derived from an MBO file (``data.mbo.open.MboData``).
     orders: Any = None
+    # Raw recordings (``sources.raw``): the sequence gaps of this book (``SequenceGap``), each
+    # with where the book stopped being trustworthy and the snapshot that re-synced it.
+    gaps: list[Any] = field(default_factory=list)
 
     @property
     def rows(self) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -15,6 +16,9 @@ from replayterm.core.data.mbo.open import is_mbo_file, open_mbo
 from replayterm.core.data.model import Kind, Source
 from replayterm.core.data.progress import CancelFn, Monitor, ProgressFn
 from replayterm.core.data.timefmt import parse_time
+
+if TYPE_CHECKING:
+    from replayterm.core.data.sources.raw import RawRecording
 
 PathLike = str | os.PathLike[str]
 
@@ -29,7 +33,8 @@ def open_sources(
     cancel: CancelFn | None = None,
 ) -> list[Source]:
     """Read Tardis CSV (plain or .gz), Parquet, Arrow or market-by-order files (Databento DBN,
-    LOBSTER) into per-symbol sources.
+    LOBSTER), and raw recordings (a tardis-dev cache folder, hftbacktest collector captures,
+    cryptofeed ``.jsonl.zst``), into per-symbol sources.
 
     ``from_ts``/``to_ts`` (ISO-8601 UTC text or int µs) keep rows with
     ``from_ts <= local_ts < to_ts``; the cache always holds the whole file, so any range is served
@@ -43,15 +48,46 @@ def open_sources(
     monitor = Monitor(progress, cancel)
     monitor.check()
     sources: list[Source] = []
+    raw_runs: dict[str, list[tuple[int, Path]]] = {}
     for i, item in enumerate(items):
+        path = Path(item)
         part = monitor.part(i, len(items))
-        if is_mbo_file(Path(item)):
-            sources.extend(mbo_sources(open_mbo(Path(item), part, use_cache), lo, hi))
+        if is_mbo_file(path):
+            sources.extend(mbo_sources(open_mbo(path, part, use_cache), lo, hi))
             continue
-        loaded = ingest(Path(item), part, use_cache)
+        fmt = raw_format(path)
+        if fmt is not None:
+            raw_runs.setdefault(fmt, []).append((i, path))
+            continue
+        loaded = ingest(path, part, use_cache)
         sources.extend(sources_of(loaded, lo, hi))
+    for run in raw_runs.values():
+        # One layout's files are one continuous recording (days of a capture): the book and its
+        # sequence checks carry over from one file to the next.
+        part = monitor.part(run[0][0], len(items))
+        recording = open_raw(
+            [p for _, p in run],
+            lo=lo,
+            hi=hi,
+            progress=lambda f, m, part=part: part.report(f, m),
+            check=part.check,
+        )
+        sources.extend(recording.sources)
     monitor.report(1.0, "done")
     return sources
+
+
+def raw_format(path: Path) -> str | None:
+    """The raw recording layout of ``path`` (``sources.raw``), or None for a Tardis/columnar file."""
+    from replayterm.core.data.sources.raw import detect
+
+    return detect(path)
+
+
+def open_raw(paths: list[Path], **kw: object) -> RawRecording:
+    from replayterm.core.data.sources.raw import open_raw as _open_raw
+
+    return _open_raw(paths, **kw)  # type: ignore[arg-type]
 
 
 def sources_of(loaded: Ingested, lo: int | None = None, hi: int | None = None) -> list[Source]:

@@ -271,6 +271,11 @@ class SimExchange:
                 self._through(r)
                 self._fill_resting(ts, r, r.leaves)
 
+    # Set by the runner before each book message: why the book cannot be trusted now (a raw
+    # recording's sequence gap not re-synced yet), "" when it can. Nothing fills against such a
+    # book: arriving orders are rejected, resting ones neither cross nor move in the queue.
+    unreliable: str = ""
+
     def on_book(self, ts: int, book: BookView) -> None:
         """After each complete book message at ``ts``: queue positions and crossing fills."""
         ts = int(ts)
@@ -283,7 +288,7 @@ class SimExchange:
         self._book = book
         if self._consumed:
             self._forget_changed_levels(book)
-        if not self._resting:
+        if not self._resting or self.unreliable:
             return
         bid, ask = book.best_bid(), book.best_ask()
         full = self.rules.through == "full"
@@ -373,6 +378,10 @@ class SimExchange:
         if book is None:
             self._responses.append(Reject(self._respond(t), t, oid, "no market data yet"))
             self._finish(oid, t, REJECTED, "no market data yet when it arrived")
+            return
+        if self.unreliable:
+            reason = f"{self.unreliable}: no fills against it until a snapshot re-syncs it"
+            self._responses.append(Reject(self._respond(t), t, oid, reason))
             return
         if order.order_type is OrderType.MARKET:
             self._responses.append(Ack(self._respond(t), t, oid))

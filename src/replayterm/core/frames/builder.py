@@ -15,6 +15,7 @@ from replayterm.core.book.book import Book
 from replayterm.core.frames.frame import BookStats, Frame, SideBook
 from replayterm.core.frames.streams import streams_of
 from replayterm.core.replay.cursor import ReplayCursor
+from replayterm.core.replay.instruments import Instrument
 from replayterm.core.replay.top_of_book import bbo_check_of
 
 
@@ -115,6 +116,7 @@ class FrameBuilder:
             top_of_book_only=inst.top_of_book_only,
             bbo_check=self._bbo,
             second=second,
+            unreliable=unreliable_text(inst, now),
             **appended,
         )
 
@@ -144,3 +146,11 @@ def levels_within(book: Book, side: int, n: int, reach: float) -> np.ndarray:
         nz = np.flatnonzero(amounts)
         more = np.column_stack((prices[last_rank + 1 + nz], amounts[nz]))
     return np.concatenate((top, more)) if more.shape[0] else top
+
+
+def unreliable_text(inst: Instrument, now: int) -> str:
+    """Why the instrument's book is not trustworthy at ``now`` ("" when it is)."""
+    gap = inst.unreliable_at(now) if inst.sequence_gaps else None
+    if gap is None:
+        return ""
+    return f"Book unreliable since a sequence gap: {gap.reason}. {gap.recovery[0].upper()}{gap.recovery[1:]}"

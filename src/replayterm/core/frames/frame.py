@@ -81,3 +81,6 @@ class Frame:
     # BBO check of the shown instrument (``BboCheck.to_json()``; the same object every frame).
     bbo_check: dict[str, Any] | None = None
     second: SideBook | None = None  # the second ladder's instrument, when one is open
+    # Why the shown book is not trustworthy now (a sequence gap of a raw recording not re-synced
+    # yet), "" when it is: the ladder greys it out.
+    unreliable: str = ""

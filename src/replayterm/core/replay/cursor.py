@@ -15,6 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from replayterm.core.replay.instruments import Instrument
+from replayterm.core.replay.opening import OpenedData
 from replayterm.core.replay.tickers import FundingEvent, funding_events, funding_local_times
 from replayterm.core.replay.timeline import Timeline, TimelineInput
 
@@ -43,8 +44,9 @@ class CursorEvent(NamedTuple):
 class ReplayCursor:
     def __init__(self, instruments: Sequence[Instrument], timeline: Timeline | None = None) -> None:
         """``timeline``: the merged order built beforehand (mapped from the cache, see
-        ``replay.indexing``); by default it is taken from an ``InstrumentSet`` or built in memory."""
-        timeline = timeline if timeline is not None else getattr(instruments, "timeline", None)
+        ``replay.indexing``); by default it is taken from ``OpenedData`` or built in memory."""
+        if timeline is None and isinstance(instruments, OpenedData):
+            timeline = instruments.timeline
         self.instruments = list(instruments)
         inputs: list[TimelineInput] = []
         owners: list[tuple[EventKind, int]] = []

@@ -27,6 +27,7 @@ from replayterm.core.book.indexer import BookColumns, BookIndexBuild, open_book_
 from replayterm.core.data.cache import CacheEntry, cache_dir
 from replayterm.core.data.model import Kind, Source
 from replayterm.core.data.progress import Cancelled
+from replayterm.core.replay.opening import OpenedData
 from replayterm.core.replay.timeline import Timeline, TimelineBuild, TimelineInput, open_timeline
 from replayterm.core.store.arrays import INDEX_VERSION, remove_stale, scratch_dir
 from replayterm.core.store.locks import EntryLock, acquire, lock_path_for
@@ -91,13 +92,6 @@ def _in_order(sources: Sequence[Source]) -> bool:
     """Each source starts at or after the previous one ends (days), so they join without sorting."""
     spans = [sp for sp in (time_span(s) for s in sources) if sp is not None]
     return all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
-
-
-class InstrumentSet(list[Any]):
-    """Instruments plus their merged timeline (mapped) and the indexing still to do, if any."""
-
-    timeline: Timeline | None = None
-    job: IndexJob | None = None
 
 
 class IndexJob:
@@ -197,10 +191,10 @@ def index_instruments(
     *,
     cancel: CancelFn | None = None,
     progress: ProgressFn | None = None,
-) -> InstrumentSet:
+) -> OpenedData:
     """Instruments whose books are indexed out of core (see the module docstring); the result's
     ``job`` is the work left (None when every index was found in the cache)."""
-    instruments = InstrumentSet()
+    instruments: list[Any] = []
     builds: list[tuple[Any, BookIndexBuild]] = []
     locks: dict[Path, EntryLock | None] = {}
     try:
@@ -249,7 +243,7 @@ def index_instruments(
                 inst.trade_sources = _ordered(trade_sources)
             if inst.has_events:
                 instruments.append(inst)
-        instruments.job = _timeline(instruments, builds)
+        timeline, job = _timeline(instruments, builds)
     except BaseException:
         for _, build in builds:
             build.discard()
@@ -257,7 +251,7 @@ def index_instruments(
             if held is not None:
                 held.release()
         raise
-    return instruments
+    return OpenedData(tuple(instruments), timeline, job)
 
 
 # Longest wait for another process's build before indexing privately (a holder that is itself
@@ -283,7 +277,9 @@ def _scan_report(progress: ProgressFn, symbol: str) -> Callable[[float], object]
     return lambda f: progress(SCAN_SHARE * f, f"scanning {symbol} book")
 
 
-def _timeline(instruments: InstrumentSet, builds: list[tuple[Any, BookIndexBuild]]) -> IndexJob | None:
+def _timeline(
+    instruments: list[Any], builds: list[tuple[Any, BookIndexBuild]]
+) -> tuple[Timeline, IndexJob | None]:
     inputs: list[TimelineInput] = []
     spans: list[tuple[int, int] | None] = []
     building = {id(inst): build for inst, build in builds}
@@ -324,19 +320,24 @@ def _timeline(instruments: InstrumentSet, builds: list[tuple[Any, BookIndexBuild
             found = open_timeline(folder, key, events)
             if found is not None:
                 lock.release()
-                instruments.timeline = found
-                return None
+                return found, None
     if folder is None:
-        folder = scratch_dir(instruments[0] if instruments else instruments) / "timeline"
+        folder = scratch_dir(instruments[0] if instruments else _NO_INSTRUMENTS) / "timeline"
     else:
         remove_stale(folder, "timeline-")  # other versions, leftovers of a killed build
     tl_build = TimelineBuild(inputs, folder, spans=spans, lock=lock)
-    instruments.timeline = tl_build.timeline
     job = IndexJob(builds, tl_build, key, [book_input[id(inst)] for inst, _ in builds])
     if not builds:
         job.step()  # the timeline alone: merge it now
-        return None
-    return job
+        return tl_build.timeline, None
+    return tl_build.timeline, job
+
+
+class _Owner:
+    """Owns the scratch folder of an empty timeline (removed at exit)."""
+
+
+_NO_INSTRUMENTS = _Owner()
 
 
 def trade_column(sources: Sequence[Source], name: str, dtype: Any) -> ChunkedColumn:

@@ -14,10 +14,11 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from replayterm.core.book import BookEvents, BookReplayer
+from replayterm.core.book import BookReplayer
 from replayterm.core.data.model import Kind, Source
 from replayterm.core.data.progress import Cancelled
 from replayterm.core.frames.batches import TradeBatch
+from replayterm.core.replay.opening import OpenedData
 from replayterm.core.replay.tickers import LiquidationStream, TickerStream
 from replayterm.core.replay.top_of_book import TOP_OF_BOOK_KINDS, QuoteStream, quotes_as_book_source
 
@@ -71,6 +72,9 @@ class Instrument:
     # Market-by-order data when the book was derived from an MBO file (``data.mbo.open.MboData``):
     # every order, FIFO per price, for the ladder's order view and the exact queue position.
     orders: Any = None
+    # Raw recordings: the book's sequence gaps (``sources.raw.SequenceGap``), in time order. From
+    # each gap's start until the snapshot that re-synced it the book is not trustworthy.
+    sequence_gaps: list[Any] = field(default_factory=list)
 
     @property
     def has_events(self) -> bool:
@@ -79,6 +83,15 @@ class Instrument:
     @property
     def name(self) -> str:
         return f"{self.exchange}:{self.symbol}"
+
+    def unreliable_at(self, ts: int) -> Any:
+        """The sequence gap that makes the book untrustworthy at ``ts``, or None (in sequence)."""
+        for gap in self.sequence_gaps:
+            if gap.start_ts > ts:
+                break
+            if gap.end_ts is None or ts < gap.end_ts:
+                return gap
+        return None
 
     @property
     def tick_size(self) -> float:
@@ -144,6 +157,7 @@ def _prepare(inst: Instrument, group: list[Source]) -> list[Source]:
             f"{inst.symbol}: several market-by-order files make one L2 book; the order-by-order view "
             "and exact queue positions need a single file"
         )
+    inst.sequence_gaps = sorted((g for s in book_sources for g in s.gaps), key=lambda g: g.start_ts)
     quote_sources = [s for s in group if s.kind in TOP_OF_BOOK_KINDS and s.rows]
     if quote_sources:
         # book_ticker is the exchange's own BBO stream: prefer it over quotes when both exist.
@@ -168,83 +182,42 @@ def _prepare(inst: Instrument, group: list[Source]) -> list[Source]:
 def build_instruments(
     sources: Sequence[Source],
     *,
-    checkpoint_budget_fraction: float | None = None,
     progress: Callable[[float, str], object] | None = None,
     cancel: Callable[[], bool] | None = None,
     progressive: bool = False,
-) -> list[Instrument]:
-    """Group sources by (exchange, symbol), prepare each book and build its checkpoints.
+) -> OpenedData:
+    """Group sources by (exchange, symbol), prepare each book and index it out of core
+    (``replay.indexing``): the result's timeline and indexes are mapped from the cache folder.
 
-    The checkpoint pass also records the best bid/ask after every message, which the charts
-    use as the top-of-book history (no second pass needed).
-
-    By default books are indexed out of core (``replay.indexing``): the result is an
-    ``InstrumentSet`` whose timeline and indexes are mapped from the cache folder. With
-    ``progressive=True`` only the first part is indexed and the rest is left in ``result.job``.
-    ``checkpoint_budget_fraction`` selects the in-memory index with a checkpoint byte budget.
+    The index pass also records the best bid/ask after every message, which the charts use as
+    the top-of-book history (no second pass needed). With ``progressive=True`` only the first
+    part is indexed and the rest is left in ``result.job``.
     """
+    from replayterm.core.replay.indexing import index_instruments
+
+    result = index_instruments(
+        group_sources(sources), Instrument, _prepare, _trade_stream, cancel=cancel, progress=progress
+    )
+    job = result.job
+    # Tickers and liquidations are merged into the timeline in memory and the BBO check reads
+    # the whole top-of-book history: with those, the books are indexed completely first.
+    others = any(i.tickers is not None or i.liquidations is not None or i.quotes is not None for i in result)
+    if job is None:
+        return result
+    if progressive and not others:
+        # Enough for the first frame: everything at the first timestamp is replayable.
+        timeline = result.timeline
+        while not job.step() and timeline is not None and timeline.ready_ts < (timeline.start_ts or 0):
+            if cancel is not None and cancel():
+                job.discard()
+                raise Cancelled("indexing cancelled")
+        return result
+    job.run(progress, cancel, "indexing book")
+    return result.indexed()
+
+
+def group_sources(sources: Sequence[Source]) -> dict[tuple[str, str], list[Source]]:
     by_key: dict[tuple[str, str], list[Source]] = {}
     for source in sources:
         by_key.setdefault((source.exchange, source.symbol), []).append(source)
-    if checkpoint_budget_fraction is None:
-        from replayterm.core.replay.indexing import index_instruments
-
-        result = index_instruments(
-            by_key, Instrument, _prepare, _trade_stream, cancel=cancel, progress=progress
-        )
-        job = result.job
-        # Tickers and liquidations are merged into the timeline in memory and the BBO check reads
-        # the whole top-of-book history: with those, the books are indexed completely first.
-        others = any(
-            i.tickers is not None or i.liquidations is not None or i.quotes is not None for i in result
-        )
-        if job is not None:
-            if progressive and not others:
-                # Enough for the first frame: everything at the first timestamp is replayable.
-                timeline = result.timeline
-                while (
-                    not job.step() and timeline is not None and timeline.ready_ts < (timeline.start_ts or 0)
-                ):
-                    if cancel is not None and cancel():
-                        job.discard()
-                        raise Cancelled("indexing cancelled")
-            else:
-                job.run(progress, cancel, "indexing book")
-                result.job = None
-        return result
-    instruments: list[Instrument] = []
-    total_book_rows = (
-        sum(s.rows * (1 if s.is_book else 2) for s in sources if s.is_book or s.kind in TOP_OF_BOOK_KINDS)
-        or 1
-    )
-    done_rows = 0
-    for (exchange, symbol), group in by_key.items():
-        inst = Instrument(exchange, symbol)
-        book_sources = _prepare(inst, group)
-        if book_sources and sum(s.rows for s in book_sources):
-            events = BookEvents.from_sources(book_sources)
-            replayer = BookReplayer(events)
-            rows = events.n_rows
-            start = done_rows
-
-            def report(fraction: float, start: int = start, rows: int = rows, sym: str = symbol) -> None:
-                if progress is not None:
-                    progress((start + fraction * rows) / total_book_rows, f"indexing {sym} book")
-
-            budget = (
-                None
-                if checkpoint_budget_fraction is None
-                else int(events.source_nbytes * checkpoint_budget_fraction)
-            )
-            replayer.build_checkpoints(budget_bytes=budget, record_best=True, progress=report, cancel=cancel)
-            done_rows += rows
-            inst.book = replayer
-        trade_sources = [s for s in group if s.kind in _TRADE_KINDS and s.rows]
-        if trade_sources:
-            cols = _concat_sorted(trade_sources, ("local_ts", "exch_ts", "price", "amount", "side"))
-            inst.trades = TradeStream(
-                cols["local_ts"], cols["exch_ts"], cols["price"], cols["amount"], cols["side"]
-            )
-        if inst.has_events:
-            instruments.append(inst)
-    return instruments
+    return by_key

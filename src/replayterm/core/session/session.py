@@ -33,6 +33,7 @@ from replayterm.core.execution.facts import OrderFacts
 from replayterm.core.execution.latency import LatencyModel
 from replayterm.core.replay.cursor import ReplayCursor
 from replayterm.core.replay.instruments import Instrument, build_instruments
+from replayterm.core.replay.opening import OpenedData
 from replayterm.core.replay.top_of_book import BboCheck, bbo_check_of
 from replayterm.core.session.coverage import strategy_legs, strategy_warnings
 from replayterm.core.session.settings import PALETTE, SessionSettings, resolve_instrument
@@ -77,16 +78,18 @@ class ReplaySession:
         after the file's opening snapshot still has a full book).
         """
         self.settings = settings if settings is not None else SessionSettings()
-        items = list(data)
-        if all(isinstance(x, Instrument) for x in items):
-            self.instruments: list[Instrument] = items  # type: ignore[assignment]
-            built: Sequence[Any] = data
+        if isinstance(data, OpenedData):
+            opened = data
         else:
-            built = build_instruments(items, progress=progress, cancel=cancel)  # type: ignore[arg-type]
-            self.instruments = list(built)
-        # An ``InstrumentSet`` brings its mapped timeline and any indexing still to do.
-        self.index_job = getattr(built, "job", None)
-        self.cursor = ReplayCursor(self.instruments, getattr(built, "timeline", None))
+            items = list(data)
+            if all(isinstance(x, Instrument) for x in items):
+                opened = OpenedData(tuple(items))  # type: ignore[arg-type]
+            else:
+                opened = build_instruments(items, progress=progress, cancel=cancel)  # type: ignore[arg-type]
+        self.instruments: list[Instrument] = list(opened)
+        # Opened data brings its mapped timeline and any indexing still to do.
+        self.index_job = opened.job
+        self.cursor = ReplayCursor(self.instruments, opened.timeline)
         # Where runs start; the books are rebuilt up to it (instruments may also come from an
         # earlier session that moved their books).
         self.origin = 0 if start_at is None else self.cursor.timeline.position_at(int(start_at) - 1)

@@ -207,6 +207,15 @@ class StrategyContext:
         return self._book
 
     @property
+    def book_unreliable(self) -> str:
+        """Why the instrument's book cannot be trusted at ``now`` ("" when it can): a raw
+        recording's sequence gap not yet re-synced by a snapshot. Orders are not filled against
+        the book meanwhile (they are rejected on arrival; resting ones wait)."""
+        inst = self._slot.legs[0].instrument
+        gap = inst.unreliable_at(self.now) if inst.sequence_gaps else None
+        return "" if gap is None else f"sequence gap: {gap.reason}"
+
+    @property
     def tick_size(self) -> float:
         return self._slot.tick_size
 

@@ -298,10 +298,14 @@ class EventRunner:
 
     def _exchange_book(self, i: int, t: int) -> None:
         book = self.env.books[i]
+        inst = self.env.instruments[i]
+        gap = inst.unreliable_at(t) if inst.sequence_gaps else None
+        unreliable = "" if gap is None else f"the book is unreliable after a sequence gap ({gap.reason})"
         for slot in self.active[i]:
             if not slot.live:
                 continue
             ex = slot.exchanges[i] if slot.multi else slot.exchange
+            ex.unreliable = unreliable  # no fills against a book that is out of sequence
             try:
                 ex.on_book(t, book)  # type: ignore[arg-type]
                 events = ex.poll(t)

@@ -257,6 +257,15 @@ class LadderView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addLayout(bar)
+        # A raw recording's book inside a sequence gap: said above the ladder, which is greyed.
+        self.unreliable = QLabel(self)
+        self.unreliable.setObjectName("bookUnreliable")
+        self.unreliable.setWordWrap(True)
+        self.unreliable.setStyleSheet(
+            "QLabel#bookUnreliable { background: #5a4a1a; color: #ffd479; padding: 3px; }"
+        )
+        self.unreliable.hide()
+        layout.addWidget(self.unreliable)
         self._body = QHBoxLayout()
         self._body.setContentsMargins(0, 0, 0, 0)
         self._body.setSpacing(0)
@@ -280,6 +289,11 @@ class LadderView(QWidget):
 
     def apply_frame(self, frame: Frame) -> None:
         self.model.apply_frame(frame)
+        text = frame.unreliable
+        if text != self.unreliable.text() or self.unreliable.isHidden() == bool(text):
+            self.unreliable.setText(text)
+            self.unreliable.setVisible(bool(text))
+            self.table.setEnabled(not text)  # greyed: levels may be wrong until a re-sync
 
     def save_settings(self, s: QSettings) -> None:
         s.setValue("ladder/grouping", self.model.grouping)

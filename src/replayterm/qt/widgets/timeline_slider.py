@@ -28,6 +28,7 @@ class TimelineSlider(QSlider):
         self._start = 0
         self._end = 0
         self._gaps: list[int] = []
+        self._seq_gaps: list[tuple[int, int, str]] = []  # (start, end, text) of sequence gaps
         self._days: list[int] = []
         self._indexed: int | None = None  # while indexing: the replay is usable up to here
         self._marks: list[int] = []  # BBO check mismatches (red, below the groove)
@@ -101,6 +102,18 @@ class TimelineSlider(QSlider):
         self.setToolTip(f"{len(self._gaps)} gap(s) in the data (amber marks)" if self._gaps else "")
         self.update()
 
+    def set_sequence_gaps(self, gaps: list[tuple[int, int, str]]) -> None:
+        """Sequence gaps of raw recordings: a red band from each gap to its re-sync (its duration)."""
+        self._seq_gaps = [(int(a), int(b), str(t)) for a, b, t in gaps]
+        tips = [t for _, _, t in self._seq_gaps[:10]]
+        if len(self._seq_gaps) > 10:
+            tips.append(f"... and {len(self._seq_gaps) - 10} more (replayterm info --check lists them)")
+        self.setToolTip("\n".join(tips))
+        self.update()
+
+    def sequence_gaps(self) -> list[tuple[int, int, str]]:
+        return list(self._seq_gaps)
+
     def set_marks(self, marks_us: list[int]) -> None:
         """Times of BBO check mismatches, drawn as short red ticks under the groove."""
         self._marks = [int(m) for m in marks_us]
@@ -172,7 +185,7 @@ class TimelineSlider(QSlider):
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
         nothing = (
-            not (self._gaps or self._marks or self._days or self._bookmarks or self._loop)
+            not (self._gaps or self._marks or self._days or self._bookmarks or self._loop or self._seq_gaps)
             and self._indexed is None
         )
         if nothing or self._end <= self._start:
@@ -213,6 +226,14 @@ class TimelineSlider(QSlider):
                 x = g.left() + round((us - self._start) / span * (g.width() - 1))
                 p.fillRect(x - 1, g.top() - 3, 2, g.height() + 6, color)
         bad = QColor(theme.BAD)
+        band = QColor(theme.BAD)
+        band.setAlpha(140)
+        for a, b, _ in self._seq_gaps:
+            if b >= self._start and a <= self._end:
+                x0 = x_of(max(a, self._start))
+                x1 = max(x_of(min(b, self._end)), x0 + 2)  # at least visible when short
+                p.fillRect(QRect(x0, g.top() - 4, x1 - x0 + 1, g.height() + 8), band)
+                p.fillRect(x0 - 1, 0, 2, self.height(), bad)
         drawn: set[int] = set()
         for us in self._marks:
             if self._start <= us <= self._end:

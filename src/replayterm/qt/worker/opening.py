@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from replayterm.core.data import DataError, Source, open_sources
 from replayterm.core.replay.indexing import IndexJob
 from replayterm.core.replay.instruments import Instrument, build_instruments
+from replayterm.core.replay.opening import OpenedData
 from replayterm.core.session import ReplaySession
 
 
@@ -26,6 +27,8 @@ class OpenedInfo:
     # BBO check (L2 + book_ticker of one instrument): a line per instrument and mismatch times.
     checks: list[str] = field(default_factory=list)
     bbo_mismatches: list[int] = field(default_factory=list)
+    # Sequence gaps of raw recordings: (start, end or the data's end, description).
+    sequence_gaps: list[tuple[int, int, str]] = field(default_factory=list)
     days: list[int] = field(default_factory=list)  # where each further file (day) begins
     indexing: bool = False  # the rest is still being indexed (see ``index_progress``)
 
@@ -33,7 +36,7 @@ class OpenedInfo:
 @dataclass
 class Opened:
     sources: list[Source]
-    instruments: Sequence[Instrument]  # an ``InstrumentSet``: its timeline and job go to the session
+    instruments: OpenedData  # its timeline and job go to the session
     job: IndexJob | None  # the rest of a big open, indexed in the background
 
 
@@ -52,7 +55,7 @@ def open_files(
         instruments = build_instruments(
             sources, progress=lambda f, msg: progress(0.6 + 0.4 * f, msg), cancel=cancel, progressive=True
         )
-        job = getattr(instruments, "job", None)
+        job = instruments.job
         if not instruments:
             raise DataError(
                 ", ".join(map(str, paths)),
@@ -82,4 +85,15 @@ def opened_info(paths: Sequence[str], opened: Opened, session: ReplaySession) ->
         bbo_mismatches=[int(t) for c in checks for t in c.mismatch_ts[:5000]],
         days=[int(d) for d in cursor.file_starts()],
         indexing=opened.job is not None,
+        sequence_gaps=_sequence_gaps(opened.instruments, cursor.end_ts),
     )
+
+
+def _sequence_gaps(instruments: Sequence[Instrument], end: int) -> list[tuple[int, int, str]]:
+    from replayterm.core.data.sources.raw.gaps import describe
+
+    return [
+        (int(g.start_ts), int(g.end_ts if g.end_ts is not None else end), describe(g, end))
+        for inst in instruments
+        for g in inst.sequence_gaps
+    ]

@@ -1,0 +1,1 @@
+"""Sources other than Tardis CSV/Parquet files: ``raw`` recordings of exchange feeds."""
