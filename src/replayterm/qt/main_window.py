@@ -65,7 +65,8 @@ log = logging.getLogger(__name__)
 
 STATE_VERSION = 1
 FILE_FILTER = (
-    "Market data (*.csv *.csv.gz *.gz *.parquet *.arrow *.feather *.ipc *.dbn *.dbn.zst *.zst);;All files (*)"
+    "Market data (*.csv *.csv.gz *.gz *.parquet *.arrow *.feather *.ipc *.dbn *.dbn.zst *.zst);;"
+    "Raw recordings (*.gz *.jsonl.zst);;All files (*)"
 )
 
 
@@ -476,7 +477,8 @@ class MainWindow(QMainWindow):
     # ---- opening files -----------------------------------------------------------------------
     def request_open(self, paths: Sequence[str]) -> None:
         paths = [os.path.abspath(p) for p in paths]
-        missing = [p for p in paths if not os.path.isfile(p)]
+        # a folder is a tardis-dev cache (raw recordings); any other folder gets the reader's message
+        missing = [p for p in paths if not (os.path.isfile(p) or os.path.isdir(p))]
         if missing:
             self.show_error("File not found", "\n".join(missing))
         paths = [p for p in paths if p not in missing]

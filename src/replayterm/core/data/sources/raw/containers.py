@@ -17,6 +17,7 @@ import gzip
 import io
 import json
 import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -69,8 +70,8 @@ def detect(path: Path) -> str | None:
         try:
             with gzip.open(path, "rb") as g:
                 first = g.readline(4096)
-        except (OSError, EOFError):
-            return None
+        except (OSError, EOFError, zlib.error):
+            return None  # a damaged gzip: the CSV reader says what is wrong with it
         token = first.split(b" ", 1)[0]
         if token.isdigit() and len(token) >= 16 and first[len(token) + 1 : len(token) + 2] == b"{":
             return "collector"
@@ -122,8 +123,8 @@ def _lines(path: Path, stamp: str, damage: Damage, exchange: str | None = None) 
                     yield Message(local, msg, exchange)
                 else:
                     damage.add(path, n, "the message is not a JSON object")
-        except (EOFError, OSError, gzip.BadGzipFile) as exc:
-            damage.add(path, n + 1, f"the file ends early ({exc})")
+        except (EOFError, OSError, zlib.error) as exc:
+            damage.add(path, n + 1, f"the file ends early or is damaged ({exc})")
 
 
 def collector(paths: list[Path], damage: Damage) -> Iterator[Message]:
@@ -135,21 +136,19 @@ def collector(paths: list[Path], damage: Damage) -> Iterator[Message]:
 
 
 def _tardis_root(path: Path) -> Path | None:
-    """The ``feeds`` folder of a tardis-dev cache given it, its parent or one exchange folder."""
-    if path.name == "feeds" and path.is_dir():
-        return path
+    """The ``feeds`` folder of a tardis-dev cache: ``path`` itself, its child, or an ancestor
+    (``path`` may be an exchange, filter-hash, year, month, day or hour folder inside it)."""
     if (path / "feeds").is_dir():
         return path / "feeds"
-    if path.parent.name == "feeds":
-        return path.parent
-    if path.parent.parent.name == "feeds":
-        return path.parent.parent
+    for folder in (path, *path.parents):
+        if folder.name == "feeds" and folder.is_dir():
+            return folder
     return None
 
 
 @dataclass(frozen=True)
 class SliceSet:
-    """What a tardis-dev cache folder holds: per (exchange, filter hash) the minute files."""
+    """One (exchange, filter hash) of a tardis-dev cache: its minute files in time order."""
 
     exchange: str
     filter_hash: str
@@ -159,26 +158,40 @@ class SliceSet:
     def days(self) -> list[str]:
         return sorted({"-".join(f.parts[-5:-2]) for f in self.files})
 
+    def streams(self, lines: int = 400) -> list[str]:
+        """The streams (``symbol@channel``, or topics) seen in the first minute file: what the
+        filter hash stands for."""
+        found: set[str] = set()
+        try:
+            with gzip.open(self.files[0], "rb") as f:
+                for _ in range(lines):
+                    line = f.readline()
+                    if not line:
+                        break
+                    m = re.search(rb'"(?:stream|topic)"\s*:\s*"([^"]+)"', line[:300])
+                    if m:
+                        found.add(m.group(1).decode("utf-8", "replace"))
+        except (OSError, EOFError, zlib.error):
+            pass
+        return sorted(found)
+
 
 def tardis_slices(path: Path) -> list[SliceSet]:
-    """Every (exchange, filter hash) under a tardis cache folder, with its minute files in order.
-    ``path`` may be the cache root, its ``feeds`` folder, one exchange or one filter folder."""
+    """Every (exchange, filter hash) under ``path`` inside a tardis-dev cache, with the minute
+    files under ``path`` in time order (the cache root, ``feeds``, an exchange, a filter hash or
+    any of its year/month/day/hour folders)."""
     root = _tardis_root(path)
     if root is None:
         return []
-    found = []
-    exchanges = [path] if path.parent == root else sorted(p for p in root.iterdir() if p.is_dir())
-    if path.parent.parent == root:
-        exchanges = [path.parent]
-    for ex in exchanges:
-        hashes = sorted(p for p in ex.iterdir() if p.is_dir())
-        if path.parent.parent == root:
-            hashes = [path]
-        for h in hashes:
-            files = sorted(f for f in h.glob("*/*/*/*/*.json.gz") if _MINUTE.match(f.name))
-            if files:
-                found.append(SliceSet(ex.name, h.name, tuple(files)))
-    return found
+    base = root if path == root or path == root.parent else path
+    rel = base.relative_to(root).parts
+    sets: dict[tuple[str, str], list[Path]] = {}
+    for f in base.rglob("*.json.gz"):
+        parts = f.relative_to(root).parts
+        if len(parts) != 7 or not _MINUTE.match(f.name) or parts[: len(rel)] != rel:
+            continue
+        sets.setdefault((parts[0], parts[1]), []).append(f)
+    return [SliceSet(ex, h, tuple(sorted(files))) for (ex, h), files in sorted(sets.items())]
 
 
 def slice_time(file: Path) -> int:
