@@ -91,7 +91,7 @@ cursor = ReplayCursor(instruments)
 cursor.seek(cursor.start_ts)
 FrameBuilder(cursor, 0).frame(0, reset=True)
 out["first_frame_s"] = time.perf_counter() - t1
-job = getattr(instruments, "job", None)
+job = instruments.job
 if job is not None:
     job.run()
 t2, c2 = time.perf_counter(), time.process_time()

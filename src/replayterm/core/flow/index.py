@@ -18,12 +18,12 @@ from typing import Any
 
 import numpy as np
 
-from replayterm.core.book.store import ArrayStore, open_index, remove_stale, scratch_dir
 from replayterm.core.data.cache import CacheEntry, cache_dir
 from replayterm.core.data.model import Source
 from replayterm.core.data.progress import Cancelled
 from replayterm.core.flow.grid import WINDOW_ROWS, Grid, detect_grid
 from replayterm.core.flow.groups import CELL_FIELDS, ROW_FIELDS, US, Groups, concat, group_trades
+from replayterm.core.store.arrays import ArrayStore, open_index, remove_stale, scratch_dir
 
 FLOW_VERSION = 1
 PREFIX = "flow-"
