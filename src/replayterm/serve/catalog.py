@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -53,6 +54,16 @@ class BookData:
     # Re-snapshots that only start the next file (a daily file opens with the book): the feed
     # was not interrupted there, so they are not disconnects.
     file_starts: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    # Raw recordings: sequence gaps (``SequenceGap``); the re-sync snapshot that closes one is a
+    # disconnect whose time is the last message in sequence before the gap, and it says why.
+    sequence_gaps: tuple[Any, ...] = ()
+
+    def gap_resynced_at(self, ts: int) -> Any:
+        """The sequence gap that the re-snapshot at ``ts`` closed, or None."""
+        for gap in self.sequence_gaps:
+            if gap.end_ts == ts:
+                return gap
+        return None
 
     def replayer(self) -> BookReplayer:
         return BookReplayer(self.events, self.checkpoints)
@@ -168,6 +179,7 @@ class Catalog:
                     ev.local_ts[ev.group_start[:-1]],
                     exch_ms=enc.whole_ms(group_exch),
                     file_starts=_file_starts(sources, inst.exchange, inst.symbol),
+                    sequence_gaps=tuple(inst.sequence_gaps),
                 )
         by_kind: dict[tuple[str, str, Kind], list[Source]] = {}
         for s in sources:

@@ -13,6 +13,7 @@ import threading
 
 from replayterm.core.book import indexer
 from replayterm.core.data import csv_source, grouping, open_sources
+from replayterm.core.data.cache import cache_dir
 from replayterm.core.replay.instruments import build_instruments
 
 
@@ -25,9 +26,16 @@ def main() -> None:
     messages: list[str] = []
     stop = threading.Event()
 
+    def half_written() -> bool:
+        if phase_of_mode == "ingest":  # the conversion has written part of its files
+            return any(cache_dir().glob("*.tmp"))
+        return True
+
+    phase_of_mode = mode.removeprefix("hang-")
+
     def progress(fraction: float, message: str, phase: str) -> None:
         messages.append(message)
-        if mode == f"hang-{phase}" and fraction >= 0.4:
+        if mode == f"hang-{phase}" and fraction >= 0.4 and half_written():
             print("MIDWAY", flush=True)
             stop.wait()  # until SIGKILL
 

@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 from replayterm.core.data.ingest import Ingested, ingest
 from replayterm.core.data.mbo.open import is_mbo_file, open_mbo
 from replayterm.core.data.model import Kind, Source
+from replayterm.core.data.parallel import prefill
 from replayterm.core.data.progress import CancelFn, Monitor, ProgressFn
 from replayterm.core.data.timefmt import parse_time
 
@@ -49,13 +50,24 @@ def open_sources(
     monitor.check()
     sources: list[Source] = []
     raw_runs: dict[str, list[tuple[int, Path]]] = {}
-    for i, item in enumerate(items):
-        path = Path(item)
-        part = monitor.part(i, len(items))
-        if is_mbo_file(path):
+    files = [(i, Path(item)) for i, item in enumerate(items)]
+    mbo = {i for i, p in files if is_mbo_file(p)}
+    formats = {i: None if i in mbo else raw_format(p) for i, p in files}
+    tables = [p for i, p in files if formats[i] is None and i not in mbo]
+    rest = monitor
+    if use_cache and len(tables) > 1:
+        # Several large files (days of a set): converted in parallel first, then mapped one by one.
+        head = Monitor(monitor.progress, monitor.cancel, monitor.start, monitor.span * 0.9)
+        if prefill(tables, head):
+            rest = Monitor(
+                monitor.progress, monitor.cancel, monitor.start + monitor.span * 0.9, monitor.span * 0.1
+            )
+    for i, path in files:
+        part = rest.part(i, len(items))
+        if i in mbo:
             sources.extend(mbo_sources(open_mbo(path, part, use_cache), lo, hi))
             continue
-        fmt = raw_format(path)
+        fmt = formats[i]
         if fmt is not None:
             raw_runs.setdefault(fmt, []).append((i, path))
             continue
@@ -64,7 +76,7 @@ def open_sources(
     for run in raw_runs.values():
         # One layout's files are one continuous recording (days of a capture): the book and its
         # sequence checks carry over from one file to the next.
-        part = monitor.part(run[0][0], len(items))
+        part = rest.part(run[0][0], len(items))
         recording = open_raw(
             [p for _, p in run],
             lo=lo,

@@ -209,3 +209,68 @@ def test_a_snapshot_re_syncs_the_book_to_a_straight_rebuild(
 def _from_snapshot(lines: list[bytes], at: int, snapshot: dict) -> list[bytes]:
     ns = int(lines[at].partition(b" ")[0]) + 1
     return [str(ns).encode() + b" " + json.dumps(snapshot).encode(), *lines[at + 1 :]]
+
+
+def test_the_server_disconnect_says_where_the_sequence_broke(shared_data: Path, tmp_path: Path) -> None:
+    """A re-sync after a sequence gap reaches ``withDisconnectMessages`` clients: dated by the last
+    message in sequence, with the reason in ``sequenceGap``."""
+    from replayterm.serve import encode as enc
+    from replayterm.serve.catalog import Catalog
+    from replayterm.serve.options import parse_options
+    from replayterm.serve.stream import ReplayStream
+
+    lines = faults.read_lines(_capture(shared_data))
+    bad, at = faults.dropped(lines)
+    resync_at = faults.depth_after_snapshot(bad, 400)
+    snapshot = _snapshot_at(tmp_path, lines, lines.index(bad[resync_at]))
+    path = faults.write_lines(tmp_path / "served.gz", faults.with_resync(bad, resync_at, snapshot))
+    catalog = Catalog.open([str(path)])
+    opts = {"exchange": "binance-futures", "symbols": ["BTCUSDT"], "dataTypes": ["disconnect"]}
+    stream = ReplayStream(parse_options(json.dumps({**opts, "withDisconnectMessages": True}), catalog))
+    out: list[str] = []
+    while not stream.at_end:
+        out.extend(enc.ndjson(stream.next_chunk()).decode().splitlines())
+    messages = [json.loads(m) for m in out]
+    disconnects = [m for m in messages if m.get("type") == "disconnect"]
+    assert len(disconnects) == 1
+    d = disconnects[0]
+    assert "is not the previous update's u" in d["sequenceGap"]
+    assert "re-synced by a REST depth snapshot" in d["sequenceGap"]
+    last_good = _ts_of(bad[max(i for i in faults._depth_indices(bad) if i < at)])
+    assert d["localTimestamp"] == datetime.fromtimestamp(last_good / 1e6, tz=UTC).strftime(
+        "%Y-%m-%dT%H:%M:%S.%fZ"
+    )
+
+
+def test_convert_to_tardis_csv_gives_tardis_files_with_the_same_books(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    from replayterm.cli import main
+
+    d = shared_data / "binance-futures"
+    raw = [d / "raw/btcusdt_20240718.gz", d / "raw/btcusdt_20240719.gz"]
+    out = tmp_path / "csv"
+    assert main(["convert", "--format", "tardis-csv", "--out", str(out), *map(str, raw)]) == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted(
+        f"binance-futures_{t}_2024-07-{day}_BTCUSDT.csv.gz"
+        for t in ("incremental_book_L2", "trades", "book_ticker")
+        for day in (18, 19)
+    )
+    with gzip.open(out / names[0], "rt") as f:
+        assert (
+            f.readline().strip()
+            == "exchange,symbol,timestamp,local_timestamp,ask_amount,ask_price,bid_price,bid_amount"
+        )
+    for day in (18, 19):  # each day replays alone, opening with the whole book, like Tardis's files
+        ours = open_sources([out / f"binance-futures_incremental_book_L2_2024-07-{day}_BTCUSDT.csv.gz"])
+        theirs = open_sources([d / f"binance-futures_incremental_book_L2_2024-07-{day}_BTCUSDT.csv.gz"])
+        a, b = _book(ours), _book(theirs)
+        assert np.array_equal(np.asarray(a.book.events.group_ts), np.asarray(b.book.events.group_ts))
+        la, lb = _levels(a), _levels(b)
+        assert np.array_equal(la[0], lb[0])
+        assert np.array_equal(la[1], lb[1])
+    trades = open_sources([out / "binance-futures_trades_2024-07-19_BTCUSDT.csv.gz"])[0]
+    ref = open_sources([d / "binance-futures_trades_2024-07-19_BTCUSDT.csv.gz"])[0]
+    for col in ("local_ts", "exch_ts", "side", "price", "amount"):
+        assert np.array_equal(trades.column(col), ref.column(col)), col
