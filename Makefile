@@ -10,7 +10,7 @@ export QT_QPA_PLATFORM ?=
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,dev,ray]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,dev,ray,db]'
 	touch $(STAMP)
 
 run: $(STAMP)

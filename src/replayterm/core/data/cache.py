@@ -5,7 +5,8 @@ An entry is everything in the cache root whose name starts with its stem
 learnt (type, symbols, groups, warnings) and what to validate (row and batch counts, byte size),
 an optional ``.recv.arrow`` with the raw receive times of rows whose time was clamped, and the
 ``.d/`` folder of files derived from it (message index, checkpoints...). The state hash covers the
-absolute path, size, mtime and ``FORMAT_VERSION``, so a changed file gets a new entry and older
+absolute path, size, mtime and ``FORMAT_VERSION`` (for a database source: the query without its
+password, see ``postgres.query``), so a changed file gets a new entry and older
 entries of the same path are deleted. Files are written to temporary names and renamed into
 place, while the process converting the file holds the entry's lock (``lock_file``): others
 wait, then map what it committed. An entry that fails validation is rebuilt over. Opening an entry touches its
@@ -30,6 +31,7 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 
 from replayterm.core.data.model import SCHEMAS, Kind
+from replayterm.core.data.postgres.query import is_query_path
 from replayterm.core.errors import DataError
 
 # 2: rows keep file order, local_ts is the running maximum, raw receive times in .recv.arrow.
@@ -92,13 +94,20 @@ class CacheEntry:
     """The cache slot of one input file in its current state."""
 
     def __init__(self, path: Path, root: Path | None = None) -> None:
-        resolved = path.resolve()
-        st = resolved.stat()
-        self.source = resolved
-        self.state = (st.st_size, st.st_mtime_ns)
         self.root = root or cache_dir()
-        self.prefix = _digest(str(resolved))
-        state = _digest(f"{resolved}|{st.st_size}|{st.st_mtime_ns}|{FORMAT_VERSION}")
+        self.state: tuple[int, int] | None
+        if is_query_path(path):  # a database query: the key is the query, rows never change under it
+            self.source = path
+            self.state = None
+            self.prefix = _digest(str(path))
+            state = _digest(f"{path}|{FORMAT_VERSION}")
+        else:
+            resolved = path.resolve()
+            st = resolved.stat()
+            self.source = resolved
+            self.state = (st.st_size, st.st_mtime_ns)
+            self.prefix = _digest(str(resolved))
+            state = _digest(f"{resolved}|{st.st_size}|{st.st_mtime_ns}|{FORMAT_VERSION}")
         self.stem = f"{self.prefix}-{state}"
         self.data = self.root / f"{self.stem}.arrow"
         self.meta = self.root / f"{self.stem}.json"
@@ -168,6 +177,8 @@ class CacheEntry:
 
     def still_current(self) -> bool:
         """The input file was not changed while it was being read."""
+        if self.state is None:
+            return True
         try:
             st = self.source.stat()
         except OSError:

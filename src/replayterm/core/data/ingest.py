@@ -30,12 +30,13 @@ from replayterm.core.data.grouping import GroupedRows, MemoryStore, SpillStore
 from replayterm.core.data.layout import Layout, detect_layout
 from replayterm.core.data.model import Kind
 from replayterm.core.data.normalize import Normalizer, RowError
+from replayterm.core.data.postgres.reader import PostgresReader
 from replayterm.core.data.prefetch import prefetch
 from replayterm.core.data.progress import Monitor
 from replayterm.core.errors import DataError
 from replayterm.core.store.locks import EntryLock, acquire
 
-Reader = CsvReader | ColumnarReader
+Reader = CsvReader | ColumnarReader | PostgresReader
 PARSER_ENV = "REPLAYTERM_PARSER"  # "general": always the pyarrow reader (for comparisons)
 
 
@@ -78,8 +79,9 @@ def open_reader(path: Path) -> Reader:
     return CsvReader(path, size, magic)
 
 
-def ingest(path: Path, monitor: Monitor, use_cache: bool = True) -> Ingested:
-    reader = open_reader(path)
+def ingest(path: Path, monitor: Monitor, use_cache: bool = True, reader: Reader | None = None) -> Ingested:
+    """``reader``: one made already (a database query's); by default the file's, from its first bytes."""
+    reader = reader if reader is not None else open_reader(path)
     entry: CacheEntry | None = None
     notes: list[str] = []
     lock: EntryLock | None = None
@@ -279,6 +281,8 @@ _CACHE_HINT = (
 
 
 def reader_size(reader: Reader) -> int:
+    if isinstance(reader, PostgresReader):
+        return 0
     try:
         return reader.path.stat().st_size
     except OSError:

@@ -15,8 +15,11 @@ from replayterm.core.data.ingest import Ingested, ingest
 from replayterm.core.data.mbo.open import is_mbo_file, open_mbo
 from replayterm.core.data.model import Kind, Source
 from replayterm.core.data.parallel import prefill
+from replayterm.core.data.postgres.query import DatabaseQuery, is_database_url, redact
+from replayterm.core.data.postgres.reader import PostgresReader
 from replayterm.core.data.progress import CancelFn, Monitor, ProgressFn
 from replayterm.core.data.timefmt import parse_time
+from replayterm.core.errors import DataError
 
 if TYPE_CHECKING:
     from replayterm.core.data.sources.raw import RawRecording
@@ -34,8 +37,9 @@ def open_sources(
     cancel: CancelFn | None = None,
 ) -> list[Source]:
     """Read Tardis CSV (plain or .gz), Parquet, Arrow or market-by-order files (Databento DBN,
-    LOBSTER), and raw recordings (a tardis-dev cache folder, hftbacktest collector captures,
-    cryptofeed ``.jsonl.zst``), into per-symbol sources.
+    LOBSTER), raw recordings (a tardis-dev cache folder, hftbacktest collector captures,
+    cryptofeed ``.jsonl.zst``), or ``postgresql://…?table=…`` queries (see ``postgres.query``),
+    into per-symbol sources.
 
     ``from_ts``/``to_ts`` (ISO-8601 UTC text or int µs) keep rows with
     ``from_ts <= local_ts < to_ts``; the cache always holds the whole file, so any range is served
@@ -50,7 +54,8 @@ def open_sources(
     monitor.check()
     sources: list[Source] = []
     raw_runs: dict[str, list[tuple[int, Path]]] = {}
-    files = [(i, Path(item)) for i, item in enumerate(items)]
+    queries = {i: str(item) for i, item in enumerate(items) if is_database_url(item)}
+    files = [(i, Path(item)) for i, item in enumerate(items) if i not in queries]
     mbo = {i for i, p in files if is_mbo_file(p)}
     formats = {i: None if i in mbo else raw_format(p) for i, p in files}
     tables = [p for i, p in files if formats[i] is None and i not in mbo]
@@ -62,8 +67,11 @@ def open_sources(
             rest = Monitor(
                 monitor.progress, monitor.cancel, monitor.start + monitor.span * 0.9, monitor.span * 0.1
             )
-    for i, path in files:
+    for i, path in sorted([*files, *((i, None) for i in queries)], key=lambda f: f[0]):
         part = rest.part(i, len(items))
+        if path is None:  # a database query, in argument order
+            sources.extend(sources_of(ingest_query(queries[i], part, use_cache), lo, hi))
+            continue
         if i in mbo:
             sources.extend(mbo_sources(open_mbo(path, part, use_cache), lo, hi))
             continue
@@ -87,6 +95,17 @@ def open_sources(
         sources.extend(recording.sources)
     monitor.report(1.0, "done")
     return sources
+
+
+def ingest_query(url: str, monitor: Monitor, use_cache: bool = True) -> Ingested:
+    """A ``postgresql://…?table=…`` source: the cache entry of the query, or the database's rows."""
+    try:
+        query = DatabaseQuery.parse(url)
+    except ValueError as exc:
+        raise DataError(
+            redact(url), str(exc), hint="See 'replayterm info --help' for the URL's form"
+        ) from None
+    return ingest(query.path, monitor, use_cache, reader=PostgresReader(query))
 
 
 def raw_format(path: Path) -> str | None:
