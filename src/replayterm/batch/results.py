@@ -127,6 +127,13 @@ class SweepTable:
                 (folder / name).write_bytes(data)
         return row
 
+    def add_row(self, row: dict[str, Any]) -> None:
+        """A run finished by an earlier sweep (read back from a results database)."""
+        self.rows[int(row["run"])] = row
+        if self._writer is not None and self._stream is not None:
+            self._writer.writerow([format_cell(row.get(c)) for c in self.columns])
+            self._stream.flush()
+
     def sorted_rows(self) -> list[dict[str, Any]]:
         return [self.rows[k] for k in sorted(self.rows)]
 

@@ -128,15 +128,21 @@ def run_sweep(
     metric: str = "net_pnl",
     on_row: Callable[[dict[str, Any], int, int], None] | None = None,
     stop: StopFn | None = None,
+    finished: Mapping[int, dict[str, Any]] | None = None,
 ) -> SweepResult:
     """Run every job of ``plan``; rows are appended to ``out_dir``/sweep.csv as runs finish, and
-    the final sorted files written at the end — also when stopped (then with the rows finished)."""
+    the final sorted files written at the end — also when stopped (then with the rows finished).
+    ``finished``: rows of runs done by an earlier sweep (by run number), taken as they are."""
     if config.cache_dir is None and config.use_cache and getattr(backend, "shares_disk", True):
         config = replace(config, cache_dir=str(cache_dir()))
     table = SweepTable(Path(out_dir), plan.param_names, plan.param_types)
     table.open()
     stopped = stop or (lambda: False)
     total = len(plan.jobs)
+    earlier = dict(finished or {})
+    for run in sorted(earlier):
+        table.add_row(earlier[run])
+    jobs = [job for job in plan.jobs if job.run not in earlier]
 
     spent = [0.0, 0.0]
 
@@ -148,7 +154,7 @@ def run_sweep(
             on_row(row, len(table.rows), total)
 
     try:
-        backend.run(plan.jobs, config, collect, stopped)
+        backend.run(jobs, config, collect, stopped)
     finally:
         table.finish()
     rows = table.sorted_rows()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import ipaddress
 import sys
+from typing import Any
 
 from replayterm.commands._common import TerminalProgress
 from replayterm.core.data import DataError
@@ -37,6 +39,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=30.0,
         metavar="S",
         help="close clients that read nothing for S s",
+    )
+    redis = parser.add_argument_group(
+        "Redis fan-out",
+        "Also publish the replay to Redis: each message (the WebSocket's JSON) on the channel "
+        "PREFIX+exchange:symbol:type; control it with the WebSocket's actions on "
+        "PREFIX+replayterm:control, follow its state on PREFIX+replayterm:status. Needs "
+        "pip install 'replayterm[db]'.",
+    )
+    redis.add_argument(
+        "--redis", metavar="redis://…", help="the Redis server (password in the URL or REDIS_URL)"
+    )
+    redis.add_argument(
+        "--redis-options",
+        metavar="JSON",
+        help='a tardis-machine options object or array (default: every market, ["trade","book_change"])',
+    )
+    redis.add_argument("--redis-prefix", default="", metavar="PREFIX", help="prepended to every channel name")
+    redis.add_argument(
+        "--redis-speed", default="1", metavar="X|max", help="real-time multiple, or max (default 1)"
+    )
+    redis.add_argument(
+        "--redis-paused",
+        action="store_true",
+        help='start paused: subscribers connect, then one sends {"action":"resume"} on the control channel',
     )
     parser.set_defaults(func=run)
 
@@ -84,13 +110,50 @@ def run(args: argparse.Namespace) -> int:
     for note in catalog.notes:
         print(f"note: {note}", file=sys.stderr)
     config = ServeConfig(host=args.host, port=args.port, token=args.token, stall_timeout_s=args.stall_timeout)
-    return asyncio.run(_serve(ReplayServer(catalog, config)))
+    try:
+        redis = _redis_config(args)
+    except ValueError as exc:
+        print(f"replayterm serve: {exc}", file=sys.stderr)
+        return 2
+    return asyncio.run(_serve(ReplayServer(catalog, config), redis))
 
 
-async def _serve(server: object) -> int:
+def _redis_config(args: argparse.Namespace) -> Any:
+    """The fan-out's settings, or None without --redis."""
+    import json
+    import os
+
+    from replayterm.serve.redis_sink import RedisConfig, parse_speed
+
+    if args.redis is None:
+        return None
+    url = args.redis or os.environ.get("REDIS_URL", "")
+    if not url:
+        raise ValueError("--redis without a URL takes REDIS_URL, which is not set")
+    try:
+        options = json.loads(args.redis_options) if args.redis_options else None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"--redis-options is not valid JSON: {exc}") from None
+    return RedisConfig(url, options, args.redis_prefix, parse_speed(args.redis_speed), args.redis_paused)
+
+
+async def _serve(server: object, redis: Any = None) -> int:
+    from replayterm.serve.options import OptionsError
+    from replayterm.serve.redis_sink import RedisPublisher, RedisUnavailableError
     from replayterm.serve.server import ReplayServer
 
     assert isinstance(server, ReplayServer)
+    publisher = None
+    if redis is not None:
+        try:
+            publisher = RedisPublisher(server.catalog, redis, executor=server._executor)
+            await publisher.connect()
+        except OptionsError as exc:
+            print(f"replayterm serve: --redis-options: {exc}", file=sys.stderr)
+            return 2
+        except RedisUnavailableError as exc:
+            print(f"replayterm serve: {exc}", file=sys.stderr)
+            return 1
     try:
         http_port, ws_port = await server.start()
     except OSError as exc:
@@ -104,9 +167,24 @@ async def _serve(server: object) -> int:
     print(f"serving {markets}", flush=True)
     print(f"HTTP      http://{host}:{http_port}/replay-normalized?options=…", flush=True)
     print(f"WebSocket ws://{host}:{ws_port}/ws-replay-normalized?options=…", flush=True)
+    task = None
+    if publisher is not None:
+        prefix = redis.prefix
+        print(
+            f"Redis     {prefix}EXCHANGE:SYMBOL:TYPE, control {publisher.control_channel}, "
+            f"status {publisher.status_channel}",
+            flush=True,
+        )
+        task = asyncio.create_task(publisher.run())
     print(f"READY {http_port} {ws_port}", flush=True)
     try:
+        if task is not None:
+            await task  # ends only on an error (the server keeps serving until stopped)
         await asyncio.Event().wait()
     finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
         await server.stop()
     return 0

@@ -10,6 +10,7 @@ done (runs that failed are rows with their error), 1 bad data or strategy, 2 bad
 from __future__ import annotations
 
 import argparse
+import hashlib
 import math
 import signal
 import sys
@@ -113,6 +114,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--to", dest="to_ts", metavar="TIME", help="only data before local time TIME (UTC)")
     parser.add_argument("--no-cache", action="store_true", help="read the files without the Arrow cache")
+    parser.add_argument(
+        "--results",
+        metavar="postgresql://…",
+        help="also write each run's parameters and metrics to this database as it finishes (tables "
+        "PREFIX_runs and PREFIX_metrics, ?table=PREFIX, default replayterm_sweep); the same sweep "
+        "run again skips the runs already there. Needs pip install 'replayterm[db]'",
+    )
     add_execution_arguments(parser)
     parser.set_defaults(func=run)
 
@@ -234,6 +242,21 @@ def run(args: argparse.Namespace) -> int:
         except RuntimeError as exc:  # RayUnavailableError
             return _fail(str(exc), 2)
         config = RunConfig(args.strategy, settings, use_cache=not args.no_cache, keep_runs=args.keep_runs)
+        results = None
+        finished: dict[int, dict[str, Any]] = {}
+        if args.results:
+            try:
+                results = _open_results(args, plan, settings)
+                finished = {run: row for run, row in results.done().items() if run < len(plan.jobs)}
+            except DataError as exc:
+                backend.close()
+                return _fail(str(exc), 1)
+            if finished:
+                print(
+                    f"replayterm sweep: {_count(len(finished), 'run')} already in the results database, "
+                    "not run again",
+                    file=sys.stderr,
+                )
         days = "" if plan.days is None else f" over {len(plan.days)} days"
         print(
             f"replayterm sweep: {_count(len(plan.jobs), 'run')} ({_count(len(plan.combos), 'combination')}"
@@ -243,6 +266,14 @@ def run(args: argparse.Namespace) -> int:
         started = time.perf_counter()
 
         def report(row: dict[str, Any], done: int, total: int) -> None:
+            nonlocal results
+            if results is not None:
+                try:
+                    results.record(row)
+                except DataError as exc:  # the files still get every row
+                    print(f"replayterm sweep: results database no longer written: {exc}", file=sys.stderr)
+                    results.close()
+                    results = None
             params = " ".join(f"{k}={row.get(k)}" for k in plan.param_names if k in row)
             where = f" {row['day']}" if row["day"] else ""
             value = row.get(args.metric)
@@ -254,14 +285,51 @@ def run(args: argparse.Namespace) -> int:
             )
 
         try:
-            result = run_sweep(plan, config, backend, args.out, metric=args.metric, on_row=report, stop=stop)
+            result = run_sweep(
+                plan,
+                config,
+                backend,
+                args.out,
+                metric=args.metric,
+                on_row=report,
+                stop=stop,
+                finished=finished,
+            )
         except OSError as exc:
             return _fail(f"cannot write to {args.out}: {exc}", 1)
         finally:
             backend.close()
+            if results is not None:
+                results.close()
     elapsed = time.perf_counter() - started
     print_summary(result, plan.param_names, args.metric, args.out, elapsed)
     return 130 if stop() and result.cancelled else 0
+
+
+def _open_results(args: argparse.Namespace, plan: Any, settings: Any) -> Any:
+    """The results database of this sweep: keyed by everything that decides its rows."""
+    from replayterm.batch.results import SweepTable
+    from replayterm.batch.results_db import open_results, sweep_key
+    from replayterm.core.data.postgres.query import redact
+
+    strategy = Path(args.strategy)
+    code = hashlib.sha256(strategy.read_bytes()).hexdigest() if strategy.is_file() else None
+    key = sweep_key(
+        {
+            "files": [redact(f) for f in args.files],
+            "strategy": args.strategy,
+            "strategy_code": code,
+            "grid": args.grid,
+            "param": args.param,
+            "per_day": args.per_day,
+            "walk_forward": args.walk_forward,
+            "from": args.from_ts,
+            "to": args.to_ts,
+            "settings": repr(settings),
+        }
+    )
+    columns = SweepTable(args.out, plan.param_names, plan.param_types).param_columns
+    return open_results(args.results, key, columns)
 
 
 def print_summary(result: SweepResult, params: list[str], metric: str, out: Path, elapsed: float) -> None:
