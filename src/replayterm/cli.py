@@ -88,7 +88,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return gui_main(args_list)
     if first not in commands and not first.startswith("-"):
-        if not Path(first).exists():
+        from replayterm.core.data.postgres.query import is_database_url
+
+        if not Path(first).exists() and not is_database_url(first):
             return _refuse_first_argument(first, commands)
         from replayterm.desktop import main as gui_main
 

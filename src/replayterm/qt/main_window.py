@@ -29,6 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from replayterm.core.data.postgres import DatabaseQuery, is_database_url
+from replayterm.core.data.postgres.query import redact
 from replayterm.core.frames import Frame
 from replayterm.qt import settings as st
 from replayterm.qt.excepthooks import ExceptionReporter
@@ -56,6 +58,7 @@ from replayterm.qt.views.tape_view import TapeView
 from replayterm.qt.views.ticker_chart import TickerChartView
 from replayterm.qt.widgets import cache_dialog, export_image, help_dialogs
 from replayterm.qt.widgets.bookmarks import Bookmarks
+from replayterm.qt.widgets.database_dialog import OpenDatabaseDialog
 from replayterm.qt.widgets.error_dialog import ErrorDialog
 from replayterm.qt.widgets.open_progress import OpenProgress
 from replayterm.qt.widgets.recent_menu import RecentFilesMenu
@@ -292,6 +295,7 @@ class MainWindow(QMainWindow):
         mb = self.menuBar()
         file = mb.addMenu("&File")
         self._menu_action(file, "&Open…", QKeySequence.StandardKey.Open, self.open_dialog)
+        self._menu_action(file, "Open &Database…", "Ctrl+Shift+O", self.open_database_dialog)
         self.recent_menu = RecentFilesMenu(self.settings, self.request_open, self)
         file.addMenu(self.recent_menu)
         file.addSeparator()
@@ -428,8 +432,8 @@ class MainWindow(QMainWindow):
         self._end_open()
         if self._opening:
             self.data_files = list(self._opening)
-            st.add_recent_files(self.settings, self._opening)
-            names = ", ".join(os.path.basename(p) for p in self._opening)
+            st.add_recent_files(self.settings, [p for p in self._opening if not is_database_url(p)])
+            names = ", ".join(_shown_name(p) for p in self._opening)
             self.status_label.setText(f"Opened {names}")
             log.info("Opened %s", names)
         self._opening = []
@@ -476,18 +480,28 @@ class MainWindow(QMainWindow):
 
     # ---- opening files -----------------------------------------------------------------------
     def request_open(self, paths: Sequence[str]) -> None:
-        paths = [os.path.abspath(p) for p in paths]
+        """Open files (and ``postgresql://…`` sources, see File ▸ Open Database)."""
+        paths = [p if is_database_url(p) else os.path.abspath(p) for p in paths]
         # a folder is a tardis-dev cache (raw recordings); any other folder gets the reader's message
-        missing = [p for p in paths if not (os.path.isfile(p) or os.path.isdir(p))]
+        missing = [
+            p for p in paths if not (is_database_url(p) or os.path.isfile(p) or os.path.isdir(p))
+        ]
         if missing:
             self.show_error("File not found", "\n".join(missing))
         paths = [p for p in paths if p not in missing]
         if not paths:
             return
         self._opening = paths
-        self.settings.setValue("files/last_dir", os.path.dirname(paths[0]))
-        self.status_label.setText(f"Opening {', '.join(os.path.basename(p) for p in paths)}…")
+        files = [p for p in paths if not is_database_url(p)]
+        if files:
+            self.settings.setValue("files/last_dir", os.path.dirname(files[0]))
+        self.status_label.setText(f"Opening {', '.join(_shown_name(p) for p in paths)}…")
         self.open_requested.emit(paths)
+
+    def open_database_dialog(self) -> None:
+        dialog = OpenDatabaseDialog(self.settings, self)
+        if dialog.exec() and dialog.urls:
+            self.request_open(dialog.urls)
 
     def open_dialog(self) -> None:
         start = str(self.settings.value("files/last_dir", os.path.expanduser("~")))
@@ -614,3 +628,13 @@ class MainWindow(QMainWindow):
         for dialog in self.findChildren(QDialog):
             dialog.close()  # a leftover modeless dialog would keep the application alive
         super().closeEvent(event)
+
+
+def _shown_name(path: str) -> str:
+    """A file's name, or a database source's table and symbol (never its password)."""
+    if is_database_url(path):
+        try:
+            return DatabaseQuery.parse(path).label
+        except ValueError:
+            return redact(path)
+    return os.path.basename(path)

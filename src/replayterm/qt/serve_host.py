@@ -27,8 +27,11 @@ from concurrent.futures import ThreadPoolExecutor
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication
 
+from replayterm.core.data.postgres.query import redact
 from replayterm.core.frames import Frame
 from replayterm.serve.catalog import Catalog
+from replayterm.serve.options import OptionsError
+from replayterm.serve.redis_sink import RedisConfig, RedisPublisher, RedisUnavailableError
 from replayterm.serve.server import AppClock, ClientInfo, ReplayServer, ServeConfig
 
 log = logging.getLogger(__name__)
@@ -50,6 +53,10 @@ class ServeHost(QObject):
         self._opener = ThreadPoolExecutor(max_workers=1, thread_name_prefix="serve-open")
         self._starting = False
         self._last_generation_ts: int | None = None
+        # Redis fan-out beside the server (File ▸ Serve's Redis field): "" = none.
+        self.redis_url = ""
+        self.publisher: RedisPublisher | None = None
+        self._publish_task: asyncio.Task[None] | None = None
 
     # -- what to serve -------------------------------------------------------------------------
 
@@ -72,7 +79,23 @@ class ServeHost(QObject):
         return self.server is not None
 
     def clients(self) -> list[ClientInfo]:
-        return list(self.server.clients.values()) if self.server is not None else []
+        rows = list(self.server.clients.values()) if self.server is not None else []
+        publisher = self.publisher
+        if publisher is not None and self.server is not None:
+            stream = publisher.stream
+            rows.append(
+                ClientInfo(
+                    0,
+                    "redis",
+                    redact(publisher.config.url),
+                    stream.subscriptions() if stream is not None else [],
+                    messages=publisher.published,
+                    position_ts=stream.position_ts if stream is not None else 0,
+                    state=publisher.error or publisher.state,
+                    follows_app=True,
+                )
+            )
+        return rows
 
     def address(self) -> str:
         if self.server is None:
@@ -88,6 +111,8 @@ class ServeHost(QObject):
         if self.server is not None:
             speed = math.inf if math.isinf(frame.speed) else float(frame.speed)
             self.server.follow(frame.local_ts, frame.playing, speed, seeked=frame.reset)
+            if self.publisher is not None:
+                self.publisher.wake()
 
     # -- start / stop --------------------------------------------------------------------------
 
@@ -137,11 +162,47 @@ class ServeHost(QObject):
             return
         self.server = server
         self._starting = False
+        if self.redis_url.strip():
+            await self._start_redis(catalog, server, self.redis_url.strip())
         log.info("serving on %s", self.address())
         self.state_changed.emit(f"serving  {self.address()}")
         self.clients_changed.emit()
 
+    async def _start_redis(self, catalog: Catalog, server: ReplayServer, url: str) -> None:
+        """Publish to Redis too, paced by the app's transport; a failure leaves the server running."""
+        try:
+            publisher = RedisPublisher(
+                catalog,
+                RedisConfig(url),
+                app_clock=self.clock,
+                executor=server._executor,
+                on_change=self.clients_changed.emit,
+            )
+            await publisher.connect()
+        except (RedisUnavailableError, OptionsError) as exc:
+            self.failed.emit("Could not publish to Redis", str(exc))
+            return
+        self.publisher = publisher
+        self._publish_task = asyncio.get_running_loop().create_task(self._publish(publisher))
+
+    async def _publish(self, publisher: RedisPublisher) -> None:
+        try:
+            await publisher.run()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # Redis went away: say so in the panel, keep serving
+            publisher.error = f"stopped: {exc}"
+            log.warning("Redis publishing stopped: %s", exc)
+            self.clients_changed.emit()
+
+    def _stop_redis(self) -> None:
+        task, self._publish_task = self._publish_task, None
+        self.publisher = None
+        if task is not None:
+            task.cancel()
+
     def stop(self) -> None:
+        self._stop_redis()
         server, self.server = self.server, None
         if server is not None and self._loop is not None:
             self._loop.create_task(server.stop())

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QPushButton,
     QSpinBox,
     QTableWidget,
@@ -55,12 +56,20 @@ class ClientsPanel(QWidget):
         self.port.setRange(0, 65534)
         self.port.setValue(8000)
         self.port.setToolTip("HTTP port; the WebSocket listens on the next port")
+        self.redis = QLineEdit()
+        self.redis.setPlaceholderText("Redis (optional): redis://:PASSWORD@HOST:6379/0")
+        self.redis.setToolTip(
+            "Also publish every message (the WebSocket's JSON) to Redis, one channel per "
+            "exchange:symbol:type, following the app's play, pause, speed and seek"
+        )
+        self.redis.textChanged.connect(lambda text: setattr(host, "redis_url", text))
         self.button = QPushButton("Serve")
         self.button.clicked.connect(self._toggle)
         top = QHBoxLayout()
         top.addWidget(self.status, 1)
         top.addWidget(QLabel("Port"))
         top.addWidget(self.port)
+        top.addWidget(self.redis, 1)
         top.addWidget(self.button)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -91,6 +100,7 @@ class ClientsPanel(QWidget):
         self.status.setText(text or "Not serving. File ▸ Serve starts a tardis-machine compatible server.")
         self.button.setText("Stop" if self.host.running else "Serve")
         self.port.setEnabled(not self.host.running)
+        self.redis.setEnabled(not self.host.running)
 
     def refresh(self) -> None:
         rows = self.host.clients()
