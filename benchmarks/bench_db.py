@@ -74,9 +74,25 @@ def _fill(url: str, rows: int) -> None:
         cur.execute(f"VACUUM ANALYZE {TABLE}")
 
 
+def _server_cpu(folder: Path) -> float:
+    """CPU seconds of the PostgreSQL server so far: the postmaster and its reaped backends."""
+    pid = int((folder / "data" / "postmaster.pid").read_text().split()[0])
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    utime, stime, cutime, cstime = (int(v) for v in fields[11:15])
+    return (utime + stime + cutime + cstime) / os.sysconf("SC_CLK_TCK")
+
+
 def _measure(kind: str, url: str) -> dict[str, Any]:
-    """One run in this process: rows, seconds, peak memory."""
+    """One run in this process: rows, seconds, CPU seconds, peak memory (imports not counted)."""
+    import adbc_driver_postgresql.dbapi
+    import psycopg
+
+    import replayterm.core.data
+
+    del adbc_driver_postgresql, psycopg, replayterm  # loaded before the clocks start
+
     started = time.perf_counter()
+    cpu_started = time.process_time()
     with MemorySampler() as memory:
         rows = 0
         extra: dict[str, Any] = {}
@@ -118,13 +134,15 @@ def _measure(kind: str, url: str) -> dict[str, Any]:
     return {
         "rows": rows,
         "seconds": seconds,
+        "client_cpu_s": time.process_time() - cpu_started,
         **{f"peak_{k}_mb": round(v, 1) for k, v in memory.peak.items()},
         **extra,
     }
 
 
-def _child(kind: str, url: str, cache: Path) -> dict[str, Any]:
+def _child(kind: str, url: str, cache: Path, server: Path) -> dict[str, Any]:
     env = {**os.environ, "REPLAYTERM_CACHE_DIR": str(cache)}
+    server_started = _server_cpu(server)
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.bench_db", kind, url],
         capture_output=True,
@@ -135,7 +153,9 @@ def _child(kind: str, url: str, cache: Path) -> dict[str, Any]:
     )
     if done.returncode != 0:
         raise RuntimeError(f"{kind} failed:\n{done.stderr[-3000:]}")
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    measured = dict(json.loads(done.stdout.strip().splitlines()[-1]))
+    measured["server_cpu_s"] = _server_cpu(server) - server_started
+    return measured
 
 
 def _redis_publish(redis_url: str) -> dict[str, Any]:
@@ -189,7 +209,6 @@ def run() -> Iterator[dict[str, Any]]:
     servers = _servers()
     pg = servers.start_postgres()
     redis_server = servers.start_redis()
-    load = Path("/proc/loadavg").read_text().split()[:3]
     try:
         started = time.perf_counter()
         _fill(pg.socket_url, ROWS)
@@ -199,14 +218,25 @@ def run() -> Iterator[dict[str, Any]]:
             runs = []
             for _ in range(DB_REPEATS):
                 with tempfile.TemporaryDirectory() as cache:
-                    runs.append(_child(kind, url, Path(cache)))
+                    runs.append(_child(kind, url, Path(cache), pg.folder))
             rows = runs[0]["rows"]
             seconds = statistics.median(r["seconds"] for r in runs)
-            extra = {
+            client = statistics.median(r["client_cpu_s"] for r in runs)
+            server = statistics.median(r["server_cpu_s"] for r in runs)
+            # Client and server work in parallel on a stream: on two idle cores the slower of
+            # the two bounds the rate.
+            per_cpu = {
+                "client_cpu_s": round(client, 2),
+                "server_cpu_s": round(server, 2),
+                "rows_per_client_cpu_s": round(rows / client) if client else None,
+                "rows_per_server_cpu_s": round(rows / server) if server else None,
+            }
+            peaks = {
                 k: statistics.median(r[k] for r in runs)
                 for k in runs[0]
                 if k.startswith("peak_") or k == "mb"
             }
+            extra = {**per_cpu, **peaks}
             yield result(
                 kind,
                 rows / seconds,
@@ -214,7 +244,7 @@ def run() -> Iterator[dict[str, Any]]:
                 rows=rows,
                 seconds=round(seconds, 2),
                 runs=len(runs),
-                load=load,
+                load=Path("/proc/loadavg").read_text().split()[:3],
                 **extra,
             )
         publishes = [_redis_publish(redis_server.url) for _ in range(DB_REPEATS)]
@@ -227,7 +257,7 @@ def run() -> Iterator[dict[str, Any]]:
             messages=messages,
             seconds=round(seconds, 2),
             runs=len(publishes),
-            load=load,
+            load=Path("/proc/loadavg").read_text().split()[:3],
         )
     finally:
         redis_server.stop()

@@ -3,7 +3,10 @@ the password is never saved, and a bad source is an error dialog with the app st
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -98,3 +101,57 @@ def test_the_dialog_says_what_is_missing(qtbot: QtBot, settings: QSettings) -> N
     dialog.accept()
     assert "not a time" in dialog.error.text()
     assert dialog.result() == 0
+
+
+def test_the_apps_server_publishes_to_redis_following_its_transport(
+    qtbot: QtBot, settings: QSettings, redis_server: Any
+) -> None:
+    import redis
+
+    t0 = 1704153660_000000  # 2024-01-02T00:01:00Z
+    window = MainWindow(settings=settings)
+    qtbot.addWidget(window)
+    host = window.serve_host
+    host.set_paths([str(f) for f in FILES])
+    window.clients.redis.setText(redis_server.url)
+    sub = redis.Redis.from_url(redis_server.url).pubsub(ignore_subscribe_messages=True)
+    sub.psubscribe("*:*:*")
+    try:
+        host.start(port=0)
+        qtbot.waitUntil(lambda: host.running and host.publisher is not None, timeout=60_000)
+        publisher = host.publisher
+        assert publisher is not None
+        qtbot.waitUntil(lambda: publisher.stream is not None, timeout=60_000)  # it replays from now on
+        got: list[dict[str, Any]] = []
+
+        def received() -> bool:
+            while (msg := sub.get_message(timeout=0.05)) is not None:
+                got.append(json.loads(msg["data"]))
+            return bool(got)
+
+        # The app seeks to 00:01:00, paused: the book at that moment is published at once.
+        host.apply_frame(SimpleNamespace(local_ts=t0, playing=False, speed=1.0, reset=True))  # type: ignore[arg-type]
+        qtbot.waitUntil(received, timeout=60_000)
+        assert got[0]["type"] == "book_change"
+        assert got[0]["isSnapshot"] is True
+        assert got[-1]["localTimestamp"] <= "2024-01-02T00:01:00.000001Z"
+        # The app moves on to 00:01:30: Redis gets everything up to there and no further.
+        host.apply_frame(SimpleNamespace(local_ts=t0 + 30_000_000, playing=False, speed=1.0, reset=False))  # type: ignore[arg-type]
+
+        def drain() -> bool:
+            return received() and got[-1]["localTimestamp"] >= "2024-01-02T00:01:29"
+
+        try:
+            qtbot.waitUntil(drain, timeout=60_000)
+        except Exception:
+            raise AssertionError(
+                f"{len(got)} messages, last {got[-1:]}; publisher {publisher.state} {publisher.error} "
+                f"{publisher.published} task {host._publish_task}"
+            ) from None
+        assert all(m["localTimestamp"] < "2024-01-02T00:01:30.000001Z" for m in got)
+        window.clients.refresh()
+        rows = [window.clients.table.item(r, 1).text() for r in range(window.clients.table.rowCount())]
+        assert any(text.startswith("REDIS redis://:***@") for text in rows)
+    finally:
+        sub.close()
+        host.close()

@@ -164,3 +164,14 @@ def test_headless_commands_take_a_database_source(
     from_db = capsys.readouterr().out
     assert cli.main(["book", str(L2), "--at", "2024-01-02T00:05:00Z", "--depth", "3"]) == 0
     assert capsys.readouterr().out == from_db
+
+
+def test_convert_names_the_output_after_the_table(
+    postgres_url: str, table_name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_tables(open_sources([TRADES]), postgres_url, table_name)
+    url = f"{postgres_url}?table={table_name}&symbol=SYNTHUSD"
+    assert cli.main(["convert", url, "--out", str(tmp_path), "--format", "parquet"]) == 0
+    written = [p.name for p in tmp_path.iterdir()]
+    assert written == [f"replayterm_table_{table_name}_symbol_SYNTHUSD.parquet"]
+    assert open_sources([tmp_path / written[0]])[0].table.equals(open_sources([TRADES])[0].table)

@@ -175,7 +175,7 @@ class RedisPublisher:
                 await self._read_controls(stream)
                 if self.app_clock is not None and self.app_clock.generation != generation:
                     generation = self.app_clock.generation
-                    await self._call(partial(stream.seek, self.app_clock.ts + 1))
+                    await self._seek(stream, self.app_clock.ts + 1)
                 if stream.at_end:
                     if self.state != "ended":
                         await self._status("ended")
@@ -190,6 +190,14 @@ class RedisPublisher:
                     await self._publish(lines)
         finally:
             await self.close()
+
+    async def _seek(self, stream: ReplayStream, ts: int) -> None:
+        """Move there and publish the opening messages (the book at that moment) at once, even
+        while paused, as a subscriber that arrives then needs them."""
+        await self._call(partial(stream.seek, ts))
+        lines = await self._call(partial(stream.next_chunk, stream.position_ts))
+        if len(lines):
+            await self._publish(lines)
 
     async def _idle(self, timeout: float) -> None:
         """Wait for a control message, the app's clock, or the timeout."""
@@ -277,7 +285,7 @@ class RedisPublisher:
                 ts = parse_time(action["to"])
             except (ValueError, TypeError) as exc:
                 raise OptionsError(f'"seek": {exc}') from None
-            await self._call(partial(stream.seek, ts))
+            await self._seek(stream, ts)
             pacer.set_speed(pacer.speed, stream.position_ts)
             await self._status("paused" if pacer.paused else "playing")
         else:

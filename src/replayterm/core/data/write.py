@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 
 from replayterm.core.data.columnar_source import META_DEPTH, META_KIND
 from replayterm.core.data.model import Source
+from replayterm.core.data.postgres.query import is_query_path
 
 FORMATS = ("parquet", "arrow")
 _SUFFIXES = (".gz", ".csv", ".parquet", ".arrow", ".feather", ".ipc")
@@ -21,6 +22,8 @@ _SUFFIXES = (".gz", ".csv", ".parquet", ".arrow", ".feather", ".ipc")
 def output_name(source: Source, several: bool, fmt: str) -> str:
     """``<input stem>[_<symbol>].<fmt>``; the symbol is added when a file held several."""
     stem = source.path.name
+    if is_query_path(source.path):  # a database query: "DB?table=T&symbol=S" -> "DB_table_T_symbol_S"
+        stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem.replace("=", "_")).strip("_")
     while stem.lower().endswith(_SUFFIXES):
         stem = stem[: stem.rfind(".")]
     if several:
