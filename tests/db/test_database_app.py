@@ -129,13 +129,14 @@ def test_the_apps_server_publishes_to_redis_following_its_transport(
                 got.append(json.loads(msg["data"]))
             return bool(got)
 
-        # The app seeks to 00:01:00, paused: the book at that moment is published at once.
+        # The app seeks to 00:01:00 (paused) and the publisher's loop takes the seek ...
         host.apply_frame(SimpleNamespace(local_ts=t0, playing=False, speed=1.0, reset=True))  # type: ignore[arg-type]
-        qtbot.waitUntil(received, timeout=60_000)
-        assert got[0]["type"] == "book_change"
-        assert got[0]["isSnapshot"] is True
-        assert got[-1]["localTimestamp"] <= "2024-01-02T00:01:00.000001Z"
-        # The app moves on to 00:01:30: Redis gets everything up to there and no further.
+        qtbot.waitUntil(
+            lambda: publisher.loop is not None and publisher.loop.generation == host.clock.generation
+        )
+        assert not received()  # paused: nothing yet
+        # ... then moves on to 00:01:30: Redis gets the book at 00:01:00, everything up to 00:01:30
+        # and nothing after.
         host.apply_frame(SimpleNamespace(local_ts=t0 + 30_000_000, playing=False, speed=1.0, reset=False))  # type: ignore[arg-type]
 
         def drain() -> bool:
@@ -148,6 +149,9 @@ def test_the_apps_server_publishes_to_redis_following_its_transport(
                 f"{len(got)} messages, last {got[-1:]}; publisher {publisher.state} {publisher.error} "
                 f"{publisher.published} task {host._publish_task}"
             ) from None
+        assert got[0]["type"] == "book_change"
+        assert got[0]["isSnapshot"] is True
+        assert got[0]["localTimestamp"] <= "2024-01-02T00:01:00.000001Z"
         assert all(m["localTimestamp"] < "2024-01-02T00:01:30.000001Z" for m in got)
         window.clients.refresh()
         rows = [window.clients.table.item(r, 1).text() for r in range(window.clients.table.rowCount())]

@@ -153,7 +153,8 @@ def test_a_redis_subscriber_gets_the_websocket_sequence_and_controls_the_replay(
         middle = json.loads(expected[len(expected) // 2])["localTimestamp"]
         sub.control(action="seek", to=middle)
         after = sub.until_status("ended")
-        from_middle = _websocket_texts(served.ws_port, [{**OPTIONS[0], "from": middle}])
+        opts = {**OPTIONS[0], "from": middle, "exactRange": True, "openingSnapshot": True}
+        from_middle = _websocket_texts(served.ws_port, [opts])
         assert [text for _, text in after] == from_middle
         assert json.loads(after[0][1])["isSnapshot"] is True  # the book at that moment first
     finally:

@@ -143,17 +143,6 @@ async def _serve(server: object, redis: Any = None) -> int:
     from replayterm.serve.server import ReplayServer
 
     assert isinstance(server, ReplayServer)
-    publisher = None
-    if redis is not None:
-        try:
-            publisher = RedisPublisher(server.catalog, redis, executor=server._executor)
-            await publisher.connect()
-        except OptionsError as exc:
-            print(f"replayterm serve: --redis-options: {exc}", file=sys.stderr)
-            return 2
-        except RedisUnavailableError as exc:
-            print(f"replayterm serve: {exc}", file=sys.stderr)
-            return 1
     try:
         http_port, ws_port = await server.start()
     except OSError as exc:
@@ -162,6 +151,16 @@ async def _serve(server: object, redis: Any = None) -> int:
             file=sys.stderr,
         )
         return 1
+    publisher = None
+    if redis is not None:  # a client of the running server's loop, so after it started
+        try:
+            publisher = RedisPublisher(server.state, redis)
+            await publisher.connect()
+        except (OptionsError, RedisUnavailableError) as exc:
+            await server.stop()
+            what = "--redis-options: " if isinstance(exc, OptionsError) else ""
+            print(f"replayterm serve: {what}{exc}", file=sys.stderr)
+            return 2 if isinstance(exc, OptionsError) else 1
     host = server.config.host
     markets = ", ".join(f"{e}:{s}" for e, s in server.catalog.markets)
     print(f"serving {markets}", flush=True)

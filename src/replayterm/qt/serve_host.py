@@ -27,7 +27,6 @@ from concurrent.futures import ThreadPoolExecutor
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication
 
-from replayterm.core.data.postgres.query import redact
 from replayterm.core.frames import Frame
 from replayterm.serve.catalog import Catalog
 from replayterm.serve.options import OptionsError
@@ -79,23 +78,8 @@ class ServeHost(QObject):
         return self.server is not None
 
     def clients(self) -> list[ClientInfo]:
-        rows = list(self.server.clients.values()) if self.server is not None else []
-        publisher = self.publisher
-        if publisher is not None and self.server is not None:
-            stream = publisher.stream
-            rows.append(
-                ClientInfo(
-                    0,
-                    "redis",
-                    redact(publisher.config.url),
-                    stream.subscriptions() if stream is not None else [],
-                    messages=publisher.published,
-                    position_ts=stream.position_ts if stream is not None else 0,
-                    state=publisher.error or publisher.state,
-                    follows_app=True,
-                )
-            )
-        return rows
+        """Connected clients, the Redis publisher among them (kind "redis")."""
+        return list(self.server.clients.values()) if self.server is not None else []
 
     def address(self) -> str:
         if self.server is None:
@@ -111,8 +95,6 @@ class ServeHost(QObject):
         if self.server is not None:
             speed = math.inf if math.isinf(frame.speed) else float(frame.speed)
             self.server.follow(frame.local_ts, frame.playing, speed, seeked=frame.reset)
-            if self.publisher is not None:
-                self.publisher.wake()
 
     # -- start / stop --------------------------------------------------------------------------
 
@@ -171,13 +153,7 @@ class ServeHost(QObject):
     async def _start_redis(self, catalog: Catalog, server: ReplayServer, url: str) -> None:
         """Publish to Redis too, paced by the app's transport; a failure leaves the server running."""
         try:
-            publisher = RedisPublisher(
-                catalog,
-                RedisConfig(url),
-                app_clock=self.clock,
-                executor=server._executor,
-                on_change=self.clients_changed.emit,
-            )
+            publisher = RedisPublisher(server.state, RedisConfig(url))
             await publisher.connect()
         except (RedisUnavailableError, OptionsError) as exc:
             self.failed.emit("Could not publish to Redis", str(exc))
@@ -192,6 +168,8 @@ class ServeHost(QObject):
             raise
         except Exception as exc:  # Redis went away: say so in the panel, keep serving
             publisher.error = f"stopped: {exc}"
+            if publisher.loop is not None:
+                publisher.loop.info.state = publisher.error
             log.warning("Redis publishing stopped: %s", exc)
             self.clients_changed.emit()
 

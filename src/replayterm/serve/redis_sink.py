@@ -15,8 +15,8 @@ on ``PREFIX + replayterm:status`` (``{"state": "playing" | "paused" | "ended", "
 the app the publisher follows the app's transport instead (play, pause, speed and seek of the
 main window), like the server's following clients.
 
-Pacing, pausing and seeking are those of a WebSocket client (``server._Pacer``); this module is
-one more sink on that loop, kept apart so it moves as one piece with the server's client loop.
+The replay is one more client of the server's ``ClientLoop`` (pacing, pause, speed, seek and the
+app's transport exactly as for a WebSocket client, the same control actions), with a Redis sink.
 """
 
 from __future__ import annotations
@@ -27,17 +27,16 @@ import json
 import logging
 import re
 from collections.abc import Callable
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-import pyarrow as pa
-
-from replayterm.core.data import format_time, parse_time
+from replayterm.core.data import format_time
+from replayterm.serve import encode as enc
 from replayterm.serve.catalog import Catalog
-from replayterm.serve.options import OptionsError, Request, resolve
-from replayterm.serve.server import _Pacer
+from replayterm.serve.client import ClientLoop
+from replayterm.serve.options import Request, resolve
+from replayterm.serve.state import ClientInfo, ServeState
 from replayterm.serve.stream import ReplayStream
 
 log = logging.getLogger(__name__)
@@ -88,35 +87,70 @@ class Channels:
         return channel
 
 
-class RedisPublisher:
-    """One replay published to Redis, paced like a WebSocket client, controlled over Redis."""
+class RedisSink:
+    """Where a ``ClientLoop`` writes when its client is Redis: each message to its channel.
 
-    def __init__(
-        self,
-        catalog: Catalog,
-        config: RedisConfig,
-        *,
-        app_clock: Any = None,
-        executor: Executor | None = None,
-        on_change: Callable[[], object] | None = None,
-    ) -> None:
-        self.catalog = catalog
+    Messages go out one script call per ``SCRIPT_BATCH`` (``interrupted`` is checked between
+    calls, so a control acts before anything not yet published); control errors and the end of
+    the replay go to the status channel. Redis takes what it is given, so nothing is buffered.
+    """
+
+    kind = "redis"
+
+    def __init__(self, publisher: RedisPublisher) -> None:
+        self.publisher = publisher
+
+    async def write(self, lines: enc.Lines, interrupted: Callable[[], bool]) -> int:
+        texts = lines.text.to_pylist()
+        sent = 0
+        while sent < len(texts):
+            if sent and interrupted():
+                return sent
+            part = texts[sent : sent + SCRIPT_BATCH]
+            await self.publisher.publish(part)
+            sent += len(part)
+        return sent
+
+    async def reply(self, message: dict[str, Any]) -> None:
+        await self.publisher.status("error", action=message.get("action"), message=message.get("message"))
+
+    async def finish(self) -> None:
+        await self.publisher.status("ended")
+
+    async def fail(self, code: int, reason: str) -> None:
+        await self.publisher.status("error", message=reason)
+
+    def buffered(self) -> int:
+        return 0
+
+
+class _RedisLoop(ClientLoop):
+    """The client loop, telling the status channel where it is after every control."""
+
+    publisher: RedisPublisher
+
+    async def _apply_controls(self) -> None:
+        await super()._apply_controls()
+        await self.publisher.status("paused" if self.pacer.paused else "playing")
+
+
+class RedisPublisher:
+    """One replay published to Redis: a client of the server's loop (``ClientLoop``) whose sink is
+    Redis and whose controls come from the control channel."""
+
+    def __init__(self, state: ServeState, config: RedisConfig) -> None:
+        self.state = state
         self.config = config
-        self.app_clock = app_clock
-        self.executor = executor
-        self.on_change = on_change
-        self.request: Request = resolve(config.options or default_options(catalog), catalog)
-        self.stream: ReplayStream | None = None
-        self.pacer = _Pacer(app_clock)
-        self.pacer.paused = config.paused
+        self.request: Request = resolve(config.options or default_options(state.catalog), state.catalog)
         self.channels = Channels(config.prefix)
         self.control_channel = f"{config.prefix}replayterm:control"
         self.status_channel = f"{config.prefix}replayterm:status"
         self.published = 0
-        self.state = "starting"
+        self.loop: _RedisLoop | None = None
+        self.stream: ReplayStream | None = None
         self.error: str | None = None
         self._client: Any = None
-        self._wake = asyncio.Event()
+        self._pubsub: Any = None
 
     # -- connection ----------------------------------------------------------------------------
 
@@ -146,150 +180,102 @@ class RedisPublisher:
             with contextlib.suppress(Exception):
                 await client.aclose()
 
-    # -- the loop ------------------------------------------------------------------------------
+    # -- what the sink and the loop call -------------------------------------------------------
 
-    async def _call(self, func: Callable[[], Any]) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self.executor, func)
+    async def publish(self, texts: list[str]) -> None:
+        # A PUBLISH per message costs redis-py more (packing, one reply each) than Redis itself;
+        # one script call per batch publishes the same messages, in the same order.
+        channel = self.channels.of
+        args: list[str] = []
+        for text in texts:
+            args += (channel(text), text)
+        await self._script(args=args)
+        self.published += len(texts)
 
-    def _new_stream(self) -> ReplayStream:
-        stream = ReplayStream(self.request, CHUNK_MESSAGES)
-        if self.app_clock is not None:
-            stream.seek(max(self.request.from_ts, self.app_clock.ts + 1))
-        return stream
+    async def status(self, state: str, **extra: Any) -> None:
+        loop = self.loop
+        stream = self.stream
+        body: dict[str, Any] = {"state": state}
+        if stream is not None:
+            position = loop.next_ts() if loop is not None else stream.position_ts
+            body["position"] = format_time(min(position, stream.request.to_ts))
+        if loop is not None:
+            speed = loop.pacer.own.speed
+            body["speed"] = "max" if loop.pacer.own.is_max else speed
+        body["messages"] = self.published
+        body.update({k: v for k, v in extra.items() if v is not None})
+        if loop is not None:
+            loop.info.state = state
+        await self._client.publish(self.status_channel, json.dumps(body))
+        self.state.changed()
 
-    def wake(self) -> None:
-        """The app's transport moved (called on the event loop)."""
-        self._wake.set()
+    # -- the replay ----------------------------------------------------------------------------
+
+    def _new_loop(self, stream: ReplayStream, info: ClientInfo | None) -> _RedisLoop:
+        if info is None:
+            info = ClientInfo(self.state.new_id(), "redis", _redact(self.config.url), stream.subscriptions())
+            info.follows_app = self.state.app_clock is not None
+        loop = _RedisLoop(self.state, stream, RedisSink(self), info)
+        loop.publisher = self
+        return loop
 
     async def run(self) -> None:
-        """Publish until cancelled; the replay waits at its end for a seek."""
+        """Publish until cancelled. At the end of a replay at full speed the loop ends (as a
+        WebSocket client's does); the next control (a seek) starts a new one on the same stream."""
         if self._client is None:
             await self.connect()
-        stream = self.stream = await self._call(self._new_stream)
-        if self.pacer.speed is None and self.app_clock is None:
-            self.pacer.set_speed(self.config.speed, stream.position_ts)
-        generation = self.app_clock.generation if self.app_clock is not None else 0
-        await self._status("paused" if self.pacer.paused else "playing")
+        state = self.state
+        stream = self.stream = await state.run(partial(_new_stream, state, self.request))
+        loop = self._new_loop(stream, None)
+        if state.app_clock is None:
+            loop.pacer.set_speed(self.config.speed, stream.position_ts)
+        if self.config.paused:
+            loop.pacer.pause()
+        reader = asyncio.ensure_future(self._read_controls())
         try:
             while True:
-                await self._read_controls(stream)
-                if self.app_clock is not None and self.app_clock.generation != generation:
-                    generation = self.app_clock.generation
-                    await self._seek(stream, self.app_clock.ts + 1)
-                if stream.at_end:
-                    if self.state != "ended":
-                        await self._status("ended")
-                    await self._idle(0.05)
-                    continue
-                target = self.pacer.target(stream.position_ts)
-                if target <= stream.position_ts:
-                    await self._idle(0.005)
-                    continue
-                lines = await self._call(partial(stream.next_chunk, target))
-                if len(lines):
-                    await self._publish(lines)
+                self.loop = loop
+                state.register(loop.info, loop)
+                await self.status("paused" if loop.pacer.paused else "playing")
+                await loop.run()
+                # finished (free-running): wait for a control, then go on from where it says
+                self._next = asyncio.get_running_loop().create_future()
+                action = await self._next
+                loop = self._new_loop(stream, loop.info)
+                loop.pacer.set_speed(None, stream.position_ts)
+                loop.push(action)
         finally:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await reader
+            if self.loop is not None:
+                self.loop.close()
+                state.unregister(self.loop.info)
             await self.close()
 
-    async def _seek(self, stream: ReplayStream, ts: int) -> None:
-        """Move there and publish the opening messages (the book at that moment) at once, even
-        while paused, as a subscriber that arrives then needs them."""
-        await self._call(partial(stream.seek, ts))
-        lines = await self._call(partial(stream.next_chunk, stream.position_ts))
-        if len(lines):
-            await self._publish(lines)
-
-    async def _idle(self, timeout: float) -> None:
-        """Wait for a control message, the app's clock, or the timeout."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout)
-        self._wake.clear()
-
-    async def _publish(self, lines: pa.StringArray) -> None:
-        # A PUBLISH command per message costs redis-py more (packing, one reply each) than Redis
-        # itself; one script call per batch publishes the same messages, in the same order.
-        channel = self.channels.of
-        texts = lines.to_pylist()
-        for start in range(0, len(texts), SCRIPT_BATCH):
-            args: list[str] = []
-            for text in texts[start : start + SCRIPT_BATCH]:
-                args += (channel(text), text)
-            await self._script(args=args)
-        self.published += len(lines)
-        if self.on_change is not None:
-            self.on_change()
-
-    async def _status(self, state: str) -> None:
-        self.state = state
-        stream = self.stream
-        position = stream.position_ts if stream is not None else self.request.from_ts
-        body = {
-            "state": state,
-            "position": format_time(position),
-            "speed": "max" if self.pacer.speed is None else self.pacer.speed,
-            "messages": self.published,
-        }
-        await self._client.publish(self.status_channel, json.dumps(body))
-        if self.on_change is not None:
-            self.on_change()
-
-    async def _read_controls(self, stream: ReplayStream) -> None:
+    async def _read_controls(self) -> None:
         while True:
-            message = await self._pubsub.get_message(timeout=0)
-            if message is None:
-                return
-            if message.get("type") != "message":
+            message = await self._pubsub.get_message(timeout=1.0)
+            if message is None or message.get("type") != "message":
                 continue
             try:
                 action = json.loads(message["data"])
                 if not isinstance(action, dict):
                     raise ValueError
             except ValueError:
-                await self._error(f"control messages are JSON objects, got {message['data'][:200]!r}")
-                continue
-            try:
-                await self._control(action, stream)
-            except OptionsError as exc:
-                await self._error(str(exc), action.get("action"))
+                action = {"__invalid__": bytes(message["data"])[:200].decode(errors="replace")}
+            waiting = getattr(self, "_next", None)
+            if waiting is not None and not waiting.done():
+                waiting.set_result(action)
+            elif self.loop is not None:
+                self.loop.push(action)
 
-    async def _error(self, text: str, action: Any = None) -> None:
-        await self._client.publish(
-            self.status_channel, json.dumps({"state": "error", "action": action, "message": text})
-        )
 
-    async def _control(self, action: dict[str, Any], stream: ReplayStream) -> None:
-        name = action.get("action")
-        pacer = self.pacer
-        if name in ("speed", "seek") and self.app_clock is not None:
-            raise OptionsError(f"the app's transport sets the {name} of this replay")
-        if name == "pause":
-            pacer.paused = True
-            await self._status("paused")
-        elif name == "resume":
-            pacer.paused = False
-            pacer.set_speed(pacer.speed, stream.position_ts)
-            await self._status("playing")
-        elif name == "speed":
-            value = action.get("value")
-            if value is None or value == "max":
-                pacer.set_speed(None, stream.position_ts)
-            elif isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-                pacer.set_speed(float(value), stream.position_ts)
-            else:
-                raise OptionsError('"speed" needs "value": a number > 0 (real-time multiple) or "max"')
-            await self._status("paused" if pacer.paused else "playing")
-        elif name == "seek":
-            if "to" not in action:
-                raise OptionsError('"seek" needs "to": an ISO-8601 UTC time or µs')
-            try:
-                ts = parse_time(action["to"])
-            except (ValueError, TypeError) as exc:
-                raise OptionsError(f'"seek": {exc}') from None
-            await self._seek(stream, ts)
-            pacer.set_speed(pacer.speed, stream.position_ts)
-            await self._status("paused" if pacer.paused else "playing")
-        else:
-            raise OptionsError(f"unknown action {name!r}; use pause, resume, speed or seek")
+def _new_stream(state: ServeState, request: Request) -> ReplayStream:
+    stream = ReplayStream(request, CHUNK_MESSAGES, max_bytes=state.config.chunk_bytes)
+    if state.app_clock is not None:
+        stream.seek(max(request.from_ts, state.app_clock.anchor_ts + 1))
+    return stream
 
 
 def parse_speed(text: str) -> float | None:
