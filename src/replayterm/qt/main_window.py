@@ -483,9 +483,7 @@ class MainWindow(QMainWindow):
         """Open files (and ``postgresql://…`` sources, see File ▸ Open Database)."""
         paths = [p if is_database_url(p) else os.path.abspath(p) for p in paths]
         # a folder is a tardis-dev cache (raw recordings); any other folder gets the reader's message
-        missing = [
-            p for p in paths if not (is_database_url(p) or os.path.isfile(p) or os.path.isdir(p))
-        ]
+        missing = [p for p in paths if not (is_database_url(p) or os.path.isfile(p) or os.path.isdir(p))]
         if missing:
             self.show_error("File not found", "\n".join(missing))
         paths = [p for p in paths if p not in missing]
