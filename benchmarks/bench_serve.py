@@ -1,10 +1,13 @@
-"""Replay server throughput: ``replayterm serve`` in one process, a client in another, on loopback.
+"""Replay server throughput: ``replayterm serve`` in one process, clients in others, on loopback.
 
-Figures: normalized messages per second (trade + book_change) over HTTP NDJSON and over one
-WebSocket, as the client receives them. Both clients are lean (they count newlines / walk frame
-headers over large reads and parse the first message as JSON), so they measure the server.
-Run ``python -m benchmarks serve``; ``python -m benchmarks.bench_serve client http|ws URL`` is
-the client side.
+For HTTP NDJSON and WebSocket, for a trade-only stream and a book_change-heavy one (trades and
+every book change), with one client and with 20 at once: messages per second received (all
+clients together) and the server's CPU time per message (from /proc, so it does not depend on
+how busy the machine is), medians of ``REPLAYTERM_BENCH_REPEATS`` runs (5), with the load
+average. The 20 clients each ask for the first tenth of the data. Clients are lean (they count
+newlines / walk frame headers over large reads and parse the first message as JSON), so they
+measure the server. Run ``python -m benchmarks serve``; ``python -m benchmarks.bench_serve client
+http|ws PORT [OPTIONS-JSON]`` is the client side.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Any
 
 from benchmarks._util import BENCH_DATA, REPEATS, generated_l2_file, result
 
-ROWS = int(os.environ.get("REPLAYTERM_BENCH_SERVE_ROWS", "3000000"))
+ROWS = int(os.environ.get("REPLAYTERM_BENCH_SERVE_ROWS", "1500000"))
 OPTIONS = {"exchange": "synthetic", "dataTypes": ["trade", "book_change"]}
 
 
@@ -46,13 +49,14 @@ def _request(sock: socket.socket, path: str, port: int, websocket: bool) -> byte
     return rest
 
 
-def client(kind: str, port: int) -> dict[str, Any]:
+def client(kind: str, port: int, options: dict[str, Any] | None = None) -> dict[str, Any]:
     path = ("/ws-replay-normalized?" if kind == "ws" else "/replay-normalized?") + urllib.parse.urlencode(
-        {"options": json.dumps(OPTIONS)}
+        {"options": json.dumps(options or OPTIONS)}
     )
     sock = socket.create_connection(("127.0.0.1", port))
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
     started = time.perf_counter()
+    wall_start = time.monotonic()
     buf = _request(sock, path, port, kind == "ws")
     messages = 0
     nbytes = 0
@@ -114,7 +118,8 @@ def client(kind: str, port: int) -> dict[str, Any]:
     sock.close()
     assert first is not None
     assert json.loads(first)["type"] in ("book_change", "trade")
-    return {"messages": messages, "seconds": seconds, "bytes": nbytes}
+    return {"messages": messages, "seconds": seconds, "bytes": nbytes, "start": wall_start,
+            "end": time.monotonic()}  # fmt: skip
 
 
 def _start_server(files: list[str]) -> tuple[subprocess.Popen[str], int, int]:
@@ -136,47 +141,76 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _run_client(kind: str, port: int) -> dict[str, Any]:
-    out = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench_serve", "client", kind, str(port)],
-        capture_output=True, text=True, check=True, timeout=600,
-    )  # fmt: skip
-    return dict(json.loads(out.stdout))
+def _run_clients(kind: str, port: int, options: dict[str, Any], n: int) -> dict[str, Any]:
+    """``n`` client processes at once; messages and bytes of all, wall time from first start to last end."""
+    cmd = [sys.executable, "-m", "benchmarks.bench_serve", "client", kind, str(port), json.dumps(options)]
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) for _ in range(n)]
+    outs = []
+    for proc in procs:
+        out, _ = proc.communicate(timeout=900)
+        if proc.returncode != 0:
+            raise RuntimeError(f"a benchmark client failed ({proc.returncode})")
+        outs.append(json.loads(out))
+    seconds = max(o["end"] for o in outs) - min(o["start"] for o in outs)
+    return {
+        "messages": sum(o["messages"] for o in outs),
+        "bytes": sum(o["bytes"] for o in outs),
+        "seconds": seconds,
+    }
+
+
+STREAMS = {"trade": ["trade"], "book_change": ["trade", "book_change"]}
 
 
 def run() -> Iterator[dict[str, Any]]:
+    from replayterm.serve.catalog import Catalog
+
     book = generated_l2_file(ROWS)
     files = [str(book), *(str(p) for p in sorted(book.parent.glob("*trades*.csv.gz")))]
+    os.environ.setdefault("REPLAYTERM_CACHE_DIR", str(BENCH_DATA / "cache"))
+    span = Catalog.open(files).span
+    assert span is not None
+    tenth = span[0] + (span[1] - span[0]) // 10
     proc, http_port, ws_port = _start_server(files)
     try:
-        _run_client("http", http_port)  # warm: numba caches, page cache
         for kind, port in (("http", http_port), ("ws", ws_port)):
-            runs = []
-            for _ in range(REPEATS):
-                cpu = _cpu_seconds(proc.pid)
-                runs.append(_run_client(kind, port))
-                runs[-1]["server_cpu"] = _cpu_seconds(proc.pid) - cpu
-            rates = [r["messages"] / r["seconds"] for r in runs]
-            yield result(
-                f"serve_{kind}_messages_per_s",
-                statistics.median(rates),
-                "msg/s",
-                messages=runs[0]["messages"],
-                mb_per_s=round(statistics.median(r["bytes"] / r["seconds"] / 1e6 for r in runs), 1),
-                # messages per second of server CPU: what one free core would sustain
-                per_server_cpu_s=round(
-                    statistics.median(r["messages"] / max(r["server_cpu"], 1e-3) for r in runs)
-                ),
-                runs=[round(x) for x in rates],
-            )
+            _run_clients(kind, port, OPTIONS, 1)  # warm: numba caches, page cache
+        for stream, types in STREAMS.items():
+            for clients in (1, 20):
+                options: dict[str, Any] = {"exchange": "synthetic", "dataTypes": types}
+                if clients > 1:
+                    options.update(to=tenth, exactRange=True)
+                for kind, port in (("http", http_port), ("ws", ws_port)):
+                    runs = []
+                    loads = []
+                    for _ in range(REPEATS):
+                        cpu = _cpu_seconds(proc.pid)
+                        runs.append(_run_clients(kind, port, options, clients))
+                        runs[-1]["server_cpu"] = _cpu_seconds(proc.pid) - cpu
+                        loads.append(os.getloadavg()[0])
+                    rates = [r["messages"] / r["seconds"] for r in runs]
+                    yield result(
+                        f"serve_{kind}_{stream}_{clients}clients_messages_per_s",
+                        statistics.median(rates),
+                        "msg/s",
+                        messages=runs[0]["messages"],
+                        bytes_per_message=round(runs[0]["bytes"] / max(runs[0]["messages"], 1)),
+                        mb_per_s=round(statistics.median(r["bytes"] / r["seconds"] / 1e6 for r in runs), 1),
+                        server_cpu_us_per_message=round(
+                            statistics.median(r["server_cpu"] / r["messages"] * 1e6 for r in runs), 3
+                        ),
+                        runs=[round(x) for x in rates],
+                        load=[round(x, 1) for x in loads],
+                    )
     finally:
         proc.terminate()
         proc.wait(10)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "client":
-        print(json.dumps(client(sys.argv[2], int(sys.argv[3]))))
+    if len(sys.argv) >= 4 and sys.argv[1] == "client":
+        opts = json.loads(sys.argv[4]) if len(sys.argv) > 4 else None
+        print(json.dumps(client(sys.argv[2], int(sys.argv[3]), opts)))
     else:
         for row in run():
             print(json.dumps(row), flush=True)

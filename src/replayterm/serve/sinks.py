@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from replayterm.serve import encode as enc
 
@@ -134,7 +134,14 @@ class HttpSink:
 
 
 class WebSocketSink:
-    """One text frame per message, written through aiohttp's WebSocket writer."""
+    """One text frame per message, handed to aiohttp's WebSocket writer in pieces.
+
+    The frames of a piece (at most ``YIELD_BYTES`` of messages) are built in one compiled pass
+    and go out through the connection's ``WebSocketWriter``: refused once it is closing, counted
+    in its output, in order with its own frames (control replies, pings, the close). One
+    ``send_frame`` per message would cost a system call per message (measured: 22k msg/s against
+    several 100k in pieces). Controls are checked between pieces.
+    """
 
     kind = "ws"
 
@@ -147,25 +154,22 @@ class WebSocketSink:
         n = len(lines)
         if n == 0:
             return 0
-        data, offsets = enc.buffers(lines.text)
-        view: Any = memoryview(data.data)  # aiohttp's writer takes any bytes-like payload
-        bounds = offsets.tolist()
-        socket, ws, high = self.socket, self.ws, self.socket.high_water
-        transport = socket.request.transport
-        since_yield = 0
-        for i in range(n):
-            if interrupted() or transport is None or transport.is_closing():
-                return i
-            if transport.get_write_buffer_size() > high:
-                await socket.room()
-                since_yield = 0
-            elif since_yield > YIELD_BYTES:
-                # the kernel took it all without a pause: let the control reader run
-                await asyncio.sleep(0)
-                since_yield = 0
-            size = bounds[i + 1] - bounds[i]
-            await ws.send_frame(view[bounds[i] : bounds[i + 1]], WSMsgType.TEXT)
-            since_yield += size
+        _, offsets = enc.buffers(lines.text)
+        ends = offsets[1:] - offsets[0]
+        writer: Any = self.ws._writer  # aiohttp's WebSocketWriter of this connection
+        sent = 0
+        while sent < n:
+            if (sent and interrupted()) or writer is None or writer._closing or self.socket.closing():
+                return sent
+            await self.socket.room()
+            start = int(ends[sent - 1]) if sent else 0
+            stop = max(sent + 1, int(np.searchsorted(ends, start + YIELD_BYTES, side="right")))
+            frames = enc.websocket_frames(lines.slice(sent, stop).text)
+            writer.transport.write(frames)
+            writer._output_size += len(frames)
+            sent = stop
+            if sent < n:
+                await asyncio.sleep(0)  # let the control reader run between pieces
         return n
 
     async def reply(self, message: dict[str, Any]) -> None:
