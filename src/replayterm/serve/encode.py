@@ -16,6 +16,7 @@ order.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from decimal import Decimal
@@ -141,6 +142,7 @@ def merge(parts: list[Lines]) -> Lines:
 # -- numbers -----------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1 << 17)
 def js_number(value: float) -> str:
     """``value`` as JavaScript prints it (shortest round trip; exponent only below 1e-6 / from 1e21)."""
     if value != value or value in (float("inf"), float("-inf")):

@@ -451,7 +451,8 @@ class ReplayStream:
         book = feed.market.book
         assert book is not None
         ev = book.events
-        start = ev.apply_from[g0:g1]
+        raw = ev.groups[1, g0:g1]
+        start = np.where(raw < 0, ~raw, raw)  # each group's first effective row (only this chunk's)
         stop = ev.group_start[g0 + 1 : g1 + 1]
         lengths = stop - start
         total = int(lengths.sum())
