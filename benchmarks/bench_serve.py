@@ -156,6 +156,7 @@ def _run_clients(kind: str, port: int, options: dict[str, Any], n: int) -> dict[
         "messages": sum(o["messages"] for o in outs),
         "bytes": sum(o["bytes"] for o in outs),
         "seconds": seconds,
+        "per_client": sorted({o["messages"] for o in outs}),  # one value: every client got everything
     }
 
 
@@ -200,6 +201,7 @@ def run() -> Iterator[dict[str, Any]]:
                             statistics.median(r["server_cpu"] / r["messages"] * 1e6 for r in runs), 3
                         ),
                         runs=[round(x) for x in rates],
+                        per_client_messages=sorted({m for r in runs for m in r["per_client"]}),
                         load=[round(x, 1) for x in loads],
                     )
     finally:
