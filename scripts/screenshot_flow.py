@@ -33,6 +33,7 @@ def main() -> int:
     ap.add_argument("--footprint", action="store_true")
     ap.add_argument("--size", default="1680x1000")
     ap.add_argument("--zoom", metavar="T0,T1,P0,P1", help="after playing: show this time (ISO) and price window")
+    ap.add_argument("--manual", action="store_true", help="trade by hand: a bracketed market buy after the seek")
     ap.add_argument("--layout", choices=("flow", "default"), default="flow")
     ap.add_argument("--candles", action="store_true", help="candles on the main price chart")
     ap.add_argument("--bubbles-min", type=float, default=0.0, help="heatmap large-lot filter")
@@ -48,6 +49,7 @@ def main() -> int:
         print(f"no capture in {data}", file=sys.stderr)
         return 1
 
+    from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
 
     from replayterm.core.data import parse_time
@@ -80,6 +82,15 @@ def main() -> int:
         wait(app, lambda: flow._frame is not None, 120)
         window.seek_requested.emit(parse_time(args.seek))
         pump(app, 1.0)
+        if args.manual:
+            window.docks["manual"].show()
+            window.resizeDocks([window.docks["ladder"], window.docks["manual"]], [700, 280], Qt.Orientation.Vertical)
+            window.manual.size_box.setValue(0.5)
+            window.manual.tp.setValue(15.0)
+            window.manual.sl.setValue(15.0)
+            window.manual._market(1)
+            wait(app, lambda: window.manual.handle_id is not None, 60)
+            pump(app, 1.0)
         window.transport.set_speed(args.speed)
         window.transport.toggle_play()
         end = time.monotonic() + args.seconds

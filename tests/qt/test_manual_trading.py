@@ -75,6 +75,9 @@ def test_a_market_click_fills_in_the_manual_account(qtbot: QtBot, settings: obje
             lambda: any(i.name == "manual" and i.fills > 0 for i in w.strategies.store.infos()),
             timeout=60_000,
         )
+        # the fill is drawn on the heatmap too (a triangle at its time and price)
+        qtbot.waitUntil(lambda: len(w.heatmap_orders.ts) > 0, timeout=30_000)
+        w.heatmap.grab()
     finally:
         w.close()
         controller.shutdown()

@@ -38,6 +38,7 @@ from replayterm.qt.execution.ui import ExecutionUI
 from replayterm.qt.flow.bubbles import TradeBubbles
 from replayterm.qt.flow.chart_candles import ChartCandles
 from replayterm.qt.flow.crosshair import SharedCrosshair
+from replayterm.qt.flow.heatmap_orders import HeatmapOwnOrders
 from replayterm.qt.flow.ladder_columns import LadderFlowColumns
 from replayterm.qt.flow.view import OrderFlowView
 from replayterm.qt.frame_sink import FrameSink
@@ -109,6 +110,7 @@ class MainWindow(QMainWindow):
         self.second_ladder = SecondLadder(self)
         self.liquidations = LiquidationOverlay(self.charts.price_plot)
         self.bubbles = TradeBubbles(self.heatmap)
+        self.heatmap_orders = HeatmapOwnOrders(self.heatmap)
         self.chart_candles = ChartCandles(self.charts, self.flow)
         self.manual = ManualTradingPanel(self.ladder, self)
         self.ladder_flow = LadderFlowColumns(self.ladder, self.flow)
@@ -147,6 +149,7 @@ class MainWindow(QMainWindow):
             self.second_ladder.apply_frame,
             self.liquidations.apply_frame,
             self.bubbles.apply_frame,
+            self.heatmap_orders.apply_frame,
             self.chart_candles.apply_frame,
             self.manual.apply_frame,
             self.ladder_flow.apply_frame,
@@ -585,6 +588,8 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(d["flow"], d["tape"], h)
         self.splitDockWidget(d["flow"], d["heatmap"], v)
         self.splitDockWidget(d["tape"], d["book"], v)
+        self.splitDockWidget(d["ladder"], d["manual"], v)  # under the ladder when opened
+        d["manual"].hide()
         self.resizeDocks([d["ladder"], d["flow"], d["tape"]], [300, 1000, 330], h)
         self.resizeDocks([d["flow"], d["heatmap"]], [560, 360], v)
         self.resizeDocks([d["tape"], d["book"]], [600, 300], v)
