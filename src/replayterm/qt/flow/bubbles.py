@@ -15,7 +15,7 @@ from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QStyleOptionGraphicsItem, QWidget
 
-from replayterm.core.replay.frame import Frame
+from replayterm.core.frames import Frame
 from replayterm.qt import theme
 from replayterm.qt.compat import paint_guard
 from replayterm.qt.models.column_buffer import ColumnBuffer

@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 
 from replayterm.core.flow.view import FlowFrame, FlowRequest
-from replayterm.core.replay.frame import Frame
+from replayterm.core.frames import Frame
 from replayterm.qt.flow.items import BarsItem, CandlesItem
 from replayterm.qt.flow.view import OrderFlowView
 from replayterm.qt.views.charts import ChartsView

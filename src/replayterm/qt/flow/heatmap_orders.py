@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 
-from replayterm.core.replay.frame import Frame
+from replayterm.core.frames import Frame
 from replayterm.core.strategy import StrategyStatus
 from replayterm.qt import theme
 from replayterm.qt.views.heatmap import HeatmapView

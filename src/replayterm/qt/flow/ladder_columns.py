@@ -20,7 +20,7 @@ from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QComboBox, QWidget
 
 from replayterm.core.flow.view import FlowFrame, FlowRequest
-from replayterm.core.replay.frame import Frame
+from replayterm.core.frames import Frame
 from replayterm.qt import theme
 from replayterm.qt.flow.view import OrderFlowView
 from replayterm.qt.models.ladder_model import compact

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from replayterm.core.flow.spec import parse_interval, parse_sessions
 from replayterm.core.flow.view import FlowFrame, FlowRequest
-from replayterm.core.replay.frame import Frame
+from replayterm.core.frames import Frame
 from replayterm.qt import settings as st
 from replayterm.qt import theme
 from replayterm.qt.flow.items import BarsItem, CandlesItem, FootprintItem, ProfileItem

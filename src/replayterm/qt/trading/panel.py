@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from replayterm.core.data.timefmt import format_time
-from replayterm.core.replay.frame import Frame
+from replayterm.core.frames import Frame
 from replayterm.qt.models.ladder_model import ASK_COL, BID_COL
 from replayterm.qt.views.ladder_view import LadderView
 

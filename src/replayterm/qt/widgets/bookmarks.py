@@ -14,7 +14,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 
-from replayterm.core.replay.frame import Frame
+from replayterm.core.frames import Frame
 from replayterm.qt.widgets.timeline_slider import TimelineSlider
 
 
