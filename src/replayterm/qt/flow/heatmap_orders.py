@@ -24,20 +24,29 @@ class HeatmapOwnOrders:
     def __init__(self, heatmap: HeatmapView) -> None:
         self.heatmap = heatmap
         plot = heatmap.plot.getPlotItem()
-        self.fill_marks = pg.ScatterPlotItem(pxMode=True, size=10)
-        self.order_marks = pg.ScatterPlotItem(pxMode=True, size=14, symbol="s")
-        for item in (self.fill_marks, self.order_marks):
+        outline = pg.mkPen(theme.qcolor(theme.TEXT, 220), width=1)
+        # one item per side with one brush: setData takes arrays, no per-point Python objects
+        self.buys = pg.ScatterPlotItem(
+            pxMode=True, size=10, symbol="t1", pen=outline, brush=pg.mkBrush(theme.BID)
+        )
+        self.sells = pg.ScatterPlotItem(
+            pxMode=True, size=10, symbol="t", pen=outline, brush=pg.mkBrush(theme.ASK)
+        )
+        self.orders = pg.ScatterPlotItem(
+            pxMode=True, size=14, symbol="s", brush=pg.mkBrush(theme.qcolor(theme.LAST, 70))
+        )
+        for item in (self.buys, self.sells, self.orders):
             item.setZValue(40)
             plot.addItem(item, ignoreBounds=True)
         self.ts = np.empty(0, dtype=np.int64)
         self.price = np.empty(0)
         self.side = np.empty(0, dtype=np.int8)
-        self.colour: list[str] = []
+        self._drawn: tuple[object, ...] = ()
 
     def apply_frame(self, frame: Frame) -> None:
         if frame.reset:
             self._clear()
-        resting: list[tuple[float, int, str]] = []
+        resting: list[tuple[float, int]] = []
         for sf in getattr(frame, "strategies", ()):
             info = sf.info
             if info.status is not StrategyStatus.ENABLED or (
@@ -51,51 +60,32 @@ class HeatmapOwnOrders:
                 self.ts = np.r_[self.ts, np.asarray(f["ts"], dtype=np.int64)][-MAX_FILLS:]
                 self.price = np.r_[self.price, np.asarray(f["price"], dtype=np.float64)][-MAX_FILLS:]
                 self.side = np.r_[self.side, np.asarray(f["side"], dtype=np.int8)][-MAX_FILLS:]
-                self.colour = (self.colour + [info.colour] * len(f))[-MAX_FILLS:]
-            resting.extend((o.price, o.side, info.colour) for o in sf.resting)
+            resting.extend((o.price, o.side) for o in sf.resting)
         self._draw(resting)
 
     def _clear(self) -> None:
         self.ts = np.empty(0, dtype=np.int64)
         self.price = np.empty(0)
         self.side = np.empty(0, dtype=np.int8)
-        self.colour = []
+        self._drawn = ()
 
-    def _draw(self, resting: list[tuple[float, int, str]]) -> None:
+    def _draw(self, resting: list[tuple[float, int]]) -> None:
         hm = self.heatmap
         newest = hm.newest_ts()
+        key = (newest, len(self.ts), tuple(resting))
+        if key == self._drawn:
+            return  # nothing new: no redraw
+        self._drawn = key
         if newest is None:
-            self.fill_marks.setData([], [])
-            self.order_marks.setData([], [])
+            for item in (self.buys, self.sells, self.orders):
+                item.setData(x=[], y=[])
             return
         first = newest - (hm.filled - 1) * hm.column_us
         keep = self.ts >= first
-        xs = [hm.x_at(int(t)) + 0.5 for t in self.ts[keep].tolist()]
-        spots = [
-            {
-                "pos": (x, p),
-                "symbol": "t1" if s > 0 else "t",
-                "brush": pg.mkBrush(theme.qcolor(c, 230)),
-                "pen": pg.mkPen(theme.qcolor(theme.TEXT, 220), width=1),
-            }
-            for x, p, s, c in zip(
-                xs,
-                self.price[keep].tolist(),
-                self.side[keep].tolist(),
-                np.array(self.colour, dtype=object)[keep].tolist(),
-                strict=True,
-            )
-        ]
-        self.fill_marks.setData(spots)
-        x_now = hm.x_at(newest) + 0.5
-        self.order_marks.setData(
-            [
-                {
-                    "pos": (x_now, p),
-                    "brush": pg.mkBrush(theme.qcolor(c, 90)),
-                    "pen": pg.mkPen(theme.qcolor(theme.BID if s > 0 else theme.ASK), width=2),
-                }
-                for p, s, c in resting
-                if math.isfinite(p)
-            ]
-        )
+        x = (hm.columns - 1) + (self.ts[keep] - newest) / hm.column_us + 0.5
+        y = self.price[keep]
+        side = self.side[keep]
+        self.buys.setData(x=x[side > 0], y=y[side > 0])
+        self.sells.setData(x=x[side < 0], y=y[side < 0])
+        prices = [p for p, _s in resting if math.isfinite(p)]
+        self.orders.setData(x=[hm.x_at(newest) + 0.5] * len(prices), y=prices)
