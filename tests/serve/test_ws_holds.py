@@ -165,3 +165,30 @@ def test_a_paused_client_costs_no_wakeup(catalog: Catalog) -> None:
             await server.stop()
 
     asyncio.run(run())
+
+
+def test_subscribe_at_full_speed_starts_at_the_next_unsent_message(catalog: Catalog) -> None:
+    async def run() -> None:
+        server = ReplayServer(catalog, ServeConfig(port=0))
+        _, ws_port = await server.start()
+        trades_only = {"exchange": "synthetic", "dataTypes": ["trade"]}
+        try:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.ws_connect(ws_url(ws_port, trades_only), max_msg_size=0) as ws,
+            ):
+                for _ in range(500):
+                    await ws.receive(timeout=30)
+                await ws.send_json({"action": "subscribe", "dataTypes": ["book_change"]})
+                older, first = await _read_until(ws, lambda m: m["type"] == "book_change")
+                assert older <= OLDER_LIMIT
+                assert first["isSnapshot"] is True
+                # the new type is merged in receive-time order with what was not yet sent
+                times = [first["localTimestamp"]]
+                for _ in range(300):
+                    times.append(json.loads((await ws.receive(timeout=30)).data)["localTimestamp"])
+                assert times == sorted(times)
+        finally:
+            await server.stop()
+
+    asyncio.run(run())
