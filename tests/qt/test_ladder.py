@@ -162,3 +162,26 @@ def test_grouping_combo_and_settings_round_trip(qtbot: QtBot, settings) -> None:
     other.load_settings(settings)
     assert other.model.grouping == 5
     assert not other.model.auto_center
+
+
+def test_market_by_order_frames_show_order_counts_and_the_queue(qtbot: QtBot) -> None:
+    from replayterm.core.frames.frame import OrderLevels
+
+    bids, asks = levels([100.0, 99.5], [6.0, 2.0]), levels([100.5], [5.0])
+    frame = make_frame(bids, asks, tick=0.5, reset=True)
+    sizes = np.zeros((2, 16), np.int64)
+    sizes[0, :3] = (1, 2, 3)
+    sizes[1, :1] = 2
+    ask_sizes = np.zeros((1, 16), np.int64)
+    ask_sizes[0, :2] = (4, 1)
+    frame.orders = OrderLevels(np.array([3, 1]), sizes, np.array([2]), ask_sizes)
+    model = LadderModel(rows=21)
+    model.apply_frame(frame)
+    row = next(r for r in range(21) if model.index(r, PRICE_COL).data() == "100.0")
+    assert model.index(row, 0).data().endswith("·3")  # 6 in 3 orders
+    tip = model.index(row, 0).data(Qt.ItemDataRole.ToolTipRole)
+    assert tip == "3 orders, front of the queue first: 1, 2, 3"
+    assert (
+        model.index(row - 1, 2).data(Qt.ItemDataRole.ToolTipRole)
+        == "2 orders, front of the queue first: 4, 1"
+    )

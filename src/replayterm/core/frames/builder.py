@@ -12,11 +12,13 @@ from typing import Any
 import numpy as np
 
 from replayterm.core.book.book import Book
-from replayterm.core.frames.frame import BookStats, Frame, SideBook
+from replayterm.core.frames.frame import BookStats, Frame, OrderLevels, SideBook
 from replayterm.core.frames.streams import streams_of
 from replayterm.core.replay.cursor import ReplayCursor
 from replayterm.core.replay.instruments import Instrument
 from replayterm.core.replay.top_of_book import bbo_check_of
+
+ORDER_SIZES = 16  # individual order sizes per level a frame carries (the ladder's tooltip)
 
 
 class FrameBuilder:
@@ -38,6 +40,8 @@ class FrameBuilder:
         )
         self.second: int | None = None  # instrument index of the second ladder
         self._names = [i.name for i in cursor.instruments]
+        # Market-by-order data: a private L3 book kept at the L2 book's position for the ladder.
+        self._l3 = inst.orders.book() if inst.orders is not None and inst.book is not None else None
         check = bbo_check_of(inst)
         self._bbo = None if check is None else check.to_json()
 
@@ -80,6 +84,12 @@ class FrameBuilder:
         if inst.trades is not None and trades_now > 0:
             exch_ts = max(exch_ts, int(inst.trades.exch_ts[trades_now - 1]))
 
+        orders = None
+        if self._l3 is not None and replayer is not None:
+            self._l3.at_l2_rows(int(replayer.events.groups[0][replayer.position]))
+            bc, bs = self._l3.orders_of_levels(1, bids[:, 0], ORDER_SIZES)
+            ac, as_ = self._l3.orders_of_levels(-1, asks[:, 0], ORDER_SIZES)
+            orders = OrderLevels(bc, bs, ac, as_)
         appended: dict[str, Any] = {stream.field: stream.collect(reset) for stream in self.streams}
         second = None
         if self.second is not None and 0 <= self.second < len(cursor.instruments):
@@ -117,6 +127,7 @@ class FrameBuilder:
             bbo_check=self._bbo,
             second=second,
             unreliable=unreliable_text(inst, now),
+            orders=orders,
             **appended,
         )
 

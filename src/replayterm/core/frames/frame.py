@@ -47,6 +47,17 @@ class BookStats:
 
 
 @dataclass(slots=True)
+class OrderLevels:
+    """Market-by-order detail of the frame's ``bids``/``asks`` rows (same order): how many orders
+    rest at each level and the sizes of the first ``sizes.shape[1]`` of them, front first."""
+
+    bid_counts: np.ndarray
+    bid_sizes: np.ndarray
+    ask_counts: np.ndarray
+    ask_sizes: np.ndarray
+
+
+@dataclass(slots=True)
 class Frame:
     generation: int
     reset: bool
@@ -84,3 +95,4 @@ class Frame:
     # Why the shown book is not trustworthy now (a sequence gap of a raw recording not re-synced
     # yet), "" when it is: the ladder greys it out.
     unreliable: str = ""
+    orders: OrderLevels | None = None  # market-by-order data: orders per level (the ladder's MBO view)

@@ -15,10 +15,12 @@ the same per-frame refresh (no extra ``dataChanged``).
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 
+from replayterm.core.data.numfmt import plain
 from replayterm.core.frames import Frame
 from replayterm.core.strategy import StrategyStatus
 from replayterm.qt.numfmt import format_size, price_decimals
@@ -104,6 +106,7 @@ class LadderModel(QAbstractTableModel):
         self._last_price = float("nan")
         self._last_side = 0
         self._orders: list[tuple[float, int, float, float, float, str, str]] = []
+        self._mbo: Any = None  # the frame's OrderLevels (market-by-order data), else None
         self._key: tuple[object, ...] = ()
         self._alloc()
 
@@ -120,6 +123,8 @@ class LadderModel(QAbstractTableModel):
         self._frac: tuple[list[float], list[float], list[float]] = (zeros, list(zeros), list(zeros))
         self._flag_list = [0] * n
         self._own: dict[tuple[int, int], OwnCell] = {}
+        self._counts: tuple[np.ndarray, np.ndarray] = (np.zeros(n, np.int64), np.zeros(n, np.int64))
+        self._queues: dict[tuple[int, int], str] = {}  # (row, column) -> the orders there (MBO tooltip)
         self._key = ()
 
     @property
@@ -194,6 +199,7 @@ class LadderModel(QAbstractTableModel):
             self._top = None
         self._bids, self._asks = bids, asks
         self._orders = own_orders(frame)
+        self._mbo = frame.orders
         if frame.reset:
             self._last_price, self._last_side = float("nan"), 0
         if len(frame.trades):
@@ -255,15 +261,30 @@ class LadderModel(QAbstractTableModel):
                 flags[row] |= LAST_TRADE | (LAST_BUY if side > 0 else LAST_SELL if side < 0 else 0)
         key = (top, g, tick)
         own = self._own_cells(top, n, g, tick)
+        counts = (np.zeros(n, np.int64), np.zeros(n, np.int64))
+        mbo = self._mbo
+        if (
+            mbo is not None
+            and mbo.bid_counts.shape[0] == mb.shape[0]
+            and mbo.ask_counts.shape[0] == ma.shape[0]
+        ):
+            counts = (
+                np.bincount(rb[mb], weights=mbo.bid_counts[mb], minlength=n)[:n].astype(np.int64),
+                np.bincount(ra[ma], weights=mbo.ask_counts[ma], minlength=n)[:n].astype(np.int64),
+            )
         if (
             key == self._key
             and np.array_equal(bid, self._bid)
             and np.array_equal(ask, self._ask)
             and np.array_equal(flags, self._flags)
             and own == self._own
+            and np.array_equal(counts[0], self._counts[0])
+            and np.array_equal(counts[1], self._counts[1])
         ):
             return False
         self._own = own
+        self._counts = counts
+        self._queues = self._queue_tips(rb, mb, ra, ma, g) if mbo is not None else {}
         if key != self._key:
             self._decimals = price_decimals(tick * g)
             self._price = buckets * g * tick
@@ -276,9 +297,9 @@ class LadderModel(QAbstractTableModel):
         peak = float(np.quantile(sizes, BAR_QUANTILE)) if sizes.size else 1.0
         peak = peak if peak > 0 else 1.0
         self._text = (
-            [format_size(v) if v > 0 else "" for v in bid.tolist()],
+            _sized(bid.tolist(), counts[0].tolist(), mbo is not None),
             self._text[1],
-            [format_size(v) if v > 0 else "" for v in ask.tolist()],
+            _sized(ask.tolist(), counts[1].tolist(), mbo is not None),
         )
         self._frac = (
             np.minimum(bid / peak, 1.0).tolist(),
@@ -287,6 +308,26 @@ class LadderModel(QAbstractTableModel):
         )
         self._flag_list = flags.tolist()
         return True
+
+    def _queue_tips(
+        self, rb: np.ndarray, mb: np.ndarray, ra: np.ndarray, ma: np.ndarray, g: int
+    ) -> dict[tuple[int, int], str]:
+        """Per ladder cell of a single price (grouping 1): its orders, front of the queue first."""
+        mbo = self._mbo
+        if g != 1 or mbo is None:
+            return {}
+        tips: dict[tuple[int, int], str] = {}
+        for col, rows, mask, counts, sizes in ((0, rb, mb, mbo.bid_counts, mbo.bid_sizes),
+                                                (2, ra, ma, mbo.ask_counts, mbo.ask_sizes)):  # fmt: skip
+            for i in np.flatnonzero(mask).tolist():
+                n = int(counts[i])
+                if n <= 0:
+                    continue
+                shown = [plain(float(x)) for x in sizes[i][: min(n, sizes.shape[1])].tolist()]
+                more = f" … and {n - len(shown)} more" if n > len(shown) else ""
+                noun = "order" if n == 1 else "orders"
+                tips[(int(rows[i]), col)] = f"{n} {noun}, front of the queue first: {', '.join(shown)}{more}"
+        return tips
 
     def _own_cells(self, top: int, n: int, g: int, tick: float) -> dict[tuple[int, int], OwnCell]:
         if not self._orders:
@@ -361,7 +402,7 @@ class LadderModel(QAbstractTableModel):
             return None if own is None else own[:3]
         if role == Qt.ItemDataRole.ToolTipRole:
             own = self._own.get((r, c))
-            return None if own is None else own[3]
+            return self._queues.get((r, c)) if own is None else own[3]
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return _ALIGN[c]
         return None
@@ -375,3 +416,13 @@ class LadderModel(QAbstractTableModel):
 
     def flags(self, index: Index) -> Qt.ItemFlag:
         return Qt.ItemFlag.ItemIsEnabled
+
+
+def _sized(sizes: list[float], counts: list[int], mbo: bool) -> list[str]:
+    """Size text per row; with market-by-order data the order count follows (``19 ·4``)."""
+    if not mbo:
+        return [format_size(v) if v > 0 else "" for v in sizes]
+    return [
+        f"{format_size(v)} ·{n}" if v > 0 and n > 0 else format_size(v) if v > 0 else ""
+        for v, n in zip(sizes, counts, strict=True)
+    ]

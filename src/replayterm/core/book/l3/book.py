@@ -170,6 +170,19 @@ class L3Book:
         st = self.state
         return int(_K.size_ahead(level, prio, st["o_size"], st["o_next"], st["o_prio"], st["l_head"]))
 
+    def orders_of_levels(self, side: int, prices: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """For each price of ``side``: the order count and the first ``k`` order sizes (FIFO)."""
+        grid = self.events.prices
+        fixed = np.rint(np.asarray(prices, dtype=np.float64) * self.events.records.price_scale).astype(
+            np.int64
+        )
+        i = np.minimum(np.searchsorted(grid, fixed), max(grid.shape[0] - 1, 0))
+        found = (grid.shape[0] > 0) & (grid[i] == fixed) if grid.shape[0] else np.zeros(fixed.shape[0], bool)
+        levels = np.where(found, 2 * i + (1 if side < 0 else 0), -1).astype(np.int32)
+        st = self.state
+        counts, sizes = _K.levels_orders(levels, k, st["o_size"], st["o_next"], st["l_head"], st["l_count"])
+        return counts, sizes
+
     def levels(self, side: int, n: int) -> np.ndarray:
         """Up to n non-empty levels of a side, best first: rows (price, total size, order count)."""
         totals = self.state["l_total"][0 if side > 0 else 1 :: 2]

@@ -395,3 +395,24 @@ def size_ahead(lv, prio, o_size, o_next, o_prio, l_head):
         total += o_size[o]
         o = o_next[o]
     return total
+
+
+@nb.njit(cache=True)
+def levels_orders(levels, k, o_size, o_next, l_head, l_count):
+    """Per level of ``levels`` (-1 = not a level): its order count and the sizes of its first
+    ``k`` orders, front of the queue first (0-padded)."""
+    n = levels.shape[0]
+    counts = np.zeros(n, np.int64)
+    sizes = np.zeros((n, k), np.int64)
+    for i in range(n):
+        lv = levels[i]
+        if lv < 0:
+            continue
+        counts[i] = l_count[lv]
+        o = l_head[lv]
+        j = 0
+        while o >= 0 and j < k:
+            sizes[i, j] = o_size[o]
+            j += 1
+            o = o_next[o]
+    return counts, sizes
