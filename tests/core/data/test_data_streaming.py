@@ -179,38 +179,38 @@ def test_full_disk_gives_a_clear_error_and_no_entry(
             raise OSError(errno.ENOSPC, "No space left on device")
         original(self, batch)
 
-    if where == "cache file":
-        original = IpcFileWriter.write
-        monkeypatch.setattr(IpcFileWriter, "write", full)
-    else:
-        original = pa.ipc.RecordBatchStreamWriter.write_batch
+    with monkeypatch.context() as patch:  # undoes only these patches, not the private cache folder
+        if where == "cache file":
+            original = IpcFileWriter.write
+            patch.setattr(IpcFileWriter, "write", full)
+        else:
+            original = pa.ipc.RecordBatchStreamWriter.write_batch
 
-        class Full:
-            def __init__(self, writer: pa.ipc.RecordBatchStreamWriter) -> None:
-                self.writer = writer
+            class Full:
+                def __init__(self, writer: pa.ipc.RecordBatchStreamWriter) -> None:
+                    self.writer = writer
 
-            def write_batch(self, batch: pa.RecordBatch) -> None:
-                full(self.writer, batch)
+                def write_batch(self, batch: pa.RecordBatch) -> None:
+                    full(self.writer, batch)
 
-            def close(self) -> None:
-                self.writer.close()
+                def close(self) -> None:
+                    self.writer.close()
 
-        real_new_stream = grouping.ipc.new_stream
-        monkeypatch.setattr(
-            grouping.ipc, "new_stream", lambda sink, schema: Full(real_new_stream(sink, schema))
-        )
-    with pytest.raises(DataError) as info:
-        open_sources(path)
-    text = str(info.value)
-    assert str(path) in text
-    assert f"not enough disk space in the cache folder {cache_dir()}" in text
-    assert "needs about" in text
-    needed = text.split("needs about ", 1)[1].split(" and ", 1)[0]
-    assert needed.endswith(("KB", "MB")), needed  # an estimate of the table, not 0 bytes
-    assert "REPLAYTERM_CACHE_DIR" in text
-    assert "replayterm cache clear" in text
-    assert _leftovers() == []
-    monkeypatch.undo()
+            real_new_stream = grouping.ipc.new_stream
+            patch.setattr(
+                grouping.ipc, "new_stream", lambda sink, schema: Full(real_new_stream(sink, schema))
+            )
+        with pytest.raises(DataError) as info:
+            open_sources(path)
+        text = str(info.value)
+        assert str(path) in text
+        assert f"not enough disk space in the cache folder {cache_dir()}" in text
+        assert "needs about" in text
+        needed = text.split("needs about ", 1)[1].split(" and ", 1)[0]
+        assert needed.endswith(("KB", "MB")), needed  # an estimate of the table, not 0 bytes
+        assert "REPLAYTERM_CACHE_DIR" in text
+        assert "replayterm cache clear" in text
+        assert _leftovers() == []
     (ok,) = open_sources(path) if where == "cache file" else open_sources(path)[:1]
     assert ok.cache_state == "built"
 
