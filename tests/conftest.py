@@ -12,6 +12,7 @@ if os.environ.get("REPLAYTERM_TEST_NO_FALLOCATE") and hasattr(os, "posix_falloca
     del os.posix_fallocate
 
 import pytest
+
 import user_state_guard
 
 USER_HOMES = user_state_guard.install()

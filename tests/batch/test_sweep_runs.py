@@ -187,3 +187,39 @@ def test_ctrl_c_stops_the_command_and_keeps_the_finished_rows(
     assert 1 <= len(rows) < 6
     assert all(r["status"] == "ok" for r in rows)
     assert pq.read_table(out / "sweep.parquet").num_rows == len(rows)
+
+
+def test_a_sweep_started_beside_a_replayterm_folder_runs(days_data: list[str], tmp_path: Path) -> None:
+    """A folder named ``replayterm`` in the current directory (a checkout) must not shadow the
+    installed package in the worker processes (issue 19, item 9)."""
+    (tmp_path / "replayterm" / "src").mkdir(parents=True)
+    out = tmp_path / "out"
+    day = [f for f in days_data if "2024-03-04" in f]
+    cmd = [str(Path(sys.executable).parent / "replayterm"), "sweep", *day, "-s", "market_maker"]
+    cmd += ["-g", "size=0.01,0.02", "-j", "2", "--out", str(out)]
+    run = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=240)
+    assert run.returncode == 0, run.stderr
+    rows = read_rows(out / "sweep.csv")
+    assert [r["status"] for r in rows] == ["ok", "ok"], rows
+    assert "ImportError" not in run.stderr
+
+
+def test_workers_that_cannot_start_are_reported_as_such_not_as_the_strategy(
+    days_data: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    def broken(self: LocalPool, workers: int) -> ProcessPoolExecutor:
+        # a worker whose start fails before it can run anything
+        return ProcessPoolExecutor(
+            max_workers=workers, mp_context=self._ctx, initializer=sys.exit, initargs=(3,)
+        )
+
+    monkeypatch.setattr(LocalPool, "_executor", broken)
+    day = [f for f in days_data if "2024-03-04" in f]
+    code = main(["sweep", *day, "-s", "market_maker", "-g", "size=0.01,0.02", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert "worker processes could not start" in err
+    assert "strategy" not in err.split("could not start", 1)[1]
+    assert "died" not in err

@@ -10,7 +10,7 @@ Typical use::
 from replayterm.batch.days import DayWindow, Split, day_windows, walk_forward_splits
 from replayterm.batch.grid import GridAxis, expand_grid, parse_grid_option, typed_axes
 from replayterm.batch.jobs import CANCELLED, DIED, ERROR, FAILED, OK, RunConfig, RunJob, RunOutcome, execute
-from replayterm.batch.pool import LocalPool, default_workers
+from replayterm.batch.pool import LocalPool, WorkerStartError, default_workers
 from replayterm.batch.results import SweepTable, metric_names
 from replayterm.batch.sweep import Backend, SweepPlan, SweepResult, plan_sweep, run_sweep
 
@@ -31,6 +31,7 @@ __all__ = [
     "SweepPlan",
     "SweepResult",
     "SweepTable",
+    "WorkerStartError",
     "day_windows",
     "default_workers",
     "execute",

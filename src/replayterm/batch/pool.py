@@ -9,11 +9,16 @@
 - Stopping sets an event every worker's runs poll (``ReplaySession``'s cancel hook), so runs in
   flight end within milliseconds; their outcomes come back as ``cancelled``. Workers ignore
   SIGINT: Ctrl+C is the parent's to handle.
+- The fork server is started without the current directory on its ``sys.path`` (a folder named
+  ``replayterm`` there, a checkout say, would otherwise shadow the installed package in every
+  worker), and a pool whose workers cannot start at all raises :class:`WorkerStartError` before
+  any run: that is the workers' fault, never the strategy's.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import multiprocessing.forkserver
 import os
 import signal
 import sys
@@ -35,6 +40,10 @@ STOP_GRACE_S = 10.0  # how long runs in flight get to notice a stop before their
 # multiprocessing Event takes a lock on every poll, and a worker killed while holding it (the
 # executor terminates the other workers of a pool when one dies) would block every later poll.
 _cancel_flag: Any = None
+
+
+class WorkerStartError(RuntimeError):
+    """The worker processes die before they can run anything (no run, no strategy involved)."""
 
 
 def _init_worker(flag: Any) -> None:
@@ -78,6 +87,7 @@ class LocalPool:
         self._ctx = mp.get_context(start_method())
         if start_method() == "forkserver":
             self._ctx.set_forkserver_preload(["replayterm.batch.warm"])
+            _start_forkserver_without_cwd()
         self._cancel = self._ctx.RawValue("b", 0)
 
     def describe(self) -> str:
@@ -93,6 +103,8 @@ class LocalPool:
         pending: deque[RunJob] = deque(jobs)
         suspects: deque[RunJob] = deque()
         main = self._executor(self.workers)
+        if jobs:
+            _check_workers_start(main)
         solo: ProcessPoolExecutor | None = None
         # Each run in flight with the pool it runs on and whether it runs there alone (a retry).
         # Whether a broken run is a suspect or died is decided by that flag, never by comparing
@@ -170,6 +182,33 @@ class LocalPool:
 
     def close(self) -> None:
         pass
+
+
+def _start_forkserver_without_cwd() -> None:
+    """The fork server runs ``python -c …``, which puts the current directory first on its
+    ``sys.path``, and Python 3.11/3.12 ignore the parent's path handed to it: ``PYTHONSAFEPATH``
+    keeps the directory off. The server starts once per process; later pools reuse it."""
+    previous = os.environ.get("PYTHONSAFEPATH")
+    os.environ["PYTHONSAFEPATH"] = "1"
+    try:
+        multiprocessing.forkserver.ensure_running()
+    finally:
+        if previous is None:
+            os.environ.pop("PYTHONSAFEPATH", None)
+        else:
+            os.environ["PYTHONSAFEPATH"] = previous
+
+
+def _check_workers_start(pool: ProcessPoolExecutor) -> None:
+    try:
+        pool.submit(int).result()
+    except BrokenProcessPool:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise WorkerStartError(
+            "the sweep's worker processes could not start: a fresh worker ended before running "
+            f"anything, so no run was tried (its own error is printed above; python {sys.executable}, "
+            f"folder {os.getcwd()})"
+        ) from None
 
 
 def _kill_workers(ex: ProcessPoolExecutor) -> None:

@@ -24,6 +24,7 @@ from replayterm.batch import (
     LocalPool,
     RunConfig,
     SweepResult,
+    WorkerStartError,
     metric_names,
     parse_grid_option,
     plan_sweep,
@@ -297,6 +298,8 @@ def run(args: argparse.Namespace) -> int:
             )
         except OSError as exc:
             return _fail(f"cannot write to {args.out}: {exc}", 1)
+        except WorkerStartError as exc:
+            return _fail(str(exc), 1)
         finally:
             backend.close()
             if results is not None:
