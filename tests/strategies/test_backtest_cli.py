@@ -109,7 +109,7 @@ def test_a_strategy_failing_mid_run_is_reported_not_fatal(
     plugin.write_text(FAILING)
     out = tmp_path / "out"
     code = main(["backtest", *sample, *WINDOW, "-s", str(plugin), "-s", "mean_reversion", "--out", str(out)])
-    assert code == 0
+    assert code == 3  # the results are written, but the run is not a success (issue 19, item 10)
     err = capsys.readouterr().err
     assert "strategy fragile stopped" in err
     assert "RuntimeError: cannot go on" in err
@@ -180,3 +180,107 @@ def test_summary_table_keeps_the_digits(capsys: pytest.CaptureFixture[str]) -> N
     assert "104523.45" in out
     assert "-1234.567891" in out
     assert " 0.3 " in out  # float noise rounded away, not 0.30000000000000004
+
+
+STUCK = """
+import sys
+import time
+from replayterm.core.strategy import Strategy
+
+class Stuck(Strategy):
+    name = "stuck"
+
+    def __init__(self, params=None):
+        super().__init__(params)
+        self.n = 0
+
+    def on_book(self, ctx, book):
+        self.n += 1
+        if self.n == 200:
+            ctx.buy(0.01)
+        if self.n == 400:
+            print("stuck now", file=sys.stderr, flush=True)
+            while True:
+                time.sleep(0.001)
+"""
+
+# Not stuck, only slow (about 20 us a callback), so the run lasts long enough to be interrupted.
+SLOW = STUCK.replace(
+    "while True:\n                time.sleep(0.001)",
+    "pass\n        t = time.perf_counter()\n        while time.perf_counter() - t < 2e-5:\n            pass",
+)
+
+
+def test_a_stuck_callback_is_reported_after_the_default_budget(
+    sample: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from replayterm.commands import backtest
+
+    monkeypatch.setattr(backtest, "DEFAULT_BUDGET_S", 0.5)  # the default, shortened for the test
+    plugin = tmp_path / "stuck.py"
+    plugin.write_text(STUCK)
+    out = tmp_path / "out"
+    code = main(["backtest", *sample, *WINDOW, "-s", str(plugin), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 3, err
+    assert "strategy stuck stopped" in err
+    assert "0.5 s" in err
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["strategies"][0]["status"] == "failed"
+    assert summary["strategies"][0]["metrics"]["fills"] == 1
+
+
+def test_budget_zero_turns_the_watchdog_off_and_a_negative_one_is_refused(
+    sample: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from replayterm.cli import build_parser
+    from replayterm.commands.backtest import settings_from_args
+
+    def budget(*extra: str) -> float | None:
+        args = build_parser().parse_args(["backtest", *sample, "-s", "market_maker", "-o", "x", *extra])
+        return settings_from_args(args).callback_budget_s
+
+    assert budget() == 10.0
+    assert budget("--budget-s", "2.5") == 2.5
+    assert budget("--budget-s", "0") is None
+    code = main(["backtest", *sample, "-s", "market_maker", "--budget-s=-1", "--out", str(tmp_path / "o")])
+    assert code == 2
+    assert "--budget-s" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("stuck", [False, True])
+def test_ctrl_c_stops_cleanly_and_keeps_what_was_written(
+    sample: list[str], tmp_path: Path, stuck: bool
+) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    plugin = tmp_path / "stuck.py"
+    plugin.write_text(STUCK if stuck else SLOW)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "replayterm", "backtest", *sample, "-s", str(plugin), "--out", str(out)]
+    cmd += ["--budget-s", "0"]
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if "stuck now" in line:
+            break
+    proc.send_signal(signal.SIGINT)
+    try:
+        _, rest = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+    assert proc.returncode == 130, rest
+    assert "KeyboardInterrupt" not in rest
+    if stuck:  # the stuck callback is aborted and reported like any strategy error
+        assert "strategy stuck stopped" in rest
+        assert "stopped with Ctrl+C in on_book" in rest
+    else:
+        assert "Traceback" not in rest
+    assert "stopped with Ctrl+C" in rest
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["run"]["stopped"] is True
+    fills = read_csv(out / "fills.csv")
+    assert len(fills) == 1

@@ -1,17 +1,22 @@
 """``replayterm backtest FILE… --strategy S [--param k=v …] … --out DIR``: strategies without the GUI.
 
 Writes ``fills.csv``, ``equity.csv``, ``signals.csv``, ``plots.csv`` and ``summary.json`` to
-``DIR``. Exit codes: 0 done (a strategy that failed during the run is reported in the summary
-and on stderr), 1 bad data file or a strategy that cannot be loaded or configured, 2 bad
-arguments.
+``DIR``. Exit codes: 0 done, 1 bad data file or a strategy that cannot be loaded or configured,
+2 bad arguments, 3 a strategy failed or was stopped during the run (its results up to there are
+written; the error is in the summary and on stderr), 130 stopped with Ctrl+C (the results up to
+there are written). A callback that does not return within ``--budget-s`` (default
+``DEFAULT_BUDGET_S``) stops its strategy with that report instead of hanging the run.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from replayterm import __version__
@@ -21,11 +26,16 @@ from replayterm.commands.execution_args import (
     execution_settings_from_args,
     settings_with,
 )
-from replayterm.core.data import DataError, format_time, parse_time
+from replayterm.core.data import Cancelled, DataError, format_time, parse_time
 from replayterm.core.data.numfmt import plain
 from replayterm.core.session import ReplaySession, SessionSettings
 from replayterm.core.session.export import write_results
 from replayterm.core.strategy import StrategyLoadError, build_params, load_strategy_class
+
+DEFAULT_BUDGET_S = 10.0  # a single callback longer than this is taken as stuck
+EXIT_STRATEGY_FAILED = 3
+EXIT_INTERRUPTED = 130
+ABORT_AFTER_S = 2.0  # after Ctrl+C, the time the run gets to reach a stop point before a callback is aborted
 
 CONVENTIONS = {
     "equity": "cash + position x mid, from the first event of the run (--from when given)",
@@ -143,13 +153,72 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         "--budget-s",
         type=float,
         metavar="S",
-        help="stop (and report) a strategy whose single callback runs longer than S seconds",
+        help="stop (and report) a strategy whose single callback runs longer than S seconds "
+        f"(default {DEFAULT_BUDGET_S:g}; 0 turns the check off)",
     )
+
+
+def budget_from_args(args: argparse.Namespace) -> float | None:
+    """``--budget-s``: the default when not given, None (no check) for 0; ValueError below 0."""
+    budget = DEFAULT_BUDGET_S if args.budget_s is None else args.budget_s
+    if not budget >= 0:
+        raise ValueError(f"--budget-s must be >= 0 seconds (0 turns the check off), got {args.budget_s:g}")
+    return budget or None
 
 
 def settings_from_args(args: argparse.Namespace) -> SessionSettings:
     """Session settings from the command line; ValueError says which option is wrong."""
-    return execution_settings_from_args(args, focus=args.instrument, callback_budget_s=args.budget_s)
+    return execution_settings_from_args(args, focus=args.instrument, callback_budget_s=budget_from_args(args))
+
+
+class _CtrlC:
+    """The first Ctrl+C stops the run cleanly (a callback running then is aborted, the results so
+    far are written); a second one quits at once."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.session: ReplaySession | None = None
+        self._previous: Any = None
+
+    def __enter__(self) -> _CtrlC:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.event.is_set():
+            raise KeyboardInterrupt
+        self.event.set()
+        print(
+            "\nreplayterm backtest: stopping; the results so far are written (Ctrl+C again to quit now)",
+            file=sys.stderr,
+            flush=True,
+        )
+        # A callback still running a moment later (a stuck one) is aborted, not from this handler:
+        # it may run while the replay thread holds the watchdog's lock.
+        threading.Thread(target=self._abort_if_stuck, daemon=True).start()
+
+    def _abort_if_stuck(self) -> None:
+        time.sleep(ABORT_AFTER_S)
+        session = self.session
+        if session is not None:
+            session.watchdog.abort_current("stopped with Ctrl+C in {callback}")
+
+    def __call__(self) -> bool:
+        return self.event.is_set()
+
+
+def run(args: argparse.Namespace) -> int:
+    with _CtrlC() as stop:
+        try:
+            return _run(args, stop)
+        except KeyboardInterrupt:
+            print("\nreplayterm backtest: interrupted; results not written", file=sys.stderr)
+            return EXIT_INTERRUPTED
 
 
 def print_table(summary: dict[str, Any]) -> None:
@@ -171,7 +240,7 @@ def print_table(summary: dict[str, Any]) -> None:
     print(f"{run['events']:,} events in {run['run_s']:.2f} s ({run['events_per_s']:,} events/s)")
 
 
-def run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, stop: _CtrlC) -> int:
     try:
         settings = settings_from_args(args)
         own = [settings_with(settings, e["exec"]) if e.get("exec") else None for e in args.strategies]
@@ -197,8 +266,14 @@ def run(args: argparse.Namespace) -> int:
         from replayterm.core.data import open_sources
 
         # Data before --from is read too: it rebuilds the book as it stood at --from.
-        sources = open_sources(args.files, to_ts=to_ts, use_cache=not args.no_cache, progress=progress)
-        session = ReplaySession(sources, settings, start_at=from_ts, progress=progress)
+        sources = open_sources(
+            args.files, to_ts=to_ts, use_cache=not args.no_cache, progress=progress, cancel=stop
+        )
+        session = ReplaySession(sources, settings, start_at=from_ts, progress=progress, cancel=stop)
+    except Cancelled:
+        progress.done()
+        print("replayterm backtest: stopped with Ctrl+C before the run; nothing written", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except DataError as exc:
         progress.done()
         print(f"replayterm backtest: {exc}", file=sys.stderr)
@@ -230,7 +305,14 @@ def run(args: argparse.Namespace) -> int:
     strategy_warnings = [w for h in handles for w in session.warnings_of(h)]
     for warning in strategy_warnings:
         print(f"replayterm backtest: warning: {warning}", file=sys.stderr)
-    events = session.run_to_end(progress=progress)
+    stop.session = session
+    try:
+        events = session.run_to_end(progress=progress, cancel=stop)
+        stopped = False
+    except Cancelled:
+        events = session.cursor.position - session.origin
+        stopped = True
+    stop.session = None
     finished = time.perf_counter()
     progress.done()
     session.close()
@@ -245,6 +327,7 @@ def run(args: argparse.Namespace) -> int:
         "start_us": session.start_ts,
         "end_us": session.end_ts,
         "events": events,
+        "stopped": stopped,
         "instruments": [inst.name for inst in session.instruments],
         "latency_us": {
             name: figures["latency_us"] for name, figures in session.execution_report()["instruments"].items()
@@ -274,4 +357,13 @@ def run(args: argparse.Namespace) -> int:
                 f"in {error['callback']}: {error['message']}\n{error['traceback']}",
                 file=sys.stderr,
             )
+    if stopped:
+        print(
+            f"replayterm backtest: stopped with Ctrl+C at {format_time(session.now)}; "
+            f"the results up to there are in {args.out}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    if any(entry["error"] is not None for entry in summary["strategies"]):
+        return EXIT_STRATEGY_FAILED
     return 0
