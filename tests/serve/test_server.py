@@ -186,3 +186,48 @@ def test_remote_binding_needs_a_flag_and_a_token_can_be_required(
             assert r.read().count(b"\n") > 1000
     finally:
         stop_server(srv)
+
+
+def test_ws_options_can_ask_for_a_paced_replay_from_the_start(server: ServerProcess) -> None:
+    """``"speed"`` in the options paces the replay from its first message (issue 19, item 11);
+    a control message sent after connecting comes too late: a burst is already out."""
+
+    async def run() -> None:
+        opts = {**OPTS, "dataTypes": ["trade", "book_change"], "speed": 10}
+        url = f"{server.ws}/ws-replay-normalized?{query(opts)}"
+        async with aiohttp.ClientSession() as session, session.ws_connect(url, max_msg_size=0) as ws:
+            started = time.monotonic()  # clock-ok: 10x real-time pacing is what is tested
+            seen: list[str] = []
+            while time.monotonic() - started < 1.0:  # clock-ok: listen for about a second
+                try:
+                    msg = await ws.receive(timeout=0.2)
+                except TimeoutError:
+                    continue
+                seen.append(json.loads(msg.data)["localTimestamp"])
+            elapsed = time.monotonic() - started  # clock-ok: a slower machine only loosens the bound
+            assert len(seen) > 10
+            # ~1 s at 10x is ~10 s of the minute, not all of it
+            assert seen[-1] < f"2024-01-02T00:02:{int(10 * elapsed) + 2:02d}Z", seen[-1]
+
+    asyncio.run(run())
+
+
+@pytest.mark.parametrize("bad", [{"speed": 0}, {"speed": -1}, {"speed": "fast"}])
+def test_a_bad_speed_in_the_options_is_refused(catalog: Catalog, bad: dict[str, object]) -> None:
+    from replayterm.serve.options import OptionsError
+
+    with pytest.raises(OptionsError, match='"speed"'):
+        parse_options(json.dumps({**OPTS, **bad}), catalog)
+    assert parse_options(json.dumps({**OPTS, "speed": "max"}), catalog).speed is None
+    assert parse_options(json.dumps({**OPTS, "speed": 2.5}), catalog).speed == 2.5
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan"])
+def test_stall_timeout_must_be_positive(sample_files: list[str], value: str) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "replayterm", "serve", *sample_files, f"--stall-timeout={value}"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert run.returncode == 2, run.stderr
+    assert "--stall-timeout" in run.stderr
+    assert "> 0" in run.stderr

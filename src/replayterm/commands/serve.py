@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import ipaddress
+import math
 import sys
 from typing import Any
 
@@ -35,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--token", help="require this token (?token=… or 'Authorization: Bearer …')")
     parser.add_argument(
         "--stall-timeout",
-        type=float,
+        type=_positive_seconds,
         default=30.0,
         metavar="S",
         help="close clients that read nothing for S s",
@@ -65,6 +66,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help='start paused: subscribers connect, then one sends {"action":"resume"} on the control channel',
     )
     parser.set_defaults(func=run)
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(
+            f"must be > 0 seconds (every client would be closed at once), got {text}"
+        )
+    return value
 
 
 def is_loopback(host: str) -> bool:

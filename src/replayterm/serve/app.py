@@ -135,6 +135,8 @@ async def ws_replay(request: web.Request) -> web.StreamResponse:
     sockets.add(ws)
     sink = WebSocketSink(request, ws, state.config.high_water, state.config.stall_timeout_s)
     loop = _serve(state, request, stream, sink)
+    if req.speed is not None and not loop.follows_app:  # "speed" in the options: paced from the start
+        loop.pacer.set_speed(req.speed, stream.position_ts)
     reader = asyncio.create_task(_read_controls(ws, loop))
     try:
         await loop.run()

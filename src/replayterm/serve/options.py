@@ -7,6 +7,7 @@ slices). Extensions, each only when asked for: ``exactRange`` (use the times as 
 ``openingSnapshot`` (a replay that starts inside the data begins with the book at that moment;
 tardis-dev sends no book until the recording's next snapshot), ``from``/``to`` may be omitted
 (the whole files).
+Our own: ``speed`` (WebSocket: x real time from the first message, or ``"max"``).
 Anything wrong raises ``OptionsError`` with a message that says what and how to fix it; the
 server turns it into HTTP 400 or a WebSocket close with a JSON error.
 """
@@ -14,6 +15,7 @@ server turns it into HTTP 400 or a WebSocket close with a JSON error.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -90,6 +92,20 @@ class Request:
     selections: list[Selection] = field(default_factory=list)
     from_ts: int = 0  # receive time, inclusive
     to_ts: int = 0  # receive time, exclusive
+    speed: float | None = None  # WebSocket pacing from the start: x real time; None = as fast as read
+
+
+def _speed(value: Any, where: str) -> float | None:
+    if value == "max":
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise OptionsError(f'{where}"speed" must be a number > 0 (x real time) or "max", got {value!r}')
+    return float(value)
 
 
 _SNAPSHOT = re.compile(r"^book_snapshot_(\d+)_(?:grouped(\d+(?:\.\d+)?)_)?(\d+)(ms|s|m)$")
@@ -166,6 +182,7 @@ def resolve(raw: Any, catalog: Catalog) -> Request:
     span = catalog.span or (0, 0)
     request = Request()
     froms, tos = [], []
+    speeds: set[float | None] = set()
     for i, item in enumerate(items):
         where = f"options[{i}]: " if isinstance(raw, list) else ""
         exchange = item.get("exchange")
@@ -209,6 +226,8 @@ def resolve(raw: Any, catalog: Catalog) -> Request:
                 )
         froms.append(lo)
         tos.append(hi)
+        if "speed" in item:
+            speeds.add(_speed(item["speed"], where))
         with_disconnects = bool(item.get("withDisconnectMessages", False)) or types.disconnect
         request.selections.append(
             Selection(
@@ -216,8 +235,11 @@ def resolve(raw: Any, catalog: Catalog) -> Request:
                 opening_snapshot=_flag(item, "openingSnapshot", where),
             )
         )  # fmt: skip
+    if len(speeds) > 1:
+        raise OptionsError('"speed" differs between the options; one replay has one speed')
     request.from_ts = min(froms)
     request.to_ts = max(tos)
+    request.speed = next(iter(speeds), None)
     return request
 
 
