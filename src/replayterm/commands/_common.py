@@ -56,3 +56,11 @@ def open_instruments(files: Sequence[str], label: str = "opening") -> OpenedData
         return build_instruments(sources, progress=lambda f, m: bar(0.5 + 0.5 * f, m))
     finally:
         bar.done()
+
+
+def check_time_range(
+    from_text: str | None, from_ts: int | None, to_text: str | None, to_ts: int | None
+) -> None:
+    """ValueError when ``--from`` is not before ``--to`` (an inverted or empty range)."""
+    if from_ts is not None and to_ts is not None and from_ts >= to_ts:
+        raise ValueError(f"--from {from_text} is not before --to {to_text}: the range is empty (swap them?)")

@@ -20,7 +20,7 @@ from types import FrameType
 from typing import Any
 
 from replayterm import __version__
-from replayterm.commands._common import TerminalProgress
+from replayterm.commands._common import TerminalProgress, check_time_range
 from replayterm.commands.execution_args import (
     add_execution_arguments,
     execution_settings_from_args,
@@ -246,6 +246,7 @@ def _run(args: argparse.Namespace, stop: _CtrlC) -> int:
         own = [settings_with(settings, e["exec"]) if e.get("exec") else None for e in args.strategies]
         from_ts = None if args.from_ts is None else parse_time(args.from_ts)
         to_ts = None if args.to_ts is None else parse_time(args.to_ts)
+        check_time_range(args.from_ts, from_ts, args.to_ts, to_ts)
     except ValueError as exc:
         print(f"replayterm backtest: {exc}", file=sys.stderr)
         return 2

@@ -8,8 +8,9 @@ import math
 import sys
 
 from replayterm.commands._common import open_instruments
-from replayterm.core.data import DataError, format_time, parse_time
+from replayterm.core.data import DataError, format_time, parse_time, parse_time_in
 from replayterm.core.data.numfmt import derived, plain
+from replayterm.core.data.timefmt import TIME_OF_DAY
 from replayterm.core.replay.cursor import ReplayCursor
 
 
@@ -21,7 +22,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "received at or before TIME.",
     )
     parser.add_argument("files", nargs="+", metavar="FILE")
-    parser.add_argument("--at", required=True, metavar="TIME", help="ISO-8601 UTC or µs")
+    parser.add_argument(
+        "--at",
+        required=True,
+        metavar="TIME",
+        help="ISO-8601 UTC, µs, or a time of day (HH:MM[:SS]) on the date of the data",
+    )
     parser.add_argument("--depth", type=int, default=10, metavar="N")
     parser.add_argument("--symbol", help="which symbol, when the files hold several")
     parser.add_argument("--json", action="store_true", help="print JSON")
@@ -29,8 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        at = parse_time(args.at)
+    time_of_day = TIME_OF_DAY.fullmatch(args.at.strip()) is not None
+    try:  # a time of day is resolved on the data's date, once the files are open
+        at = 0 if time_of_day else parse_time(args.at)
     except ValueError as exc:
         print(f"replayterm book: {exc}", file=sys.stderr)
         return 2
@@ -44,6 +51,13 @@ def run(args: argparse.Namespace) -> int:
         print("replayterm book: no order book for that symbol in these files", file=sys.stderr)
         return 1
     cursor = ReplayCursor(books)
+    if time_of_day:
+        ts = cursor.timeline.ts
+        try:
+            at = parse_time_in(args.at, (int(ts[0]), int(ts[-1])) if len(ts) else (0, 0))
+        except ValueError as exc:
+            print(f"replayterm book: {exc}", file=sys.stderr)
+            return 2
     cursor.seek(at)
     out = []
     for inst in books:

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from replayterm.commands._common import TerminalProgress, open_instruments
+from replayterm.commands._common import TerminalProgress, check_time_range, open_instruments
 from replayterm.core.data import DataError, parse_time
 from replayterm.core.data.postgres.writer import IF_EXISTS
 from replayterm.core.replay.export import export_book_snapshots
@@ -97,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         lo = None if args.from_ts is None else parse_time(args.from_ts)
         hi = None if args.to_ts is None else parse_time(args.to_ts)
+        check_time_range(args.from_ts, lo, args.to_ts, hi)
     except ValueError as exc:
         print(f"replayterm export: {exc}", file=sys.stderr)
         return 2

@@ -31,7 +31,7 @@ from replayterm.batch import (
     run_sweep,
 )
 from replayterm.batch.sweep import Backend
-from replayterm.commands._common import TerminalProgress
+from replayterm.commands._common import TerminalProgress, check_time_range
 from replayterm.commands._sweep_execution import add_execution_arguments, execution_settings_from_args
 from replayterm.core.data import Cancelled, DataError, parse_time
 from replayterm.core.strategy import StrategyLoadError
@@ -201,6 +201,7 @@ def run(args: argparse.Namespace) -> int:
         walk = _walk_forward(args.walk_forward)
         from_ts = None if args.from_ts is None else parse_time(args.from_ts)
         to_ts = None if args.to_ts is None else parse_time(args.to_ts)
+        check_time_range(args.from_ts, from_ts, args.to_ts, to_ts)
         if args.workers is not None and args.workers < 1:
             raise ValueError(f"--workers must be >= 1, got {args.workers}")
     except ValueError as exc:

@@ -8,7 +8,7 @@ raises ``replayterm.core.errors.DataError``.
 from replayterm.core.data.model import Kind, Source
 from replayterm.core.data.open import open_sources
 from replayterm.core.data.progress import CancelFn, Cancelled, ProgressFn
-from replayterm.core.data.timefmt import format_time, parse_time
+from replayterm.core.data.timefmt import format_time, parse_time, parse_time_in
 from replayterm.core.errors import DataError
 
 __all__ = [
@@ -21,4 +21,5 @@ __all__ = [
     "format_time",
     "open_sources",
     "parse_time",
+    "parse_time_in",
 ]

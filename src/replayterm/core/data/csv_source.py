@@ -291,6 +291,34 @@ class CsvReader:
         except DataError:
             return None, f"data row {row + 1}: "
 
+    def field_at(self, line: int, column: str) -> str | None:
+        """The text of ``column`` on file line ``line`` (1-based) as written, for messages; None
+        when the line or the column is not there. Reads the file up to that line."""
+        try:
+            header = self.header()
+        except DataError:
+            return None
+        if column not in header:
+            return None
+        number, pending = 0, b""
+        for chunk in self.chunks(1 << 20):
+            pending += chunk
+            # Lines end at \n (a lone \r too, but rows of Tardis files never hold one).
+            while (end := pending.find(b"\n")) >= 0:
+                number += 1
+                text, pending = pending[:end], pending[end + 1 :]
+                if number == line:
+                    return _field(text, header.index(column))
+        return _field(pending, header.index(column)) if number + 1 == line else None
+
+
+def _field(line: bytes, index: int) -> str | None:
+    try:
+        fields = next(csv.reader([line.decode("utf-8", "replace").rstrip("\r")]))
+    except (csv.Error, StopIteration):
+        return None
+    return fields[index] if index < len(fields) else None
+
 
 def _checked(chunks: Iterator[bytes], check: Callable[[], None]) -> Iterator[bytes]:
     for chunk in chunks:

@@ -24,7 +24,7 @@ from replayterm.core.data.cache import (
     remove_path,
 )
 from replayterm.core.data.columnar_source import ColumnarReader, is_columnar
-from replayterm.core.data.csv_source import CsvReader
+from replayterm.core.data.csv_source import GZIP_MAGIC, CsvReader
 from replayterm.core.data.fast_parse import FastParser, Parsed, ParserCounts
 from replayterm.core.data.grouping import GroupedRows, MemoryStore, SpillStore
 from replayterm.core.data.layout import Layout, detect_layout
@@ -76,6 +76,12 @@ def open_reader(path: Path) -> Reader:
         raise DataError(path, "empty file", hint="The file has no header and no data; download it again")
     if is_columnar(magic):
         return ColumnarReader(path, magic)
+    if path.name.lower().endswith(".gz") and not magic.startswith(GZIP_MAGIC):
+        raise DataError(
+            path,
+            "not a gzip file: the name ends in .gz but the data does not start with gzip's signature",
+            hint="Download or copy the file again, or rename it if it is not compressed",
+        )
     return CsvReader(path, size, magic)
 
 
@@ -162,14 +168,19 @@ def _open_locked(
         ) from exc
 
 
-def _row_error(reader: Reader, problem: RowError, offset: int) -> DataError:
+def _row_error(reader: Reader, problem: RowError, offset: int, layout: Layout) -> DataError:
     line, prefix = reader.where(offset + problem.row)
+    value = problem.value
+    if line is not None and isinstance(reader, CsvReader) and problem.column in layout.columns:
+        # The value as the file writes it ('NaN'), not as it was parsed ('nan').
+        column = layout.file_columns[layout.columns.index(problem.column)]
+        value = reader.field_at(line, column) or value
     return DataError(
         reader.path,
         prefix + problem.explanation,
         line=line,
         column=problem.column,
-        value=problem.value,
+        value=value,
         hint=problem.hint,
     )
 
@@ -202,7 +213,7 @@ def _build(reader: Reader, entry: CacheEntry | None, monitor: Monitor, notes: li
                     else:
                         batch, rows = normalizer.normalize(raw), raw.num_rows
                 except RowError as problem:
-                    raise _row_error(reader, problem, grouped.file_rows) from None
+                    raise _row_error(reader, problem, grouped.file_rows, layout) from None
                 grouped.add(batch, rows, normalizer.last_counts)
                 monitor.report(0.9 * fraction, f"reading {path.name}")
         if grouped.file_rows == 0:

@@ -64,3 +64,28 @@ def format_time(us: int | np.integer) -> str:
     """ISO-8601 UTC with microseconds and a ``Z``: ``2024-07-19T00:01:02.500000Z``."""
     moment = _EPOCH + timedelta(microseconds=int(us))
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+TIME_OF_DAY = re.compile(r"\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?")
+
+
+def parse_time_in(value: str | int | np.integer, span: tuple[int, int]) -> int:
+    """``parse_time``, and also a time of day ``HH:MM[:SS[.ffffff]]`` (UTC), taken on the date of
+    the data (``span``, µs) on which it falls. A time of day that falls on several of its days is
+    refused (ValueError naming them); one that falls on none is taken on the data's first day."""
+    text = str(value).strip()
+    if not TIME_OF_DAY.fullmatch(text):
+        return parse_time(value)
+    first = datetime.fromtimestamp(span[0] / 1e6, UTC).date()
+    last = datetime.fromtimestamp(max(span) / 1e6, UTC).date()
+    days = [first + timedelta(days=k) for k in range((last - first).days + 1)]
+    hour, rest = text.split(":", 1)
+    try:
+        moments = [parse_time(f"{day.isoformat()}T{int(hour):02d}:{rest}Z") for day in days]
+    except ValueError:
+        raise ValueError(f"not a time of day: {text!r} (hours 0-23, minutes and seconds 0-59)") from None
+    inside = [m for m in moments if span[0] <= m <= span[1]]
+    if len(inside) > 1:
+        shown = ", ".join(d.isoformat() for d, m in zip(days, moments, strict=True) if m in inside)
+        raise ValueError(f"{text} falls on several days of the data ({shown}); give the date too")
+    return inside[0] if inside else moments[0]
