@@ -265,3 +265,24 @@ def test_heatmap_time_ticks_fall_on_round_times(qtbot: QtBot) -> None:
     assert spacing * view.column_us == 20_000_000  # 100 s over 600 px: a label every 20 s
     assert labels == ["12:00:40", "12:01:00", "12:01:20", "12:01:40", "12:02:00"]
     assert all(abs(view.time_at(v) % 20_000_000) < 1 for v in values)  # type: ignore[operator]
+
+
+def test_the_spread_pane_counts_ticks_so_float_noise_is_no_widening(charts: ChartsView) -> None:
+    """On a 0.1 grid, ask - bid is 0.09999999999854481 or 0.10000000000582077 depending on the
+    level; both are one tick (issue 19, item 5). The pane says it counts ticks and has labels."""
+    ts = [T0 + i * 100_000 for i in range(6)]
+    bid = [63918.3, 63918.4, 64000.1, 64000.1, 63918.3, 63918.2]
+    ask = [63918.4, 63918.5, 64000.2, 64000.3, 63918.4, 63918.3]
+    assert len({a - b for a, b in zip(ask, bid, strict=True)}) > 2  # the noise is there
+    charts.apply_frame(make_frame(ts=ts[-1], reset=True, tick=0.1, top=series(ts, bid, ask, [0.0] * 6)))
+    assert charts.series.column("spread").tolist() == [1.0, 1.0, 1.0, 2.0, 1.0, 1.0]
+    axis = charts.spread_plot.getAxis("right")
+    assert "ticks" in axis.labelText
+    y0, y1 = charts.spread_plot.getViewBox().viewRange()[1]
+    assert y0 <= 0.0  # from zero: a one-tick step is not drawn as full height
+    assert y1 >= 2.0
+    charts.resize(800, 600)
+    charts.show()
+    values = [v for _, level in axis.tickValues(y0, y1, 100) for v in level]
+    assert 1.0 in values
+    assert 2.0 in values

@@ -66,6 +66,7 @@ class ChartsView(QWidget):
         self._window = float(DEFAULT_WINDOW_S)
         self._fitting: set[pg.PlotItem] = set()  # plots whose height follows the visible data
         self._stale = False  # frames arrived while hidden
+        self._spread_unit = ""
         self._in_update = False
         self._redraw_timer = QTimer(self, singleShot=True, interval=0)
         self._redraw_timer.timeout.connect(self._redraw)
@@ -201,8 +202,10 @@ class ChartsView(QWidget):
         s = frame.series
         if len(s):
             bid, ask = s.best_bid.astype(_F8), s.best_ask.astype(_F8)
+            spread = spread_in_ticks(bid, ask, frame.tick_size)
+            self._set_spread_unit("ticks" if frame.tick_size > 0 else "price")
             self.series.append(
-                t=s.local_ts / 1e6, bid=bid, ask=ask, mid=(bid + ask) * 0.5, spread=ask - bid, imb=s.imbalance
+                t=s.local_ts / 1e6, bid=bid, ask=ask, mid=(bid + ask) * 0.5, spread=spread, imb=s.imbalance
             )
         tr = frame.trades
         if len(tr):
@@ -213,6 +216,12 @@ class ChartsView(QWidget):
             self._stale = True
             return
         self._draw_now()
+
+    def _set_spread_unit(self, unit: str) -> None:
+        if unit != self._spread_unit:
+            self._spread_unit = unit
+            label = "Spread (ticks)" if unit == "ticks" else "Spread (price)"
+            self.spread_plot.getAxis("right").setLabel(label, color=theme.DIM)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -264,7 +273,9 @@ class ChartsView(QWidget):
         if self.price_plot in self._fitting:
             _fit_height(self.price_plot, [*cols[:3], dots])
         if self.spread_plot in self._fitting:
-            _fit_height(self.spread_plot, [cols[3]])
+            _fit_height(
+                self.spread_plot, [cols[3]], floor=0.0, at_least=2.0 if self._spread_unit == "ticks" else 0.0
+            )
 
     def _redraw_trades(self, x0: float, x1: float) -> np.ndarray:
         """Draw the visible prints; returns the prices drawn."""
@@ -336,9 +347,23 @@ class ChartsView(QWidget):
         self.act_trades.setChecked(bool(st.value(s, "charts/trades", True, bool)))
 
 
-def _fit_height(plot: pg.PlotItem, columns: list[np.ndarray]) -> None:
-    """Set the y range to the finite values of ``columns`` (padded); leave it if there are none."""
-    lo, hi = math.inf, -math.inf
+def spread_in_ticks(bid: np.ndarray, ask: np.ndarray, tick: float) -> np.ndarray:
+    """ask - bid in whole ticks: prices are on the tick grid, so a difference of 0.09999999999854481
+    or 0.10000000000582077 on a 0.1 grid is exactly one tick, never two different values. Without
+    a known tick the difference is rounded to 10 decimals, which removes the same noise."""
+    diff = ask - bid
+    if tick > 0:
+        return np.rint(diff / tick)
+    return np.round(diff, 10)
+
+
+def _fit_height(
+    plot: pg.PlotItem, columns: list[np.ndarray], *, floor: float | None = None, at_least: float = 0.0
+) -> None:
+    """Set the y range to the finite values of ``columns`` (padded); leave it if there are none.
+    ``floor``: the range starts there at the latest (a spread pane starts at 0); ``at_least``: and
+    reaches that high, so a constant one-tick spread is a line at 1, not a full-height band."""
+    lo, hi = (math.inf, -math.inf) if floor is None else (floor, max(floor, at_least))
     for c in columns:
         if c.size:
             c_lo, c_hi = float(np.fmin.reduce(c)), float(np.fmax.reduce(c))  # NaN only if all NaN
