@@ -185,3 +185,44 @@ def test_market_by_order_frames_show_order_counts_and_the_queue(qtbot: QtBot) ->
         model.index(row - 1, 2).data(Qt.ItemDataRole.ToolTipRole)
         == "2 orders, front of the queue first: 4, 1"
     )
+
+
+def test_sizes_show_at_the_instruments_size_precision(qtbot: QtBot) -> None:
+    """46.372 is not "46.37" when the instrument trades in 0.001 (issue 19, item 6)."""
+    from replayterm.qt.models.ladder_model import ASK_COL, BID_COL
+
+    bids = levels([100.0, 99.5, 99.0], [46.372, 0.005, 1234.5])
+    asks = levels([100.5, 101.0], [2.0, 10.25])
+    frame = make_frame(bids, asks, tick=0.5, reset=True)
+    frame.size_decimals = 3
+    model = LadderModel(rows=21)
+    model.apply_frame(frame)
+    texts = {model.index(r, BID_COL).data() for r in range(21)} | {
+        model.index(r, ASK_COL).data() for r in range(21)
+    }
+    assert {"46.372", "0.005", "1,234.500", "2.000", "10.250"} <= texts
+
+
+def test_the_instruments_size_precision_comes_from_its_data() -> None:
+    from replayterm.core.replay.instruments import size_decimals
+
+    assert size_decimals(np.array([46.372, 0.005, 1.0, 12.25])) == 3
+    assert size_decimals(np.array([1.0, 20.0, 300.0])) == 0
+    assert size_decimals(np.array([0.1 + 0.2, 0.5])) == 1  # 0.30000000000000004 is 0.3
+    assert size_decimals(np.array([], dtype=np.float64)) == -1
+
+
+def test_every_book_figure_names_its_depth(qtbot: QtBot) -> None:
+    from replayterm.core.book.book import STATS_DEPTH
+    from replayterm.qt.views.book_panel import BookPanel
+    from replayterm.qt.views.charts import ChartsView
+
+    panel = BookPanel()
+    qtbot.addWidget(panel)
+    titles = {key: title for key, title in panel.FIELDS}
+    assert f"top {STATS_DEPTH}" in titles["imbalance"]
+    assert "touch" in titles["spread"]
+    assert f"top {STATS_DEPTH} levels" in panel.TOOLTIPS["imbalance"]
+    charts = ChartsView()
+    qtbot.addWidget(charts)
+    assert f"top {STATS_DEPTH}" in charts.imb_plot.getAxis("right").labelText

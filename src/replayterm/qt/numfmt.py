@@ -13,13 +13,17 @@ def price_decimals(step: float) -> int:
     return len(text.split(".")[1]) if "." in text else 0
 
 
-def format_size(v: float) -> str:
-    """Compact, right-alignable size: ``0.012``, ``1.500``, ``12.5``, ``1,234``, ``12.3M``."""
+def format_size(v: float, decimals: int = -1) -> str:
+    """Right-alignable size. With the instrument's size ``decimals`` (3 for 0.001 lots) every
+    size shows exactly that many: ``46.372``, ``0.005``, ``1,234.500``. Without them (-1), a
+    compact form: ``0.012``, ``1.500``, ``12.5``, ``1,234``. From 10 million up: ``12.3M``."""
     if not math.isfinite(v):
         return ""
     a = abs(v)
     if a >= 10_000_000:
         return f"{v / 1e6:,.1f}M"
+    if decimals >= 0:
+        return f"{v:,.{decimals}f}"
     if a >= 1_000:
         return f"{v:,.0f}"
     if a >= 100:

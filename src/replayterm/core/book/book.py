@@ -9,6 +9,8 @@ import numpy as np
 from replayterm.core.book import kernel as k
 from replayterm.core.book import queries as q
 
+STATS_DEPTH = 5  # levels a side the imbalance of the frames, the panel and the chart is over
+
 
 class TopStats(NamedTuple):
     """Top-of-book figures after a complete message; NaN where a side is empty."""
@@ -134,6 +136,6 @@ class Book:
         avg, filled = q.take_quantity(self.prices, self.amounts, self.st, side, quantity)
         return float(avg), float(filled)
 
-    def top_stats(self, n: int = 5) -> TopStats:
+    def top_stats(self, n: int = STATS_DEPTH) -> TopStats:
         """Best prices and sizes, mid, spread (abs, bps), microprice and imbalance over ``n`` levels."""
         return TopStats(*(float(x) for x in q.top_stats(self.prices, self.amounts, self.st, n)))

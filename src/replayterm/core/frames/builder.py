@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from replayterm.core.book.book import Book
+from replayterm.core.book.book import STATS_DEPTH, Book
 from replayterm.core.frames.frame import BookStats, Frame, OrderLevels, SideBook
 from replayterm.core.frames.streams import streams_of
 from replayterm.core.replay.cursor import ReplayCursor
@@ -35,6 +35,7 @@ class FrameBuilder:
         inst = cursor.instruments[instrument]
         self.streams = streams_of(cursor, instrument)
         self.tick_size = inst.tick_size
+        self.size_decimals = inst.size_decimals
         self._resnapshot_groups = (
             inst.book.events.resnapshot_groups if inst.book is not None else np.empty(0, np.int64)
         )
@@ -68,7 +69,7 @@ class FrameBuilder:
             reach = self.reach_ticks * self.tick_size if self.tick_size > 0 else 0.0
             bids = levels_within(book, 1, self.depth, reach)
             asks = levels_within(book, -1, self.depth, reach)
-            top = book.top_stats(5)
+            top = book.top_stats(STATS_DEPTH)
             stats.best_bid, stats.best_ask = top.best_bid, top.best_ask
             stats.mid, stats.spread, stats.spread_bps = top.mid, top.spread, top.spread_bps
             stats.microprice, stats.imbalance = top.microprice, top.imbalance
@@ -108,6 +109,7 @@ class FrameBuilder:
             reset=reset,
             symbol=inst.name,
             tick_size=self.tick_size,
+            size_decimals=self.size_decimals,
             local_ts=now,
             exch_ts=exch_ts,
             start_ts=cursor.start_ts,

@@ -91,6 +91,7 @@ class Frame:
     top_of_book_only: bool = False  # the book is a quotes/book_ticker stream (one level a side)
     # BBO check of the shown instrument (``BboCheck.to_json()``; the same object every frame).
     bbo_check: dict[str, Any] | None = None
+    size_decimals: int = -1  # the decimals the instrument's sizes are given in; -1 unknown
     second: SideBook | None = None  # the second ladder's instrument, when one is open
     # Why the shown book is not trustworthy now (a sequence gap of a raw recording not re-synced
     # yet), "" when it is: the ladder greys it out.

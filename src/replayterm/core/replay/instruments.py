@@ -94,6 +94,24 @@ class Instrument:
         return None
 
     @property
+    def size_decimals(self) -> int:
+        """Decimals of the instrument's sizes, from the book's and the trades' amounts."""
+        found = -1
+        for amounts in (
+            self.book.events.amount if self.book is not None else None,
+            self.trades.amount if self.trades is not None else None,
+        ):
+            if amounts is None:
+                continue
+            n = len(amounts)
+            if n == 0:
+                continue
+            step = max(1, n // SIZE_SAMPLE)
+            sample = amounts[::step] if isinstance(amounts, np.ndarray) else amounts.sample(SIZE_SAMPLE)
+            found = max(found, size_decimals(np.asarray(sample)))
+        return found
+
+    @property
     def tick_size(self) -> float:
         """Smallest price step seen in the book (or the trades when there is no book)."""
         prices = self.book.events.prices if self.book is not None else None
@@ -107,6 +125,23 @@ class Instrument:
         positive = steps[steps > 0]
         # Grid steps carry float noise (0.09999999999854481): 6 significant digits recover the tick.
         return float(f"{positive.min():.6g}") if positive.size else 0.0
+
+
+def size_decimals(amounts: np.ndarray, most: int = 8) -> int:
+    """The fewest decimals that write every amount exactly (their size precision: 3 for 0.001
+    lots); float noise such as 0.30000000000000004 does not count. -1 for no amounts."""
+    x = np.abs(np.asarray(amounts, dtype=np.float64))
+    x = x[np.isfinite(x) & (x > 0)]
+    if x.size == 0:
+        return -1
+    for d in range(most + 1):
+        scaled = x * 10.0**d
+        if np.all(np.abs(scaled - np.rint(scaled)) <= 1e-9 * np.maximum(1.0, scaled)):
+            return d
+    return most
+
+
+SIZE_SAMPLE = 200_000  # amounts looked at for the size precision (evenly spread over the data)
 
 
 def _concat_sorted(sources: Sequence[Source], columns: Sequence[str]) -> dict[str, np.ndarray]:

@@ -108,6 +108,7 @@ class LadderModel(QAbstractTableModel):
         self._orders: list[tuple[float, int, float, float, float, str, str]] = []
         self._mbo: Any = None  # the frame's OrderLevels (market-by-order data), else None
         self._key: tuple[object, ...] = ()
+        self._size_decimals = -1
         self._alloc()
 
     # ---- state -------------------------------------------------------------------------------
@@ -192,6 +193,7 @@ class LadderModel(QAbstractTableModel):
         bids = frame.bids if frame.bids.size else _EMPTY_LEVELS
         asks = frame.asks if frame.asks.size else _EMPTY_LEVELS
         tick = frame.tick_size
+        self._size_decimals = frame.size_decimals
         if not (math.isfinite(tick) and tick > 0):
             tick = self._tick if math.isfinite(self._tick) else _infer_tick(bids, asks)
         if tick != self._tick:  # another instrument: bucket indices change meaning
@@ -259,7 +261,7 @@ class LadderModel(QAbstractTableModel):
             row = top - bucket
             if 0 <= row < n:
                 flags[row] |= LAST_TRADE | (LAST_BUY if side > 0 else LAST_SELL if side < 0 else 0)
-        key = (top, g, tick)
+        key = (top, g, tick, self._size_decimals)
         own = self._own_cells(top, n, g, tick)
         counts = (np.zeros(n, np.int64), np.zeros(n, np.int64))
         mbo = self._mbo
@@ -296,10 +298,11 @@ class LadderModel(QAbstractTableModel):
         sizes = np.concatenate([bid[bid > 0], ask[ask > 0]])
         peak = float(np.quantile(sizes, BAR_QUANTILE)) if sizes.size else 1.0
         peak = peak if peak > 0 else 1.0
+        sd = self._size_decimals
         self._text = (
-            _sized(bid.tolist(), counts[0].tolist(), mbo is not None),
+            _sized(bid.tolist(), counts[0].tolist(), mbo is not None, sd),
             self._text[1],
-            _sized(ask.tolist(), counts[1].tolist(), mbo is not None),
+            _sized(ask.tolist(), counts[1].tolist(), mbo is not None, sd),
         )
         self._frac = (
             np.minimum(bid / peak, 1.0).tolist(),
@@ -418,11 +421,12 @@ class LadderModel(QAbstractTableModel):
         return Qt.ItemFlag.ItemIsEnabled
 
 
-def _sized(sizes: list[float], counts: list[int], mbo: bool) -> list[str]:
-    """Size text per row; with market-by-order data the order count follows (``19 ·4``)."""
+def _sized(sizes: list[float], counts: list[int], mbo: bool, decimals: int = -1) -> list[str]:
+    """Size text per row, at the instrument's size ``decimals``; with market-by-order data the
+    order count follows (``19 ·4``)."""
     if not mbo:
-        return [format_size(v) if v > 0 else "" for v in sizes]
+        return [format_size(v, decimals) if v > 0 else "" for v in sizes]
     return [
-        f"{format_size(v)} ·{n}" if v > 0 and n > 0 else format_size(v) if v > 0 else ""
+        f"{format_size(v, decimals)} ·{n}" if v > 0 and n > 0 else format_size(v, decimals) if v > 0 else ""
         for v, n in zip(sizes, counts, strict=True)
     ]

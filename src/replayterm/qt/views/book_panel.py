@@ -9,6 +9,7 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QPainter, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
 
+from replayterm.core.book.book import STATS_DEPTH
 from replayterm.core.frames import Frame
 from replayterm.qt import theme
 from replayterm.qt.compat import paint_guard
@@ -54,10 +55,10 @@ class BookPanel(QWidget):
         ("symbol", "Symbol"),
         ("best_bid", "Best bid"),
         ("best_ask", "Best ask"),
-        ("spread", "Spread"),
+        ("spread", "Spread (touch)"),
         ("mid", "Mid"),
-        ("microprice", "Microprice"),
-        ("imbalance", "Imbalance"),
+        ("microprice", "Microprice (top 1)"),
+        ("imbalance", f"Imbalance (top {STATS_DEPTH})"),
         ("levels", "Levels bid / ask"),
         ("events", "Events applied"),
         ("crossed", "Crossed-book removals"),
@@ -72,8 +73,11 @@ class BookPanel(QWidget):
         "resnapshots": "Times the book was cleared and rebuilt from a new snapshot after the first one "
         "(a recorder reconnect or an exchange resync), so far; updates just before each may be missing. "
         "They are the ticks on the timeline. Sequence numbers are not checked: Tardis files carry none.",
-        "imbalance": "(bid size − ask size) / (bid size + ask size) over the top levels",
-        "microprice": "Size-weighted mid: (bid·ask size + ask·bid size) / (bid size + ask size)",
+        "imbalance": "(bid size − ask size) / (bid size + ask size) over the "
+        f"top {STATS_DEPTH} levels a side",
+        "microprice": "Size-weighted mid of the best level a side: "
+        "(bid·ask size + ask·bid size) / (bid size + ask size)",
+        "spread": "Best ask − best bid, in price and in ticks",
         "symbol": "(quotes): the book is a quotes / book_ticker stream, one level per side",
     }
 

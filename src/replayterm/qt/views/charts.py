@@ -21,6 +21,7 @@ from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
+from replayterm.core.book.book import STATS_DEPTH
 from replayterm.core.frames import Frame
 from replayterm.qt import settings as st
 from replayterm.qt import theme
@@ -102,7 +103,7 @@ class ChartsView(QWidget):
         self.glw.ci.setContentsMargins(2, 2, 2, 2)
         self.price_plot = self._add_plot(0, "Price")
         self.spread_plot = self._add_plot(1, "Spread")
-        self.imb_plot = self._add_plot(2, "Imbalance")
+        self.imb_plot = self._add_plot(2, f"Imbalance (top {STATS_DEPTH})")
         self.price_plot.showAxis("bottom", False)
         self.spread_plot.showAxis("bottom", False)
         self.imb_plot.setYRange(-1.0, 1.0, padding=0.05)
