@@ -78,9 +78,9 @@ def test_backtest_writes_results_equal_to_an_in_process_session(
         mine = [r for r in rows if r["strategy"] == handle.name]
         fills = session.fills(handle)
         assert len(mine) == len(fills) > 0
-        assert [int(r["exch_ts"]) for r in mine] == fills["exch_ts"].tolist()
-        assert [float(r["price"]) for r in mine] == fills["price"].tolist()
-        assert [float(r["amount"]) for r in mine] == fills["amount"].tolist()
+        assert [int(r["sim_ts"]) for r in mine] == fills["exch_ts"].tolist()
+        assert [float(r["price"]) for r in mine] == pytest.approx(fills["price"].tolist(), rel=1e-12)
+        assert [float(r["amount"]) for r in mine] == pytest.approx(fills["amount"].tolist(), rel=1e-12)
         assert {r["side"] for r in mine} <= {"buy", "sell"}
     assert {r["liquidity"] for r in rows if r["strategy"] == mm.name} == {"maker"}
 
@@ -204,10 +204,10 @@ class Stuck(Strategy):
                 time.sleep(0.001)
 """
 
-# Not stuck, only slow (about 20 us a callback), so the run lasts long enough to be interrupted.
+# Not stuck, only slow (about 5 us a callback), so the run lasts long enough to be interrupted.
 SLOW = STUCK.replace(
     "while True:\n                time.sleep(0.001)",
-    "pass\n        t = time.perf_counter()\n        while time.perf_counter() - t < 2e-5:\n            pass",
+    "pass\n        t = time.perf_counter()\n        while time.perf_counter() - t < 5e-6:\n            pass",
 )
 
 
@@ -284,3 +284,30 @@ def test_ctrl_c_stops_cleanly_and_keeps_what_was_written(
     assert summary["run"]["stopped"] is True
     fills = read_csv(out / "fills.csv")
     assert len(fills) == 1
+
+
+def test_output_files_carry_no_float_noise_and_fills_have_the_datas_exchange_time(
+    sample: list[str], tmp_path: Path
+) -> None:
+    """fee 0.12790200000000002, position -0.019999999999999997, price 63918.350000000006 were
+    written as such; and exch_ts in fills.csv was the replay time (issue 19, item 7)."""
+    import re
+
+    from replayterm.core.data import open_sources
+
+    out = tmp_path / "out"
+    args = ["backtest", *sample, *WINDOW, "-s", "market_maker", "-p", "size=0.03", "--fees-bps=-0.3,4.1"]
+    args += ["--slippage-bps", "0.7", "--latency-us", "3000,700", "--out", str(out)]
+    assert main(args) == 0
+    noisy = re.compile(r"\d\.\d*(0000000|9999999)\d")
+    for name in ("fills.csv", "equity.csv", "signals.csv"):
+        text = (out / name).read_text()
+        assert not noisy.search(text), (name, noisy.search(text))
+    fills = read_csv(out / "fills.csv")
+    assert fills
+    book_exch = set()
+    for source in open_sources(sample):
+        book_exch |= set(source.table.column("exch_ts").to_pylist())
+    for fill in fills:
+        assert int(fill["exch_ts"]) in book_exch, fill  # the exchange time of a data row
+        assert int(fill["exch_ts"]) < int(fill["ts"])  # the data's clock, before it was heard of

@@ -35,7 +35,7 @@ from replayterm.core.strategy import StrategyLoadError, build_params, load_strat
 DEFAULT_BUDGET_S = 10.0  # a single callback longer than this is taken as stuck
 EXIT_STRATEGY_FAILED = 3
 EXIT_INTERRUPTED = 130
-ABORT_AFTER_S = 2.0  # after Ctrl+C, the time the run gets to reach a stop point before a callback is aborted
+ABORT_AFTER_S = 3.0  # after Ctrl+C, the time the run gets to reach a stop point before a callback is aborted
 
 CONVENTIONS = {
     "equity": "cash + position x mid, from the first event of the run (--from when given)",
