@@ -10,7 +10,7 @@ seven roles per cell and draw each one through the style sheet (about 5 ms a fra
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QRect, QSettings, Qt
-from PySide6.QtGui import QColor, QEnterEvent, QFontMetrics, QPainter, QPaintEvent, QPalette
+from PySide6.QtGui import QColor, QEnterEvent, QFontMetrics, QMouseEvent, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDoubleSpinBox,
@@ -71,6 +71,15 @@ class _TapeTable(QTableView):
     def leaveEvent(self, event: QEvent) -> None:
         self.hovered = False
         super().leaveEvent(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        """A click on a merged row (one taker order, "6▸") shows its price levels, or hides them."""
+        if event.button() == Qt.MouseButton.LeftButton:
+            row = self.rowAt(int(event.position().y()))
+            model = self.model()
+            if row >= 0 and isinstance(model, TapeModel):
+                model.toggle_expanded(row)
+        super().mousePressEvent(event)
 
     @paint_guard
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -143,6 +152,11 @@ class TapeView(QWidget):
         self.liq_min_size.valueChanged.connect(self.model.set_liq_min_size)
         self.status = QLabel("", self)
         self.status.setObjectName("tapeStatus")
+        self.exch_time = QToolButton(self)
+        self.exch_time.setText("Exch time")
+        self.exch_time.setCheckable(True)
+        self.exch_time.setToolTip("Show each print's exchange time instead of when it was received")
+        self.exch_time.toggled.connect(lambda on: self.model.set_time_axis("exchange" if on else "receive"))
         self.to_top = QToolButton(self)
         self.to_top.setText("▲ Latest")
         self.to_top.setToolTip("Scroll to the newest print")
@@ -156,6 +170,7 @@ class TapeView(QWidget):
         bar.addWidget(self.min_size)
         bar.addWidget(QLabel("Liquidations", self))
         bar.addWidget(self.liq_min_size)
+        bar.addWidget(self.exch_time)
         bar.addStretch(1)
         bar.addWidget(self.status)
         bar.addWidget(self.to_top)
@@ -175,7 +190,7 @@ class TapeView(QWidget):
         return self.table.hovered or self.table.verticalScrollBar().value() > 0
 
     def _on_rows_inserted(self, parent: QModelIndex | QPersistentModelIndex, first: int, last: int) -> None:
-        if not self.anchored:
+        if not self.anchored or first > 0:  # rows below the top (an expanded order) move nothing
             return
         bar = self.table.verticalScrollBar()
         n = last - first + 1
@@ -222,7 +237,9 @@ class TapeView(QWidget):
     def save_settings(self, s: QSettings) -> None:
         s.setValue("tape/min_size", self.model.min_size)
         s.setValue("tape/liq_min_size", self.model.liq_min_size)
+        s.setValue("tape/exchange_time", self.exch_time.isChecked())
 
     def load_settings(self, s: QSettings) -> None:
         self.min_size.setValue(float(st.value(s, "tape/min_size", 0.0, float)))  # type: ignore[arg-type]
         self.liq_min_size.setValue(float(st.value(s, "tape/liq_min_size", 0.0, float)))  # type: ignore[arg-type]
+        self.exch_time.setChecked(bool(st.value(s, "tape/exchange_time", False, bool)))
