@@ -105,7 +105,7 @@ def test_error_lines_count_blank_lines_and_later_batches(
     path = tmp_path / "deep.csv.gz"
     path.write_bytes(gzip.compress(text.encode()))
     err = _error(path)
-    assert (err.line, err.column, err.value) == (1 + 1 + 300 + 2 + 1, "amount", "-1.0")
+    assert (err.line, err.column, err.value) == (1 + 1 + 300 + 2 + 1, "amount", "-1")
     rows[300] = "ex,AAA,1300,1300,false,bid,x100,1"
     text = L2_HEADER + "\n\n" + "\n".join(rows[:100]) + "\n\n\n" + "\n".join(rows[100:]) + "\n"
     path.write_bytes(gzip.compress(text.encode()))
