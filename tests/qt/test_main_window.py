@@ -233,3 +233,93 @@ def test_default_layout_gives_the_heatmap_room_at_1080p(qtbot: QtBot, settings: 
     view = w.heatmap.plot.getPlotItem().getViewBox()
     qtbot.waitUntil(lambda: view.height() >= 150)
     assert w.charts.glw.height() >= 250  # the chart keeps most of its room
+
+
+# -- issue 19: the app after an error ------------------------------------------------------------
+def test_a_failed_open_does_not_touch_the_server_and_says_so_in_the_status(
+    window: MainWindow, tmp_path: Path
+) -> None:
+    """The server was handed the requested files before the open succeeded, so a bad file
+    stopped it and every later File ▸ Serve failed (item 2); "Opening x…" stayed (item 4)."""
+    good = [str(tmp_path / "good.csv")]
+    window._opening = good
+    window.open_finished()
+    assert window.serve_host.paths == good
+    bad = tmp_path / "random.bin"
+    bad.write_bytes(b"\x00\x01")
+    window.request_open([str(bad)])
+    assert "Opening random.bin" in window.status_label.text()
+    window.open_failed(f"{bad}: unknown header")
+    assert window.serve_host.paths == good  # still what is open
+    assert "Opening" not in window.status_label.text()
+    assert "Could not open random.bin" in window.status_label.text()
+
+
+def test_opening_a_folder_says_it_is_a_folder(window: MainWindow, qtbot: QtBot, tmp_path: Path) -> None:
+    """A folder was "File not found" in the app (item 4): it goes to the reader, which says what
+    it is (a tardis-dev cache folder opens; any other folder is named as a folder)."""
+    from replayterm.core.data import DataError, open_sources
+
+    with qtbot.waitSignal(window.open_requested, timeout=1000) as sent:
+        window.request_open([str(tmp_path)])
+    assert sent.args == [[str(tmp_path)]]
+    assert "not found" not in window.error_dialog.text().lower()
+    with pytest.raises(DataError, match="folder"):
+        open_sources([tmp_path])
+
+
+def test_the_log_follows_new_lines(qtbot: QtBot) -> None:
+    """Once the log is full (each new line drops the oldest), it stopped following (item 4)."""
+    from PySide6.QtWidgets import QApplication
+
+    from replayterm.qt.views.log_panel import MAX_RECORDS, LogPanel
+
+    panel = LogPanel()
+    qtbot.addWidget(panel)
+    panel.resize(400, 150)
+    panel.show()
+    bar = panel.text.verticalScrollBar()
+    for i in range(MAX_RECORDS + 50):
+        panel.append_record(logging.INFO, f"line {i}")
+        if i % 100 == 0:
+            QApplication.processEvents()
+    panel.hide()  # lines arrive while the dock is closed...
+    for i in range(100):
+        panel.append_record(logging.WARNING, f"later {i}")
+    panel.show()  # ...and it opens on the newest one
+    QApplication.processEvents()
+    assert bar.maximum() > 0
+    assert bar.value() == bar.maximum()
+    bar.setValue(0)  # the user scrolls up to read: new lines do not pull the view away
+    panel.append_record(logging.INFO, "one more")
+    assert bar.value() == 0
+    panel.level.setCurrentIndex(0)  # a new level filter refills it: at the newest again
+    QApplication.processEvents()
+    assert bar.value() == bar.maximum()
+
+
+def test_transport_keys_work_whatever_widget_has_focus(window: MainWindow, qtbot: QtBot) -> None:
+    """After a dialog closed (no window manager), Space opened the ladder's Group drop-down and
+    +/- did nothing until a click (item 4). Text fields keep their keys."""
+    from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
+
+    _feed(window, BookWalk(seed=3), 2)
+    elsewhere = QWidget()  # the main window is not the active one (as after a dialog, no WM)
+    qtbot.addWidget(elsewhere)
+    elsewhere.show()
+    elsewhere.activateWindow()
+    qtbot.waitUntil(lambda: not window.isActiveWindow())
+    group = window.ladder.findChild(QComboBox)
+    assert group is not None
+    group.setFocus()
+    with qtbot.waitSignal(window.pause, timeout=1000):
+        qtbot.keyClick(group, Qt.Key.Key_Space)
+    assert group.view().isVisible() is False
+    with qtbot.waitSignal(window.speed_changed, timeout=1000):
+        qtbot.keyClick(group, Qt.Key.Key_Plus)
+    edit = QLineEdit(window)
+    edit.show()
+    edit.setFocus()
+    qtbot.keyClick(edit, Qt.Key.Key_Space)
+    qtbot.keyClick(edit, Qt.Key.Key_Minus)
+    assert edit.text() == " -"

@@ -278,3 +278,81 @@ def test_paced_play_stops_at_the_last_event_not_past_it(harness: Harness) -> Non
     harness.sync()
     assert max(f.local_ts for f in harness.frames) == info.end_ts
     assert not harness.frames[-1].playing
+
+
+def test_a_failed_open_while_playing_leaves_the_replay_playing(harness: Harness, tmp_path: Path) -> None:
+    """Play at 0.5x, open an empty CSV: the replay froze while the transport still said playing
+    (issue 19, item 1). The previous replay must be exactly as it was: playing."""
+    harness.open([str(p) for p in SAMPLE])
+    harness.cmd.speed.emit(0.5)
+    harness.cmd.play.emit()
+    harness.qtbot.waitUntil(lambda: harness.frames[-1].playing, timeout=10_000)
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with harness.qtbot.waitSignal(harness.worker.open_failed, timeout=20_000):
+        harness.cmd.open.emit([str(empty)])
+    seen = len(harness.frames)
+    harness.qtbot.waitUntil(lambda: len(harness.frames) > seen + 3, timeout=10_000)
+    late = harness.frames[-1]
+    assert late.playing
+    assert late.symbol == "synthetic:SYNTHUSD"
+    assert late.speed == 0.5
+    first = harness.frames[seen]
+    assert late.local_ts > first.local_ts  # it moves on
+
+
+class CarryCommands(QObject):
+    add = Signal(str, dict)
+    enable = Signal(int, bool)
+    carry = Signal(bool)
+
+
+def _strategy_file(tmp_path: Path, name: str, body: str) -> Path:
+    path = tmp_path / f"{name}.py"
+    path.write_text(
+        "from replayterm.core.strategy import Strategy\n"
+        f"class S(Strategy):\n    name = {name!r}\n    def on_trade(self, ctx, trade):\n{body}"
+    )
+    return path
+
+
+def test_opening_other_files_keeps_each_strategys_state_and_asks_before_another_symbol(
+    harness: Harness, tmp_path: Path
+) -> None:
+    """Failed and stopped strategies came back enabled (a looping one hung again), and strategies
+    went onto another symbol without a question (issue 19, item 3)."""
+    from replayterm.core.data.synthetic import generate_files
+
+    info = harness.open([str(p) for p in SAMPLE])
+    harness.next_frame(harness.cmd.seek, info.start_ts + 30_000_000)  # trades to fail on
+    cmd = CarryCommands()
+    cmd.add.connect(harness.worker.add_strategy)
+    cmd.enable.connect(harness.worker.enable_strategy)
+    cmd.carry.connect(harness.worker.carry_strategies)
+    for name, body in (("fails", "        raise RuntimeError('boom')\n"), ("stopped", "        pass\n"),
+                       ("runs", "        pass\n")):  # fmt: skip
+        with harness.qtbot.waitSignal(harness.worker.strategies_changed, timeout=30_000):
+            cmd.add.emit(str(_strategy_file(tmp_path, name, body)), {})
+    session = harness.worker.session
+    assert session is not None
+    stopped = next(i for i in (session.info(h) for h in session.strategies) if i.name == "stopped")
+    with harness.qtbot.waitSignal(harness.worker.strategies_changed, timeout=30_000):
+        cmd.enable.emit(stopped.handle.id, False)
+    # The same files again (same symbol): carried at once, each as it was.
+    with harness.qtbot.waitSignal(harness.worker.strategies_changed, timeout=60_000) as blocker:
+        harness.cmd.open.emit([str(p) for p in SAMPLE])
+    states = {s.name: s.status.value for s in blocker.args[0]}
+    assert states == {"fails": "failed", "stopped": "disabled", "runs": "enabled"}
+    # Another symbol: nothing is carried until the GUI answers the question.
+    other = generate_files(tmp_path / "other", minutes=2, seed=3, symbol="OTHERUSD")
+    with harness.qtbot.waitSignal(harness.worker.carry_question, timeout=60_000) as asked:
+        harness.cmd.open.emit([str(other.book), str(other.trades)])
+    names, old, new = asked.args
+    assert sorted(names) == ["fails", "runs", "stopped"]
+    assert "SYNTHUSD" in " ".join(old)
+    assert "OTHERUSD" in " ".join(new)
+    assert harness.worker.session is not None
+    assert harness.worker.session.strategies == []
+    with harness.qtbot.waitSignal(harness.worker.strategies_changed, timeout=60_000) as blocker:
+        cmd.carry.emit(True)
+    assert {s.name: s.status.value for s in blocker.args[0]} == states

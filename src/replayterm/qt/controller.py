@@ -74,6 +74,8 @@ class ReplayController(QObject):
         wk.failed.connect(w.show_error)
         wk.index_progress.connect(self._on_index_progress)
         wk.gaps_changed.connect(w.set_gaps)
+        wk.carry_question.connect(w.ask_carry)
+        w.carry_answer.connect(wk.carry_strategies)
 
         ui = w.strategies
         w.manual.add_strategy.connect(wk.add_strategy)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMenu,
+    QMessageBox,
     QToolBar,
     QWidget,
 )
@@ -64,6 +65,7 @@ from replayterm.qt.widgets.error_dialog import ErrorDialog
 from replayterm.qt.widgets.open_progress import OpenProgress
 from replayterm.qt.widgets.recent_menu import RecentFilesMenu
 from replayterm.qt.widgets.transport import TransportBar
+from replayterm.qt.widgets.transport_keys import TransportKeys
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +86,7 @@ class MainWindow(QMainWindow):
     step_trade = Signal()
     cancel_open = Signal()
     closing = Signal()  # the window is closing: stop the replay thread
+    carry_answer = Signal(bool)  # carry the loaded strategies to the data just opened (see ask_carry)
     depth_reach_changed = Signal(int)  # ticks from the touch the views need frames to cover
     focus_requested = Signal(int)  # show this instrument in the ladder, tape and charts
     second_requested = Signal(int)  # the second ladder's instrument (-1: closed)
@@ -161,7 +164,6 @@ class MainWindow(QMainWindow):
         self.sink.add_consumer(self.strategies.apply_frame)
         self.sink.add_consumer(self._on_frame)
         self.sink.add_consumer(self.serve_host.apply_frame)
-        self.open_requested.connect(self.serve_host.set_paths)
         self.serve_host.failed.connect(self.show_error)
         self.sink.consumer_failed.connect(self.show_error)
 
@@ -172,6 +174,17 @@ class MainWindow(QMainWindow):
         self.exceptions.caught.connect(self._show_exception)
 
         self._forward_commands()
+        t = self.transport
+        self.transport_keys = TransportKeys(
+            self,
+            {
+                Qt.Key.Key_Space: t.act_play,
+                Qt.Key.Key_Plus: t.act_faster,
+                Qt.Key.Key_Equal: t.act_faster,
+                Qt.Key.Key_Minus: t.act_slower,
+                Qt.Key.Key_Underscore: t.act_slower,
+            },
+        )
         self._depth_reach = -1
         self.ladder.grouping.currentIndexChanged.connect(self._update_depth_reach)
         self.ladder.model.modelReset.connect(self._update_depth_reach)
@@ -435,6 +448,8 @@ class MainWindow(QMainWindow):
         self._end_open()
         if self._opening:
             self.data_files = list(self._opening)
+            # The server serves what is open: handed the files only once they opened.
+            self.serve_host.set_paths(self._opening)
             st.add_recent_files(self.settings, [p for p in self._opening if not is_database_url(p)])
             names = ", ".join(_shown_name(p) for p in self._opening)
             self.status_label.setText(f"Opened {names}")
@@ -444,8 +459,31 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def open_failed(self, text: str) -> None:
         self._end_open()
+        names = ", ".join(os.path.basename(p) for p in self._opening)
         self._opening = []
+        kept = (
+            f"; still showing {', '.join(map(os.path.basename, self.data_files))}" if self.data_files else ""
+        )
+        self.status_label.setText(f"Could not open {names}{kept}" if names else "Could not open the files")
         self.show_error("Could not open", text)
+
+    @Slot(list, list, list)
+    def ask_carry(self, names: list[str], old: list[str], new: list[str]) -> None:
+        """The data just opened lacks the instruments the loaded strategies ran on: ask before
+        carrying them onto other symbols (answered with ``carry_answer``)."""
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Carry strategies to the new data?")
+        box.setText(
+            f"{', '.join(names)} ran on {', '.join(old)}; the data just opened has {', '.join(new)}.\n\n"
+            "Load them on the new data, each in the state it had?"
+        )
+        carry = box.addButton("Carry Strategies", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Leave Them Out", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(carry)
+        box.finished.connect(lambda _: self.carry_answer.emit(box.clickedButton() is carry))
+        self._carry_box = box
+        box.open()
 
     @Slot()
     def open_cancelled(self) -> None:
@@ -622,6 +660,7 @@ class MainWindow(QMainWindow):
         s.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.transport_keys.remove()
         self.serve_host.close()
         self.flow.shutdown()
         self.closing.emit()

@@ -36,9 +36,7 @@ class FrameBuilder:
         self.streams = streams_of(cursor, instrument)
         self.tick_size = inst.tick_size
         self.size_decimals = inst.size_decimals
-        self._resnapshot_groups = (
-            inst.book.events.resnapshot_groups if inst.book is not None else np.empty(0, np.int64)
-        )
+        self._resnapshot_groups = inst.resnapshot_groups  # a day's file opening is none
         self.second: int | None = None  # instrument index of the second ladder
         self._names = [i.name for i in cursor.instruments]
         # Market-by-order data: a private L3 book kept at the L2 book's position for the ladder.

@@ -143,7 +143,7 @@ class ReplayCursor:
         parts = [np.empty(0, dtype=np.int64)]
         for inst in self.instruments:
             if inst.book is not None:
-                parts.append(inst.book.events.resnapshot_ts)
+                parts.append(inst.resnapshot_ts)  # a new day's file starting is no gap
                 skipped = inst.book.events.skipped_ts
                 if skipped.size:
                     parts.append(skipped[-1:])

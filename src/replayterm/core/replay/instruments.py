@@ -94,6 +94,31 @@ class Instrument:
         return None
 
     @property
+    def resnapshot_groups(self) -> np.ndarray:
+        """The book's re-snapshots (see ``BookEvents.resnapshot_groups``) without the snapshot
+        that opens each further file: daily files are cut that way, nothing is wrong there."""
+        if self.book is None:
+            return np.empty(0, np.int64)
+        events = self.book.events
+        groups = events.resnapshot_groups
+        if groups.size == 0 or not self.file_starts:  # file_starts: the book files after the first
+            return groups
+        group_ts = np.asarray(events.group_ts)
+        firsts = np.searchsorted(group_ts, np.asarray(self.file_starts, np.int64), side="left")
+        # The snapshot a file opens with is among its first message groups (rows of the file
+        # received before it may come first, and share its time).
+        at = np.searchsorted(firsts, groups, side="right") - 1
+        opening = (at >= 0) & (groups - firsts[np.maximum(at, 0)] < FILE_OPENING_GROUPS)
+        first_of_file = opening & ~np.r_[False, (at[1:] == at[:-1]) & opening[:-1]]
+        return groups[~first_of_file]
+
+    @property
+    def resnapshot_ts(self) -> np.ndarray:
+        if self.book is None:
+            return np.empty(0, np.int64)
+        return np.asarray(self.book.events.group_ts)[self.resnapshot_groups]
+
+    @property
     def size_decimals(self) -> int:
         """Decimals of the instrument's sizes, from the book's and the trades' amounts."""
         found = -1
@@ -141,6 +166,7 @@ def size_decimals(amounts: np.ndarray, most: int = 8) -> int:
     return most
 
 
+FILE_OPENING_GROUPS = 16  # a file's own opening snapshot is among its first message groups
 SIZE_SAMPLE = 200_000  # amounts looked at for the size precision (evenly spread over the data)
 
 

@@ -357,12 +357,16 @@ class ReplaySession:
         progress: ProgressFn | None = None,
         cancel: CancelFn | None = None,
         settings: SessionSettings | None = None,
+        enabled: bool = True,
+        error: StrategyError | None = None,
     ) -> StrategyHandle:
         """Add a strategy (a class, a ``.py`` path, ``path.py:Class`` or a registered name) with
         ``params`` (a Params instance or a dict; strings are converted). It runs from the start
         of the data up to the current moment before this returns. Raises StrategyLoadError
         or ValueError (bad parameters, unknown instrument). ``settings``: execution settings of
-        this strategy's own (None: the session's)."""
+        this strategy's own (None: the session's). ``enabled=False`` adds it switched off (it
+        does not run), ``error`` as failed with that error: how a strategy carried to other data
+        keeps the state it had."""
         if isinstance(strategy, type):
             if not issubclass(strategy, Strategy):
                 raise StrategyLoadError(f"{strategy.__qualname__} is not a Strategy subclass")
@@ -408,6 +412,13 @@ class ReplaySession:
             self._own_settings[slot.id] = settings
             self._configure(slot, settings)
         self._slots.append(slot)
+        if not enabled or error is not None:
+            if error is not None:
+                slot.fail(error)
+            else:
+                slot.status = StrategyStatus.DISABLED
+            self._runner.rebuild()
+            return StrategyHandle(slot.id, slot.name)
         try:
             self._catch_up([slot], progress, cancel)
         except Cancelled:

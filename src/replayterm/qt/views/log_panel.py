@@ -10,7 +10,8 @@ import html
 import logging
 from collections import deque
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -92,6 +93,18 @@ class LogPanel(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.text, 1)
         self.errors = 0
+        self._following = True  # lines arrived while hidden: show the newest when shown
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._following:
+            self._to_bottom()
+            QTimer.singleShot(0, self._to_bottom)  # once the text is laid out for its size
+            self._following = False
+
+    def _to_bottom(self) -> None:
+        bar = self.text.verticalScrollBar()
+        bar.setValue(bar.maximum())
 
     @Slot(int, str)
     def append_record(self, level: int, message: str) -> None:
@@ -100,7 +113,15 @@ class LogPanel(QWidget):
             self.errors += 1
             self.count_label.setText(f"{self.errors} error{'s' if self.errors != 1 else ''}")
         if level >= self.level.currentData():
+            bar = self.text.verticalScrollBar()
+            # Follow new lines unless the user scrolled up to read. QPlainTextEdit follows only
+            # while exactly at the bottom, and once full (each line drops the oldest) it slips
+            # one line off the bottom and stops following.
+            following = self._following or bar.value() >= bar.maximum() - 1
             self.text.appendHtml(self._html(level, message))
+            if following:
+                bar.setValue(bar.maximum())
+            self._following = following and not self.isVisible()
 
     def messages(self) -> list[str]:
         return [m for _, m in self._records]
@@ -115,6 +136,8 @@ class LogPanel(QWidget):
         threshold = self.level.currentData()
         self.text.clear()
         self.text.appendHtml("<br>".join(self._html(lv, m) for lv, m in self._records if lv >= threshold))
+        bar = self.text.verticalScrollBar()
+        bar.setValue(bar.maximum())
 
     @staticmethod
     def _html(level: int, message: str) -> str:

@@ -79,6 +79,9 @@ class ReplayWorker(QObject):
     index_progress = Signal(float, object, object)
     gaps_changed = Signal(list)
     pong = Signal(object)  # the token of ``ping``: everything queued before it is done
+    # Strategies written for other instruments than the newly opened ones wait for the user:
+    # names, the instruments they ran on, the new instruments. Answer with ``carry_strategies``.
+    carry_question = Signal(list, list, list)
 
     def __init__(self, settings: SessionSettings | None = None) -> None:
         super().__init__()
@@ -95,6 +98,7 @@ class ReplayWorker(QObject):
         self._paths: list[str] = []
         self._index_timer: QTimer | None = None
         self.indexing = IndexScheduler(self.index_progress.emit)
+        self._pending_carry: list[tuple[Any, SessionSettings | None]] = []
 
     @property
     def clock(self) -> Any:
@@ -178,17 +182,22 @@ class ReplayWorker(QObject):
         cancel = self.requests.begin_open()
         if cancel is None:
             return  # a newer open is queued: it replaces this one
+        was_playing = self.playing
         self._pause_quietly()
         try:
             opened = open_files(paths, self.open_progress.emit, cancel)
-        except Cancelled:
-            self.requests.cancels_consumed()
-            self.open_cancelled.emit()
-            return
         except Exception as exc:
-            # The replay that was open stays open: nothing the user had is lost.
-            text = str(exc) if isinstance(exc, DataError) else f"{exc}\n\n{traceback.format_exc()}"
-            self.open_failed.emit(text)
+            if isinstance(exc, Cancelled):
+                self.requests.cancels_consumed()
+                self.open_cancelled.emit()
+            else:
+                text = str(exc) if isinstance(exc, DataError) else f"{exc}\n\n{traceback.format_exc()}"
+                self.open_failed.emit(text)
+            # The replay that was open stays exactly as it was: playing if it was playing.
+            if was_playing:
+                self._resume()
+            elif self.session is not None:
+                self._publish()
             return
         previous = self.session
         self._stop_indexing(discard=True)
@@ -254,6 +263,12 @@ class ReplayWorker(QObject):
             )
             self.generation += 1
             self._reset_pending = True
+        self._resume()
+
+    def _resume(self) -> None:
+        """Play on from where the replay is (the clock restarts from now: no jump)."""
+        if self.session is None or self._timer is None:
+            return
         self.playback.play(self.session)
         self._timer.start()
         self.state_changed.emit(True, self.speed)
@@ -503,14 +518,52 @@ class ReplayWorker(QObject):
         return next((h for h in self.session.strategies if h.id == handle_id), None)
 
     def _carry_strategies(self, old: ReplaySession, new: ReplaySession) -> None:
-        """Strategies loaded from files or by name follow the user to newly opened data."""
-        for handle in old.strategies:
-            info = old.info(handle)
-            if info.spec is None:
-                continue
+        """Strategies loaded from files or by name follow the user to newly opened data, each in
+        the state it had (a failed or stopped one stays so: a looping one would hang again).
+        Strategies written for an instrument the new data does not have wait for the user's
+        answer (``carry_question``) instead of silently trading another symbol."""
+        carried = [
+            (old.info(h), old.strategy_settings(h)) for h in old.strategies if old.info(h).spec is not None
+        ]
+        self._pending_carry = []
+        if not carried:
+            return
+        names = {i.name for i in new.instruments}
+        if all(set(info.instrument.split(" + ")) <= names for info, _ in carried):
+            self._add_carried(new, carried)
+            return
+        self._pending_carry = carried
+        self.carry_question.emit(
+            [info.name for info, _ in carried],
+            sorted({leg for info, _ in carried for leg in info.instrument.split(" + ")}),
+            sorted(names),
+        )
+
+    @Slot(bool)
+    @guarded
+    def carry_strategies(self, carry: bool) -> None:
+        """The answer to ``carry_question``: add the waiting strategies to the open data, or drop them."""
+        pending, self._pending_carry = self._pending_carry, []
+        if carry and pending and self.session is not None:
+            self._add_carried(self.session, pending)
+        self._emit_strategies()
+        self._publish()
+
+    def _add_carried(self, new: ReplaySession, carried: list[tuple[Any, SessionSettings | None]]) -> None:
+        names = {i.name for i in new.instruments}
+        for info, own in carried:
+            status = info.status.value
             try:
-                own = old.strategy_settings(handle)
-                new.add_strategy(info.spec, info.params, name=info.name, colour=info.colour, settings=own)
+                new.add_strategy(
+                    info.spec,
+                    info.params,
+                    instrument=info.instrument if info.instrument in names else None,
+                    name=info.name,
+                    colour=info.colour,
+                    settings=own,
+                    enabled=status == "enabled",
+                    error=info.error if status == "failed" else None,
+                )
             except (StrategyLoadError, TypeError, ValueError) as exc:
                 self.strategy_failed.emit(f"Cannot reload {info.name} on the new data", str(exc))
 
