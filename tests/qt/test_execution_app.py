@@ -120,3 +120,26 @@ def test_apply_reruns_and_copy_as_command_gives_identical_fills(
 
     window.close()
     assert not controller.replay_thread.isRunning()
+
+
+def test_copy_backtest_command_leaves_out_failed_and_stopped_strategies(
+    qtbot: QtBot, settings: QSettings
+) -> None:
+    """A failed or stopped strategy does not trade on in the app; the command must not run it
+    (issue 19, item 13)."""
+    from replayterm.core.session import ReplaySession
+
+    parent = MainWindow(settings=settings)
+    qtbot.addWidget(parent)
+    session = ReplaySession.open(SAMPLE, SessionSettings(), to_ts="2024-01-02T00:01:00Z")
+    kept = session.add_strategy("market_maker")
+    stopped = session.add_strategy("mean_reversion")
+    session.enable(stopped, False)
+    ui = parent.execution
+    ui.set_opened(SAMPLE, [i.name for i in session.instruments])
+    ui.set_strategies([session.info(h) for h in session.strategies])
+    argv = ui.command()
+    assert "market_maker" in argv
+    assert "mean_reversion" not in argv
+    assert session.info(kept).status.value == "enabled"
+    session.close()

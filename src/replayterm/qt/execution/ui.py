@@ -142,7 +142,7 @@ class ExecutionUI(QObject):
         entries = [
             (info.spec, dict(info.params), self.own.get(info.handle.id))
             for info in self.strategies
-            if info.spec is not None
+            if info.spec is not None and info.status.value == "enabled"  # failed/stopped do not trade
         ]
         return backtest_argv(self.files, entries, self.settings)
 
@@ -150,7 +150,9 @@ class ExecutionUI(QObject):
         line = shlex.join(self.command())
         QGuiApplication.clipboard().setText(line)
         skipped = [i.name for i in self.strategies if i.spec is None]
+        off = [i.name for i in self.strategies if i.spec is not None and i.status.value != "enabled"]
         note = f" (left out, not loaded from a file or name: {', '.join(skipped)})" if skipped else ""
+        note += f" (left out, failed or stopped: {', '.join(off)})" if off else ""
         log.info("Copied: %s%s", line, note)
         self.status.emit("Backtest command copied to the clipboard")
 
