@@ -323,3 +323,19 @@ def test_transport_keys_work_whatever_widget_has_focus(window: MainWindow, qtbot
     qtbot.keyClick(edit, Qt.Key.Key_Space)
     qtbot.keyClick(edit, Qt.Key.Key_Minus)
     assert edit.text() == " -"
+
+
+def test_file_serve_shows_whether_the_server_runs(window: MainWindow) -> None:
+    """File ▸ Serve showed no running state (issue 19, item 13)."""
+    act = window.act_serve
+    assert act.isCheckable()
+    assert not act.isChecked()
+    window.serve_host.server = object()  # type: ignore[assignment]  # as once started
+    window.serve_host.state_changed.emit("serving  http://127.0.0.1:8000  ws://127.0.0.1:8001")
+    assert act.isChecked()
+    assert "Stop Serving" in act.text().replace("&", "")
+    assert "127.0.0.1:8000" in act.text()
+    window.serve_host.server = None
+    window.serve_host.state_changed.emit("")
+    assert not act.isChecked()
+    assert act.text().replace("&", "").startswith("Serve")

@@ -76,6 +76,9 @@ FILE_FILTER = (
 )
 
 
+SERVE_TEXT = "&Serve (tardis-machine API)"
+
+
 class MainWindow(QMainWindow):
     open_requested = Signal(list)
     play = Signal()
@@ -331,9 +334,9 @@ class MainWindow(QMainWindow):
             image_action.triggered.connect(
                 lambda _=False, n=name, w=widget: export_image.export_dialog(self, w, n)
             )
-        self.act_serve = self._menu_action(
-            file, "&Serve (tardis-machine API)", "Ctrl+Shift+S", self._toggle_serve
-        )
+        self.act_serve = self._menu_action(file, SERVE_TEXT, "Ctrl+Shift+S", self._toggle_serve)
+        self.act_serve.setCheckable(True)
+        self.serve_host.state_changed.connect(self._on_serve_state)
         file.addSeparator()
         self._menu_action(file, "&Quit", "Ctrl+Q", self.close)
 
@@ -547,6 +550,20 @@ class MainWindow(QMainWindow):
         paths, _ = QFileDialog.getOpenFileNames(self, "Open Market Data", start, FILE_FILTER)
         if paths:
             self.request_open(paths)
+
+    def _on_serve_state(self, text: str) -> None:
+        """File ▸ Serve shows whether the server runs, and where."""
+        running = self.serve_host.running
+        self.act_serve.setChecked(running)
+        if running:
+            where = text.removeprefix("serving").strip()
+            self.act_serve.setText(f"Stop &Serving ({where})" if where else "Stop &Serving")
+        elif text:  # starting or switching
+            self.act_serve.setText(f"&Serve (tardis-machine API): {text}")
+        else:
+            self.act_serve.setText(SERVE_TEXT)
+        if text:
+            self.status_label.setText(f"Server: {text.strip()}")
 
     def _toggle_serve(self) -> None:
         if self.serve_host.running:
