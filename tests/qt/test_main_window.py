@@ -339,3 +339,32 @@ def test_file_serve_shows_whether_the_server_runs(window: MainWindow) -> None:
     window.serve_host.state_changed.emit("")
     assert not act.isChecked()
     assert act.text().replace("&", "").startswith("Serve")
+
+
+def test_open_recent_lists_the_sets_opened_together_with_their_folders(
+    window: MainWindow, tmp_path: Path
+) -> None:
+    """Open Recent listed single files: two identical names from different folders, no path
+    (issue 19, item 13)."""
+    from replayterm.qt.settings import add_recent_files
+
+    sets = []
+    for day in ("a", "b"):
+        folder = tmp_path / day
+        folder.mkdir()
+        files = [folder / "book.csv.gz", folder / "trades.csv.gz"]
+        for f in files:
+            f.write_bytes(b"x")
+        sets.append([str(f) for f in files])
+        add_recent_files(window.settings, sets[-1])
+    menu = window.recent_menu
+    menu.refresh()
+    entries = [a for a in menu.actions() if a.text().startswith("&")][:2]
+    texts = [a.text() for a in entries]
+    assert "book.csv.gz + trades.csv.gz" in texts[0]
+    assert str(tmp_path / "b") in texts[0]  # newest first, with its folder
+    assert str(tmp_path / "a") in texts[1]
+    opened: list[list[str]] = []
+    menu._open = opened.append
+    entries[1].trigger()
+    assert opened == [sets[0]]  # the whole set opens again

@@ -16,6 +16,7 @@ APPLICATION = "ReplayTerm"
 ENV_SETTINGS = "REPLAYTERM_SETTINGS"
 MAX_RECENT = 12
 _RECENT_KEY = "files/recent"
+_RECENT_SETS_KEY = "files/recent_sets"  # each entry: the paths opened together, one per line
 
 
 def open_settings(path: str | os.PathLike[str] | None = None) -> QSettings:
@@ -40,16 +41,28 @@ def recent_files(settings: QSettings) -> list[str]:
     return _as_list(settings.value(_RECENT_KEY))[:MAX_RECENT]
 
 
+def recent_sets(settings: QSettings) -> list[list[str]]:
+    """The sets of files opened together, newest first (older settings: one set per file)."""
+    sets = [entry.split("\n") for entry in _as_list(settings.value(_RECENT_SETS_KEY))]
+    if not sets:
+        sets = [[p] for p in recent_files(settings)]
+    return [s for s in sets if s][:MAX_RECENT]
+
+
 def add_recent_files(settings: QSettings, paths: Iterable[str]) -> list[str]:
     new = [os.path.abspath(p) for p in paths]
     merged = new + [p for p in recent_files(settings) if p not in new]
     merged = list(dict.fromkeys(merged))[:MAX_RECENT]
     settings.setValue(_RECENT_KEY, merged)
+    entry = "\n".join(new)
+    sets = [entry] + ["\n".join(s) for s in recent_sets(settings) if "\n".join(s) != entry]
+    settings.setValue(_RECENT_SETS_KEY, sets[:MAX_RECENT])
     return merged
 
 
 def clear_recent_files(settings: QSettings) -> None:
     settings.setValue(_RECENT_KEY, [])
+    settings.setValue(_RECENT_SETS_KEY, [])
 
 
 def value(settings: QSettings, key: str, default: object, kind: type) -> object:

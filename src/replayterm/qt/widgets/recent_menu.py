@@ -1,4 +1,5 @@
-"""File ▸ Open Recent, filled from the settings each time it opens."""
+"""File ▸ Open Recent, filled from the settings each time it opens: the sets of files opened
+together (a day's book and trades, several days), each named by its files and its folder."""
 
 from __future__ import annotations
 
@@ -10,6 +11,19 @@ from PySide6.QtWidgets import QMenu, QWidget
 
 from replayterm.qt import settings as st
 
+MAX_NAMES = 3
+
+
+def set_label(paths: list[str]) -> str:
+    """``book.csv.gz + trades.csv.gz — /data/day1`` (the folders when they differ)."""
+    names = [os.path.basename(p) for p in paths]
+    shown = " + ".join(names[:MAX_NAMES]) + (
+        f" + {len(names) - MAX_NAMES} more" if len(names) > MAX_NAMES else ""
+    )
+    folders = list(dict.fromkeys(os.path.dirname(p) for p in paths))
+    where = folders[0] if len(folders) == 1 else f"{folders[0]} and {len(folders) - 1} more folders"
+    return f"{shown} — {where}"
+
 
 class RecentFilesMenu(QMenu):
     def __init__(self, settings: QSettings, open_paths: Callable[[list[str]], None], parent: QWidget) -> None:
@@ -20,13 +34,13 @@ class RecentFilesMenu(QMenu):
 
     def refresh(self) -> None:
         self.clear()
-        recent = st.recent_files(self._settings)
-        for i, path in enumerate(recent, 1):
-            act = self.addAction(f"&{i % 10}  {os.path.basename(path)}")
-            act.setToolTip(path)
-            act.setStatusTip(path)
-            act.setEnabled(os.path.isfile(path))
-            act.triggered.connect(lambda _=False, p=path: self._open([p]))
+        recent = st.recent_sets(self._settings)
+        for i, paths in enumerate(recent, 1):
+            act = self.addAction(f"&{i % 10}  {set_label(paths)}")
+            act.setToolTip("\n".join(paths))
+            act.setStatusTip("; ".join(paths))
+            act.setEnabled(all(os.path.isfile(p) for p in paths))
+            act.triggered.connect(lambda _=False, ps=list(paths): self._open(ps))
         if not recent:
             self.addAction("(none)").setEnabled(False)
         self.addSeparator()
