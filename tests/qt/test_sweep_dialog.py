@@ -162,3 +162,29 @@ def test_the_strategy_menu_opens_the_sweep_and_a_run_is_replayed(qtbot: QtBot, t
     assert opened.args == [two_days[:2]]
     assert loads[-1] == ("mean_reversion", {"lookback": 20})
     window.close()
+
+
+def test_the_sweep_defaults_to_the_loaded_strategy_and_writes_numbers_plainly(dialog: SweepDialog) -> None:
+    """With market_maker loaded and one instrument open, the dialog proposed basis (two
+    instruments), and wrote numbers in mixed forms (issue 19, item 13)."""
+    from replayterm.qt.sweep.setup_form import format_default
+
+    dialog.set_strategies(["market_maker"])
+    assert dialog.setup.strategy.currentText() == "market_maker"
+    fresh = SweepDialog()
+    fresh.set_strategies([])  # nothing loaded: a one-instrument strategy, not basis
+    assert fresh.setup.strategy.currentText() != "basis"
+    assert format_default(0.00001) == "0.00001"
+    assert format_default(250) == "250"
+    assert format_default(2.0) == "2.0"
+
+
+def test_the_window_offers_loaded_strategies_by_name_too(qtbot: QtBot) -> None:
+    from types import SimpleNamespace
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    loaded = [SimpleNamespace(spec="market_maker", status=SimpleNamespace(value="enabled"))]
+    window.strategies.store.infos = lambda: loaded  # type: ignore[method-assign]
+    assert window._strategy_files() == ["market_maker"]
+    window.close()

@@ -428,7 +428,10 @@ class MainWindow(QMainWindow):
         self.sink.push(frame)
 
     def _strategy_files(self) -> list[str]:
-        return [i.spec for i in self.strategies.store.infos() if i.spec and ".py" in i.spec]
+        """The loaded strategies (files and registered names), the enabled ones first."""
+        infos = [i for i in self.strategies.store.infos() if i.spec]
+        infos.sort(key=lambda i: i.status.value != "enabled")
+        return list(dict.fromkeys(str(i.spec) for i in infos))
 
     def status_label_text(self, text: str) -> None:
         self.status_label.setText(text)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from replayterm.batch.heatmap import Pivot, pivot
 from replayterm.batch.walkforward import LOWER_IS_BETTER
+from replayterm.qt.sweep.setup_form import format_default
 
 EMPTY_RGBA = (34, 38, 46, 255)
 DIVERGING = pg.ColorMap([0.0, 0.5, 1.0], [(200, 60, 60), (48, 52, 60), (60, 180, 90)])
@@ -112,14 +113,14 @@ class SweepHeatmap(QWidget):
         for j in range(len(p.y)):
             for i in range(len(p.x)):
                 value = p.values[j, i]
-                text = "—" if not math.isfinite(value) else f"{value:.4g}"
+                text = "—" if not math.isfinite(value) else f"{value:.6g}"
                 label = pg.TextItem(text, color=(235, 238, 242), anchor=(0.5, 0.5))
                 label.setPos(i, j)
                 self.plot.addItem(label)
                 self._labels.append(label)
         bottom, left = self.plot.getAxis("bottom"), self.plot.getAxis("left")
-        bottom.setTicks([[(i, str(v)) for i, v in enumerate(p.x)]])
-        left.setTicks([[(j, str(v)) for j, v in enumerate(p.y)]])
+        bottom.setTicks([[(i, format_default(v)) for i, v in enumerate(p.x)]])
+        left.setTicks([[(j, format_default(v)) for j, v in enumerate(p.y)]])
         bottom.setLabel(x)
         left.setLabel(y)
         self.plot.setXRange(-0.5, len(p.x) - 0.5, padding=0.02)
@@ -129,5 +130,5 @@ class SweepHeatmap(QWidget):
         colours = "red … green" if cmap is DIVERGING else "blue … yellow"
         self.note.setText(
             f"{metric}: mean over days and other parameters of {runs} finished runs · "
-            f"range {lo:.4g} … {hi:.4g} · {colours} = worse … better ({better})"
+            f"range {lo:.6g} … {hi:.6g} · {colours} = worse … better ({better})"
         )

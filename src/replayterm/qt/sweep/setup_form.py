@@ -7,6 +7,7 @@ checked (converted to the field's type) before anything runs.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -30,14 +31,29 @@ from PySide6.QtWidgets import (
 )
 
 from replayterm.batch import default_workers, metric_names, parse_grid_option, typed_axes
+from replayterm.core.data.numfmt import plain
 from replayterm.core.strategy import StrategyLoadError, available_strategies, load_strategy_class
 from replayterm.qt.strategy.params_form import param_fields
 
 
 def format_default(value: Any) -> str:
+    """A parameter value as the grid parser reads it back: never in exponent form (1e-05)."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float):
+        text = plain(value)
+        return text if "." in text or not math.isfinite(value) else f"{text}.0"
     return "" if value is None else str(value)
+
+
+def _one_instrument(name: str) -> bool:
+    """Whether a registered strategy trades one instrument (a multi-leg one, such as basis, has
+    an ``instruments`` parameter): the default when nothing is loaded."""
+    try:
+        cls = load_strategy_class(name)
+    except StrategyLoadError:
+        return False
+    return not any(f.name == "instruments" for f in param_fields(cls.Params))
 
 
 class SweepSetup(QWidget):
@@ -97,7 +113,9 @@ class SweepSetup(QWidget):
         self.strategy.clear()
         self.strategy.addItems(names)
         self.strategy.blockSignals(False)
-        self.strategy.setCurrentText(current if current else (names[0] if names else ""))
+        registered = sorted(available_strategies())
+        default = specs[0] if specs else next((n for n in registered if _one_instrument(n)), "")
+        self.strategy.setCurrentText(current if current and not specs else (default or current))
         self._strategy_changed(self.strategy.currentText())
 
     def _browse(self) -> None:
