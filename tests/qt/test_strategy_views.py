@@ -463,3 +463,28 @@ def test_the_enable_box_in_the_list_asks_the_worker(window: MainWindow, qtbot: Q
     with qtbot.waitSignal(ui.enable_strategy, timeout=1000) as sent:
         ui.panel.act_enable.trigger()
     assert sent.args == [2, True]
+
+
+def test_load_strategy_starts_in_the_folder_of_the_strategies(
+    window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Load Strategy started in the home folder (issue 19, item 13): it starts in the last
+    strategy folder, else the folder of a loaded strategy file, else the bundled examples."""
+    from PySide6.QtWidgets import QFileDialog
+
+    import replayterm.qt.strategy.panel as panel_module
+
+    starts: list[str] = []
+    monkeypatch.setattr(
+        QFileDialog,
+        "getOpenFileName",
+        staticmethod(lambda parent, title, start, filt: (starts.append(start), ("", ""))[1]),
+    )
+    panel = window.strategies.panel
+    panel.load_dialog()
+    assert starts[-1] == str(panel_module.examples_folder())  # nothing chosen before
+    assert starts[-1] != str(Path.home())
+    (tmp_path / "mine").mkdir()
+    window.settings.setValue("strategies/last_dir", str(tmp_path / "mine"))
+    panel.load_dialog()
+    assert starts[-1] == str(tmp_path / "mine")

@@ -6,6 +6,7 @@ it failed, its traceback. The panel only emits requests; the worker answers with
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QSettings, Qt, Signal
@@ -37,6 +38,26 @@ from replayterm.qt.timefmt import format_utc
 
 FILE_FILTER = "Python strategy (*.py);;All files (*)"
 _LAST_DIR = "strategies/last_dir"
+
+
+def examples_folder() -> Path:
+    """The example strategies: ``examples/`` of a source checkout, else the built-in ones."""
+    package = Path(__file__).resolve().parents[2]  # .../replayterm
+    checkout = package.parents[1] / "examples"
+    return checkout if checkout.is_dir() else package / "strategies"
+
+
+def strategy_start_folder(settings: QSettings, specs: list[str]) -> str:
+    """Where a strategy file dialog opens: the last folder a strategy was loaded from, else the
+    folder of a loaded strategy file, else the examples; never a bare home folder."""
+    last = str(settings.value(_LAST_DIR, "") or "")
+    if last and os.path.isdir(last):
+        return last
+    for spec in specs:
+        path = spec.split(".py:", 1)[0] + ".py" if ".py:" in spec else spec
+        if path.endswith(".py") and os.path.isfile(path):
+            return os.path.dirname(os.path.abspath(path))
+    return str(examples_folder())
 
 
 class StrategyPanel(QWidget):
@@ -307,7 +328,7 @@ class StrategyPanel(QWidget):
 
     # ---- requests ----------------------------------------------------------------------------
     def load_dialog(self) -> None:
-        start = str(self.settings.value(_LAST_DIR, os.path.expanduser("~")))
+        start = strategy_start_folder(self.settings, [i.spec for i in self.store.infos() if i.spec])
         path, _ = QFileDialog.getOpenFileName(self, "Load Strategy", start, FILE_FILTER)
         if path:
             self.load_file(path)

@@ -8,7 +8,6 @@ checked (converted to the field's type) before anything runs.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,6 +32,8 @@ from PySide6.QtWidgets import (
 from replayterm.batch import default_workers, metric_names, parse_grid_option, typed_axes
 from replayterm.core.data.numfmt import plain
 from replayterm.core.strategy import StrategyLoadError, available_strategies, load_strategy_class
+from replayterm.qt.settings import open_settings
+from replayterm.qt.strategy.panel import strategy_start_folder
 from replayterm.qt.strategy.params_form import param_fields
 
 
@@ -119,7 +120,8 @@ class SweepSetup(QWidget):
         self._strategy_changed(self.strategy.currentText())
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Strategy File", os.path.expanduser("~"), "Python (*.py)")
+        start = strategy_start_folder(open_settings(), [self.strategy.currentText()])
+        path, _ = QFileDialog.getOpenFileName(self, "Strategy File", start, "Python (*.py)")
         if path:
             self.strategy.setCurrentText(path)
 
