@@ -368,3 +368,14 @@ def test_open_recent_lists_the_sets_opened_together_with_their_folders(
     menu._open = opened.append
     entries[1].trigger()
     assert opened == [sets[0]]  # the whole set opens again
+
+
+def test_the_open_dialog_is_wide_enough_to_tell_the_files_apart(window: MainWindow) -> None:
+    """The open dialog was too narrow to tell the 12 shared files apart (issue 19, item 13)."""
+    from PySide6.QtGui import QFontMetrics
+
+    dialog = window.make_open_dialog(str(Path.home()))
+    longest = "binance-futures_book_ticker_update_ids_2024-07-18_BTCUSDT.csv.gz"
+    assert dialog.width() >= QFontMetrics(dialog.font()).horizontalAdvance(longest) + 400
+    assert dialog.fileMode() == dialog.FileMode.ExistingFiles
+    dialog.deleteLater()

@@ -543,6 +543,23 @@ class MainWindow(QMainWindow):
         self.status_label.setText(f"Opening {', '.join(_shown_name(p) for p in paths)}…")
         self.open_requested.emit(paths)
 
+    def make_open_dialog(self, start: str) -> QFileDialog:
+        """File ▸ Open: wide enough for whole Tardis file names (they differ only at the end),
+        in the detail view (size and date tell days and types apart too)."""
+        dialog = QFileDialog(self, "Open Market Data", start, FILE_FILTER)
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
+        dialog.setViewMode(QFileDialog.ViewMode.Detail)
+        dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+        name = dialog.fontMetrics().horizontalAdvance(
+            "binance-futures_book_ticker_update_ids_2024-07-18_BTCUSDT.csv.gz"
+        )
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        width = name + 480  # the sidebar, size, type and date columns
+        if screen is not None:
+            width = min(width, int(screen.width() * 0.95))
+        dialog.resize(max(width, 900), 600)
+        return dialog
+
     def open_database_dialog(self) -> None:
         dialog = OpenDatabaseDialog(self.settings, self)
         if dialog.exec() and dialog.urls:
@@ -550,9 +567,11 @@ class MainWindow(QMainWindow):
 
     def open_dialog(self) -> None:
         start = str(self.settings.value("files/last_dir", os.path.expanduser("~")))
-        paths, _ = QFileDialog.getOpenFileNames(self, "Open Market Data", start, FILE_FILTER)
-        if paths:
-            self.request_open(paths)
+        dialog = self.make_open_dialog(start)
+        if dialog.exec() == QDialog.DialogCode.Accepted and dialog.selectedFiles():
+            self.request_open(dialog.selectedFiles())
+        dialog.deleteLater()
+        self.activateWindow()  # back to the main window, for its keys (no window manager)
 
     def _on_serve_state(self, text: str) -> None:
         """File ▸ Serve shows whether the server runs, and where."""
