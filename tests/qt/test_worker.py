@@ -339,9 +339,17 @@ def test_opening_other_files_keeps_each_strategys_state_and_asks_before_another_
     with harness.qtbot.waitSignal(harness.worker.strategies_changed, timeout=30_000):
         cmd.enable.emit(stopped.handle.id, False)
     # The same files again (same symbol): carried at once, each as it was.
-    with harness.qtbot.waitSignal(harness.worker.strategies_changed, timeout=60_000) as blocker:
+    problems: list[object] = []
+    harness.worker.strategy_failed.connect(lambda *a: problems.append(a))
+    harness.worker.carry_question.connect(lambda *a: problems.append(a))
+    with harness.qtbot.waitSignal(harness.worker.opened, timeout=60_000):
         harness.cmd.open.emit([str(p) for p in SAMPLE])
-    states = {s.name: s.status.value for s in blocker.args[0]}
+    harness.sync()
+    assert problems == []  # no question: the same symbol
+    reopened = harness.worker.session
+    assert reopened is not None
+    assert reopened is not session
+    states = {i.name: i.status.value for i in (reopened.info(h) for h in reopened.strategies)}
     assert states == {"fails": "failed", "stopped": "disabled", "runs": "enabled"}
     # Another symbol: nothing is carried until the GUI answers the question.
     other = generate_files(tmp_path / "other", minutes=2, seed=3, symbol="OTHERUSD")
@@ -353,6 +361,7 @@ def test_opening_other_files_keeps_each_strategys_state_and_asks_before_another_
     assert "OTHERUSD" in " ".join(new)
     assert harness.worker.session is not None
     assert harness.worker.session.strategies == []
+    harness.sync()  # the open's own strategies_changed ([]) has arrived
     with harness.qtbot.waitSignal(harness.worker.strategies_changed, timeout=60_000) as blocker:
         cmd.carry.emit(True)
     assert {s.name: s.status.value for s in blocker.args[0]} == states
