@@ -103,7 +103,7 @@ class ChartsView(QWidget):
         self.glw.ci.setContentsMargins(2, 2, 2, 2)
         self.price_plot = self._add_plot(0, "Price")
         self.spread_plot = self._add_plot(1, "Spread")
-        self.imb_plot = self._add_plot(2, f"Imbalance (top {STATS_DEPTH})")
+        self.imb_plot = self._add_plot(2, f"Imb. (top {STATS_DEPTH})")
         self.price_plot.showAxis("bottom", False)
         self.spread_plot.showAxis("bottom", False)
         self.imb_plot.setYRange(-1.0, 1.0, padding=0.05)
