@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 
@@ -12,6 +13,7 @@ from replayterm.core.execution.latency import ConstantLatency
 from replayterm.core.execution.orders import BUY, Order
 from replayterm.qt.main_window import MainWindow
 from replayterm.qt.orders import OrderInspector
+from replayterm.qt.orders.orders_model import OrdersModel
 
 
 class _Book:
@@ -46,7 +48,7 @@ def test_the_inspector_shows_the_life_of_an_order(qtbot: QtBot) -> None:
     qtbot.addWidget(inspector)
     life = _life()
     inspector.set_orders([{k: life[k] for k in ("order_id", "side", "price", "amount", "outcome", "reason")}])
-    assert inspector.table.rowCount() == 1
+    assert inspector.model.rowCount() == 1
     picked: list[int] = []
     inspector.order_selected.connect(picked.append)
     inspector.table.selectRow(0)
@@ -71,3 +73,34 @@ def test_the_window_draws_the_inspected_order_on_the_price_chart(qtbot: QtBot, s
     assert list(ys) == [100.0, 100.0]
     assert xs[0] == 0.001
     assert "filled: the 2.4 ahead" in w.orders._label.toPlainText()
+
+
+def test_a_long_order_list_formats_only_what_is_visible_and_keeps_the_selection(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A market maker sends tens of thousands of orders; every refresh used to build a widget item
+    per cell and size the columns over all rows, which froze the GUI for seconds."""
+    inspector = OrderInspector()
+    qtbot.addWidget(inspector)
+    inspector.resize(800, 300)
+    inspector.show()
+    rows = [
+        {"order_id": i, "side": "buy" if i % 2 else "sell", "price": 100.0 + i % 7, "amount": 1.0,
+         "outcome": "filled", "reason": "filled: traded out"}
+        for i in range(1, 50_001)
+    ]  # fmt: skip
+    inspector.set_orders(rows)
+    inspector.select_order(49_990)
+    formatted: list[int] = []
+    original = OrdersModel._text
+
+    def counting(row: dict, col: int) -> str:
+        formatted.append(col)
+        return original(row, col)
+
+    monkeypatch.setattr(OrdersModel, "_text", staticmethod(counting))
+    inspector.set_orders([*rows, {**rows[0], "order_id": 50_001}])
+    inspector.grab()  # paints the visible rows
+    assert inspector.model.rowCount() == 50_001
+    assert inspector.selected_order() == 49_990  # still selected after the refresh
+    assert 0 < len(formatted) < 2_000  # the visible cells, not 300,006

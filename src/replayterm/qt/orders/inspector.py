@@ -17,8 +17,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -26,9 +25,7 @@ from PySide6.QtWidgets import (
 from replayterm.core.data.numfmt import plain
 from replayterm.core.execution.story import story
 from replayterm.qt import theme
-
-COLUMNS = ("ID", "Side", "Price", "Amount", "Outcome", "Why")
-_OUTCOME_COLOURS = {"filled": theme.OK, "partly filled": theme.WARN, "rejected": theme.BAD}
+from replayterm.qt.orders.orders_model import OUTCOME_COLOURS, OrdersModel
 
 
 class OrderInspector(QWidget):
@@ -36,16 +33,18 @@ class OrderInspector(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.table = QTableWidget(0, len(COLUMNS), self)
-        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.model = OrdersModel()
+        self.table = QTableView(self)
+        self.table.setModel(self.model)
         self.table.setFont(theme.mono_font(9))
         self.table.verticalHeader().hide()
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.itemSelectionChanged.connect(self._on_selection)
+        # Interactive, not ResizeToContents: the latter measures every row on each refresh.
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.selectionModel().selectionChanged.connect(self._on_selection)
 
         self.title = QLabel("Click an order (a row here or in Fills) to see its life", self)
         self.title.setObjectName("dimLabel")
@@ -85,43 +84,35 @@ class OrderInspector(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(split)
-        self._ids: list[int] = []
         self._quiet = False
         self.life: dict[str, Any] | None = None
 
     def set_orders(self, rows: list[dict[str, Any]]) -> None:
-        """The strategy's orders, newest first; keeps the selected order selected."""
+        """The strategy's orders (oldest first), shown newest first; keeps the selected order
+        selected."""
         current = self.selected_order()
         self._quiet = True
         try:
-            self.table.setRowCount(len(rows))
-            self._ids = []
-            for r, row in enumerate(reversed(rows)):
-                self._ids.append(int(row["order_id"]))
-                price = "market" if row["price"] is None else plain(float(row["price"]))
-                values = (str(row["order_id"]), row["side"], price, plain(float(row["amount"])),
-                          row["outcome"], row["reason"])  # fmt: skip
-                for c, value in enumerate(values):
-                    item = QTableWidgetItem(value)
-                    if c == 1:
-                        item.setForeground(QColor(theme.BID if value == "buy" else theme.ASK))
-                    if c == 4:
-                        item.setForeground(QColor(_OUTCOME_COLOURS.get(value, theme.DIM)))
-                    self.table.setItem(r, c, item)
-            if current in self._ids:
-                self.table.selectRow(self._ids.index(current))
+            self.model.set_rows(rows)
+            if current is not None:
+                self._select_row(self.model.row_of(current))
         finally:
             self._quiet = False
 
     def selected_order(self) -> int | None:
         rows = self.table.selectionModel().selectedRows()
-        return self._ids[rows[0].row()] if rows and rows[0].row() < len(self._ids) else None
+        return self.model.order_id(rows[0].row()) if rows else None
 
     def select_order(self, order_id: int) -> None:
-        if order_id in self._ids:
-            self._quiet = True
-            self.table.selectRow(self._ids.index(order_id))
+        self._quiet = True
+        try:
+            self._select_row(self.model.row_of(order_id))
+        finally:
             self._quiet = False
+
+    def _select_row(self, row: int | None) -> None:
+        if row is not None:
+            self.table.selectRow(row)
 
     def _on_selection(self) -> None:
         oid = self.selected_order()
@@ -134,7 +125,7 @@ class OrderInspector(QWidget):
         price = "market" if life["price"] is None else plain(float(life["price"]))
         self.title.setText(f"order {life['order_id']} · {life['strategy']} · {life['instrument']} · "
                            f"{side} {plain(float(life['amount']))} @ {price} {life['tif']}")  # fmt: skip
-        colour = _OUTCOME_COLOURS.get(life["outcome"], theme.TEXT)
+        colour = OUTCOME_COLOURS.get(life["outcome"], theme.TEXT)
         self.sentence.setStyleSheet(f"color: {colour}")
         self.sentence.setText(life["reason"])
         self.text.setPlainText(story(life))
