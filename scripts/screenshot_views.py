@@ -2,6 +2,8 @@
 
     xvfb-run -a .venv/bin/python scripts/screenshot_views.py [--out /tmp/gui_shot.png] [--frames 400]
     xvfb-run -a .venv/bin/python scripts/screenshot_views.py --sample [--seconds 20] [--speed 10]
+    .venv/bin/python scripts/screenshot_views.py --sample --files F... --speed max --size 1920x1080 \
+        --strategy market_maker --out docs/screenshot.png     (the README's screenshot, under Xvfb)
 
 By default the window is fed hand-made frames (a random-walk book, no replay engine involved);
 ``--sample`` plays the bundled sample through the real replay worker instead. Prints the median
@@ -37,7 +39,9 @@ def main() -> int:
     ap.add_argument("--size", default="1680x1000")
     ap.add_argument("--sample", action="store_true", help="play data/ through the replay worker")
     ap.add_argument("--seconds", type=float, default=20.0, help="with --sample: wall seconds to play")
-    ap.add_argument("--speed", type=float, default=10.0, help="with --sample: replay speed")
+    ap.add_argument("--speed", default="10", help="with --sample: replay speed (a number or max)")
+    ap.add_argument("--files", nargs="*", default=None, help="with --sample: play these instead")
+    ap.add_argument("--strategy", default=None, help="with --sample: load this strategy first")
     args = ap.parse_args()
 
     from PySide6.QtWidgets import QApplication
@@ -87,7 +91,7 @@ def _play_sample(app, window, args) -> int:  # type: ignore[no-untyped-def]
     from replayterm.qt.app import bundled_sample
     from replayterm.qt.controller import ReplayController
 
-    files = bundled_sample()
+    files = args.files or bundled_sample()
     if not files:
         print("no bundled sample in data/", file=sys.stderr)
         return 1
@@ -99,7 +103,14 @@ def _play_sample(app, window, args) -> int:  # type: ignore[no-untyped-def]
     while window.sink.frames_rendered == 0 and time.monotonic() < deadline:
         app.processEvents()
         time.sleep(0.005)
-    window.transport.set_speed(args.speed)
+    if args.strategy:
+        loaded: list[bool] = []
+        controller.worker.strategies_changed.connect(lambda infos: loaded.append(bool(infos)))
+        window.strategies.add_strategy.emit(args.strategy, {})
+        while not any(loaded) and time.monotonic() < deadline + 120:
+            app.processEvents()
+            time.sleep(0.005)
+    window.transport.set_speed(float("inf") if args.speed == "max" else float(args.speed))
     window.transport.toggle_play()
     end = time.monotonic() + args.seconds
     while time.monotonic() < end:

@@ -3,11 +3,12 @@ from __future__ import annotations
 import math
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
 from qt_frames import T0, make_frame
 
+from replayterm.qt.widgets.timeline_slider import TimelineSlider
 from replayterm.qt.widgets.transport import SPEEDS, TransportBar
 
 END = T0 + 3_600_000_000
@@ -101,12 +102,11 @@ def test_slider_drag_is_debounced_into_one_seek(bar: TransportBar, qtbot: QtBot)
     slider.setSliderDown(True)
     for v in range(100_000, 500_001, 20_000):
         slider.setSliderPosition(v)
-    qtbot.wait(50)
-    assert seeks == []  # still moving: nothing sent yet
+    assert seeks == []  # still moving: nothing sent yet (the hold itself: see the manual-timer test)
     qtbot.waitUntil(lambda: len(seeks) == 1, timeout=1000)
     assert seeks == [T0 + (END - T0) // 2]
     slider.setSliderDown(False)  # release right after the debounced seek: nothing new to send
-    qtbot.wait(250)
+    assert not slider.busy  # no timer left that could send one later
     assert len(seeks) == 1
     # frames of the old generation must not pull the handle back while the seek is in flight
     bar.apply_frame(make_frame(ts=T0 + 60_000_000, start=T0, end=END, generation=0))
@@ -177,3 +177,47 @@ def test_a_stale_end_frame_does_not_undo_play_at_the_end(bar: TransportBar, qtbo
     assert bar.playing  # in flight from before the press
     bar.apply_frame(make_frame(ts=T0, start=T0, end=END, playing=True, generation=4, reset=True))
     assert bar.playing
+
+
+class ManualTimer(QTimer):
+    """A single-shot timer that fires only when the test says so."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.active = False
+
+    def start(self, *_args: object) -> None:  # type: ignore[override]
+        self.active = True
+
+    def stop(self) -> None:  # type: ignore[override]
+        self.active = False
+
+    def isActive(self) -> bool:  # type: ignore[override]
+        return self.active
+
+    def fire(self) -> None:
+        self.active = False
+        self.timeout.emit()
+
+
+def test_debounce_sends_one_seek_when_its_timer_fires(qtbot: QtBot) -> None:
+    timer = ManualTimer()
+    slider = TimelineSlider(debounce=timer)
+    qtbot.addWidget(slider)
+    slider.set_span(T0, END)
+    seeks: list[int] = []
+    slider.seek_requested.connect(seeks.append)
+    slider.setSliderDown(True)
+    for v in range(100_000, 500_001, 20_000):
+        slider.setSliderPosition(v)
+    assert seeks == []  # still moving: held back however long that takes
+    assert slider.busy
+    timer.fire()
+    assert seeks == [T0 + (END - T0) // 2]
+    slider.setSliderDown(False)  # released right after the debounced seek: nothing new to send
+    assert seeks == [T0 + (END - T0) // 2]
+    slider.setSliderDown(True)
+    slider.setSliderPosition(600_000)
+    slider.setSliderDown(False)  # a release sends what is pending at once
+    assert len(seeks) == 2
+    assert not timer.active

@@ -63,6 +63,10 @@ class Account:
         self.volume = 0.0
         self.turnover = 0.0
         self.orders: dict[int, OrderState] = {}
+        # The orders that may still be open (a subset of ``orders``, in submit order), pruned as
+        # they are read: a market maker's account holds ten thousands of finished orders, and
+        # every frame and status line asks for the open ones.
+        self._maybe_open: dict[int, OrderState] = {}
         self.fills: list[Fill] = []
         self._next_id = 1
 
@@ -76,13 +80,19 @@ class Account:
     def record_submit(self, order_id: int, order: Order, ts: int) -> OrderState:
         state = OrderState(order_id, order, ts)
         self.orders[order_id] = state
+        self._maybe_open[order_id] = state
         return state
 
     def record_cancel_request(self, order_id: int) -> None:
         self.orders[order_id].cancel_requested = True
 
     def open_orders(self) -> list[OrderState]:
-        return [s for s in self.orders.values() if s.is_open]
+        """Pending and open orders, in submit order (an order never reopens once it ended)."""
+        maybe = self._maybe_open
+        ended = [oid for oid, s in maybe.items() if not s.is_open]
+        for oid in ended:
+            del maybe[oid]
+        return list(maybe.values())
 
     # -- responses ------------------------------------------------------------------------------
     def apply(self, event: Event) -> None:

@@ -18,7 +18,11 @@ DEBOUNCE_MS = 150
 class TimelineSlider(QSlider):
     seek_requested = Signal("qint64")  # type: ignore[arg-type]
 
-    def __init__(self, parent: QWidget | None = None, debounce_ms: int = DEBOUNCE_MS) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, debounce_ms: int = DEBOUNCE_MS, debounce: QTimer | None = None
+    ) -> None:
+        """``debounce``: the single-shot timer that holds back seeks while the handle moves
+        (injectable, so tests fire it by hand instead of waiting for it)."""
         super().__init__(Qt.Orientation.Horizontal, parent)
         self.setRange(0, RESOLUTION)
         self.setPageStep(RESOLUTION // 100)
@@ -36,7 +40,7 @@ class TimelineSlider(QSlider):
         self._loop: tuple[int, int] | None = None  # loop region (shaded)
         self._pending: int | None = None
         self._last_emitted: int | None = None
-        self._debounce = QTimer(self)
+        self._debounce = debounce if debounce is not None else QTimer(self)
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(debounce_ms)
         self._debounce.timeout.connect(self._emit_pending)
