@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QObject, Qt, QThread
+from PySide6.QtCore import QObject, Qt, QThread, Slot
 
 from replayterm.qt.main_window import MainWindow
 from replayterm.qt.timefmt import format_utc
@@ -67,6 +67,8 @@ class ReplayController(QObject):
         w.closing.connect(self.shutdown)
 
         wk.frame_ready.connect(w.show_frame)
+        wk.frame_ready.connect(self._frame_received)
+        wk.enable_flow_control()  # frames at the pace the GUI takes them (before the thread runs)
         wk.open_progress.connect(w.set_progress)
         wk.opened.connect(self._on_opened)
         wk.open_failed.connect(w.open_failed)
@@ -110,6 +112,10 @@ class ReplayController(QObject):
         self.replay_thread.start()
         w.speed_changed.emit(w.transport.current_speed)  # the worker starts at 1x; the window may not
         w.depth_reach_changed.emit(w.depth_reach())
+
+    @Slot(object)
+    def _frame_received(self, _frame: object) -> None:
+        self.worker.frame_received()
 
     def _on_opened(self, info: OpenedInfo) -> None:
         for warning in info.warnings:

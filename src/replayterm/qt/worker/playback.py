@@ -18,6 +18,37 @@ FRAME_INTERVAL_S = 1.0 / 60.0
 TICK_BUDGET_S = 0.015  # longest tick: Max speed then applies ~one frame interval of events per tick
 MAX_EVENTS_PER_TICK = 2_000_000
 MIN_EVENTS_PER_TICK = 64
+MAX_FRAMES_IN_FLIGHT = 2  # frames published but not yet received by the GUI
+FRAME_OVERDUE_S = 0.25  # publish anyway after this long (a GUI that never says it received one)
+
+
+class FrameGate:
+    """Frames at the GUI's pace: while playing, a frame is published only if fewer than
+    ``MAX_FRAMES_IN_FLIGHT`` wait in the GUI's queue (or the last one is overdue). A GUI that
+    renders 20 frames a second no longer costs the worker 60 frames a second: the streams of
+    the frames not built are carried by the next one anyway. Counts are written by one thread
+    each (published: the worker; received: the GUI), so no lock is needed."""
+
+    def __init__(self, enabled: bool = False) -> None:
+        self.enabled = enabled
+        self.published = 0
+        self.received = 0
+        self.last_publish = 0.0
+
+    def may_publish(self, now: float) -> bool:
+        if not self.enabled:
+            return True
+        return (
+            self.published - self.received < MAX_FRAMES_IN_FLIGHT
+            or now - self.last_publish >= FRAME_OVERDUE_S
+        )
+
+    def publish(self, now: float) -> None:
+        self.published += 1
+        self.last_publish = now
+
+    def receive(self) -> None:
+        self.received += 1
 
 
 class Playback:
@@ -26,6 +57,7 @@ class Playback:
         self.events_per_tick = 50_000
         self.lag_us = 0
         self.last_frame_wall = 0.0
+        self.gate = FrameGate()
         self._rate_window: list[tuple[float, int]] = []
 
     @property
@@ -72,12 +104,15 @@ class Playback:
 
     def frame_due(self, tick_started: float) -> bool:
         """A frame is due now, or would be later after the next tick than it is early now (at Max
-        speed a tick lasts most of a frame interval: checking only its start halves the rate)."""
+        speed a tick lasts most of a frame interval: checking only its start halves the rate),
+        and the GUI has room for it (``FrameGate``)."""
         done = time.perf_counter()
-        return done - self.last_frame_wall >= FRAME_INTERVAL_S - 0.5 * (done - tick_started)
+        due = done - self.last_frame_wall >= FRAME_INTERVAL_S - 0.5 * (done - tick_started)
+        return due and self.gate.may_publish(done)
 
     def published(self) -> None:
         self.last_frame_wall = time.perf_counter()
+        self.gate.publish(self.last_frame_wall)
 
     def _tick_paced(self, session: ReplaySession) -> None:
         target = self.clock.now()  # never past the last event

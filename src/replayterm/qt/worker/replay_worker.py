@@ -119,6 +119,14 @@ class ReplayWorker(QObject):
         """Stop the open, seek or strategy start running or queued now (safe from any thread)."""
         self.requests.cancel()
 
+    def enable_flow_control(self) -> None:
+        """Publish while playing only as fast as the GUI receives (``frame_received``)."""
+        self.playback.gate.enabled = True
+
+    def frame_received(self) -> None:
+        """A frame reached the GUI thread (call from there; safe from any thread)."""
+        self.playback.gate.receive()
+
     @Slot()  # a real slot: connected directly, it must not go through a per-callable receiver
     def issue_seek(self) -> None:
         """A seek is being sent: a running seek stops for it (safe from any thread)."""
