@@ -11,12 +11,10 @@ there are written). A callback that does not return within ``--budget-s`` (defau
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 import threading
 import time
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from replayterm import __version__
@@ -26,6 +24,7 @@ from replayterm.commands.execution_args import (
     execution_settings_from_args,
     settings_with,
 )
+from replayterm.commands.interrupt import StopOnInterrupt
 from replayterm.core.data import Cancelled, DataError, format_time, parse_time
 from replayterm.core.data.numfmt import plain
 from replayterm.core.session import ReplaySession, SessionSettings
@@ -171,33 +170,15 @@ def settings_from_args(args: argparse.Namespace) -> SessionSettings:
     return execution_settings_from_args(args, focus=args.instrument, callback_budget_s=budget_from_args(args))
 
 
-class _CtrlC:
+class _CtrlC(StopOnInterrupt):
     """The first Ctrl+C stops the run cleanly (a callback running then is aborted, the results so
     far are written); a second one quits at once."""
 
     def __init__(self) -> None:
-        self.event = threading.Event()
+        super().__init__("replayterm backtest: stopping; the results so far are written")
         self.session: ReplaySession | None = None
-        self._previous: Any = None
 
-    def __enter__(self) -> _CtrlC:
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-
-    def _handle(self, signum: int, frame: FrameType | None) -> None:
-        if self.event.is_set():
-            raise KeyboardInterrupt
-        self.event.set()
-        print(
-            "\nreplayterm backtest: stopping; the results so far are written (Ctrl+C again to quit now)",
-            file=sys.stderr,
-            flush=True,
-        )
+    def on_first_interrupt(self) -> None:
         # A callback still running a moment later (a stuck one) is aborted, not from this handler:
         # it may run while the replay thread holds the watchdog's lock.
         threading.Thread(target=self._abort_if_stuck, daemon=True).start()
@@ -207,9 +188,6 @@ class _CtrlC:
         session = self.session
         if session is not None:
             session.watchdog.abort_current("stopped with Ctrl+C in {callback}")
-
-    def __call__(self) -> bool:
-        return self.event.is_set()
 
 
 def run(args: argparse.Namespace) -> int:

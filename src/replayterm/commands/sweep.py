@@ -12,12 +12,9 @@ from __future__ import annotations
 import argparse
 import hashlib
 import math
-import signal
 import sys
-import threading
 import time
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from replayterm.batch import (
@@ -33,6 +30,7 @@ from replayterm.batch import (
 from replayterm.batch.sweep import Backend
 from replayterm.commands._common import TerminalProgress, check_time_range
 from replayterm.commands._sweep_execution import add_execution_arguments, execution_settings_from_args
+from replayterm.commands.interrupt import StopOnInterrupt
 from replayterm.core.data import Cancelled, DataError, parse_time
 from replayterm.core.strategy import StrategyLoadError
 
@@ -126,34 +124,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-class StopOnInterrupt:
-    """The first Ctrl+C asks the sweep to stop cleanly; a second one interrupts at once."""
-
-    def __init__(self) -> None:
-        self.event = threading.Event()
-        self._previous: Any = None
-
-    def __enter__(self) -> StopOnInterrupt:
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-
-    def _handle(self, signum: int, frame: FrameType | None) -> None:
-        if self.event.is_set():
-            raise KeyboardInterrupt
-        self.event.set()
-        print(
-            "\nreplayterm sweep: stopping; finished rows are kept (Ctrl+C again to quit now)", file=sys.stderr
-        )
-
-    def __call__(self) -> bool:
-        return self.event.is_set()
-
-
 def _fail(message: str, code: int) -> int:
     print(f"replayterm sweep: {message}", file=sys.stderr)
     return code
@@ -209,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
     if not grid:
         print("replayterm sweep: note: no --grid given, so there is one combination", file=sys.stderr)
 
-    with StopOnInterrupt() as stop:
+    with StopOnInterrupt("replayterm sweep: stopping; finished rows are kept") as stop:
         progress = TerminalProgress("opening")
         try:
             plan = plan_sweep(
