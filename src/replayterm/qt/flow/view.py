@@ -36,7 +36,8 @@ from replayterm.qt import theme
 from replayterm.qt.flow.items import BarsItem, CandlesItem, FootprintItem, ProfileItem
 from replayterm.qt.flow.service import FlowService, start_service, stop_service
 from replayterm.qt.views.axes import LeanAxis, LeanDateAxis
-from replayterm.qt.views.plot_items import CursorLine, CurveItem, GridItem
+from replayterm.qt.views.chart_plot import add_chart_plot
+from replayterm.qt.views.plot_items import CursorLine, CurveItem
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,6 @@ DEFAULT_INTERVAL = "5s"
 WINDOWS_S = (60, 300, 900, 3600, 4 * 3600, 86400)
 DEFAULT_WINDOW_S = 300
 REQUEST_MS = 80  # at most ~12 requests a second while playing
-AXIS_WIDTH = 78
 
 
 def _label(s: int) -> str:
@@ -74,22 +74,7 @@ class OrderFlowView(QWidget):
     # ---- construction ------------------------------------------------------------------------
     def _plot(self, row: int, col: int, name: str, date_axis: bool = True) -> pg.PlotItem:
         bottom = LeanDateAxis(orientation="bottom", utcOffset=0) if date_axis else LeanAxis("bottom")
-        plot = self.glw.addPlot(row=row, col=col, axisItems={"bottom": bottom, "right": LeanAxis("right")})
-        plot.setMenuEnabled(False)
-        plot.hideButtons()
-        plot.hideAxis("left")
-        plot.showAxis("right")
-        right = plot.getAxis("right")
-        right.setWidth(AXIS_WIDTH)
-        right.setLabel(name, color=theme.DIM)
-        for ax in (right, bottom):
-            ax.setTextPen(theme.DIM)
-            ax.setPen(theme.BORDER)
-            ax.setStyle(tickFont=theme.mono_font(8))
-        plot.addItem(GridItem(bottom, right, theme.GRID), ignoreBounds=True)
-        vb = plot.getViewBox()
-        vb.enableAutoRange(enable=False)
-        return plot
+        return add_chart_plot(self.glw, row, col, name, bottom)
 
     def _build_plots(self) -> None:
         self.glw = pg.GraphicsLayoutWidget(self)

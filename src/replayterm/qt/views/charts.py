@@ -35,8 +35,9 @@ from replayterm.qt.models.plot_data import (
     step_xy,
     visible_slice,
 )
-from replayterm.qt.views.axes import LeanAxis, LeanDateAxis
-from replayterm.qt.views.plot_items import BandItem, CursorLine, CurveItem, DotsItem, GridItem, settle_scene
+from replayterm.qt.views.axes import LeanDateAxis
+from replayterm.qt.views.chart_plot import add_chart_plot
+from replayterm.qt.views.plot_items import BandItem, CursorLine, CurveItem, DotsItem, settle_scene
 from replayterm.qt.widgets.empty_state import EmptyState
 
 WINDOWS_S = (5, 10, 30, 60, 300, 900, 3600, 4 * 3600)
@@ -45,7 +46,6 @@ SERIES_CAPACITY = 400_000
 TRADES_CAPACITY = 200_000
 MAX_DOTS = 3000
 DOT_BIN_PX = 4  # prints within this many pixels (same side and price) share one marker
-AXIS_WIDTH = 78
 Y_PADDING = 0.04  # fraction of the data's height added above and below
 _F8 = np.float64
 
@@ -144,25 +144,10 @@ class ChartsView(QWidget):
         self.stack = EmptyState(self.glw, parent=self)
 
     def _add_plot(self, row: int, name: str) -> pg.PlotItem:
-        axis = LeanDateAxis(orientation="bottom", utcOffset=0)
-        plot = self.glw.addPlot(row=row, col=0, axisItems={"bottom": axis, "right": LeanAxis("right")})
+        plot = add_chart_plot(self.glw, row, 0, name, LeanDateAxis(orientation="bottom", utcOffset=0))
         for hidden in ("left", "top"):  # never shown: they need not follow the view
             plot.getAxis(hidden).unlinkFromView()
-        plot.setMenuEnabled(False)
-        plot.hideButtons()
-        plot.hideAxis("left")
-        plot.showAxis("right")
-        right = plot.getAxis("right")
-        right.setWidth(AXIS_WIDTH)
-        right.setLabel(name, color=theme.DIM)
-        for ax in (right, axis):
-            ax.setTextPen(theme.DIM)
-            ax.setPen(theme.BORDER)
-            ax.setStyle(tickFont=theme.mono_font(8))
-        vb = plot.getViewBox()
-        plot.addItem(GridItem(axis, right, theme.GRID), ignoreBounds=True)
-        vb.setMouseEnabled(x=True, y=True)
-        vb.enableAutoRange(enable=False)
+        plot.getViewBox().setMouseEnabled(x=True, y=True)
         return plot
 
     def _build_toolbar(self) -> None:
