@@ -64,6 +64,10 @@ class BubblesItem(pg.GraphicsObject):
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         colors = {1: theme.BID, -1: theme.ASK, 0: theme.NEUTRAL}
         order = np.argsort(-self.d)  # big ones first, small ones stay visible on top
+        # The view maps data to pixels by scale and offset only, so every centre is mapped at once
+        # (one QTransform.map per bubble was most of this paint's cost).
+        px = tr.m11() * self.x + tr.m21() * self.y + tr.dx()
+        py = tr.m12() * self.x + tr.m22() * self.y + tr.dy()
         for s, hex_color in colors.items():
             sel = order[self.side[order] == s]
             if not sel.size:
@@ -73,10 +77,9 @@ class BubblesItem(pg.GraphicsObject):
             pen.setWidthF(1.0)
             p.setPen(pen)
             p.setBrush(fill)
-            for i in sel.tolist():
-                c = tr.map(QPointF(self.x[i], self.y[i]))
-                r = self.d[i] / 2
-                p.drawEllipse(c, r, r)
+            r = self.d[sel] / 2
+            for cx, cy, ri in zip(px[sel].tolist(), py[sel].tolist(), r.tolist(), strict=True):
+                p.drawEllipse(QPointF(cx, cy), ri, ri)
         p.restore()
 
 
